@@ -1,0 +1,499 @@
+"""WorkflowEngine: the one door to SpiffWorkflow. Deploy versions, start, advance, complete, signal, cancel.
+
+Every instance operation is load -> act -> run engine steps (and due timers) -> save with the revision
+that was read. What changed comes back as a Result for the caller to index and audit. The script
+sandbox is attached on every load, the clock is the operation's `now`, and specs are parsed once per
+version and shared by all its instances (never stored per instance).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition, SignalEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from . import clock, periods
+from .errors import (
+    Conflict,
+    EventNotExpected,
+    InvalidData,
+    ScriptFailed,
+    ScriptLocation,
+    SpecNotFound,
+    TaskNotFound,
+    TaskNotReady,
+    WorkflowError,
+)
+from .scripting import DEFAULT_TIME_LIMIT, SandboxEnvironment, SandboxScriptEngine
+from .serialization import STATE_FORMAT, dump_specs, dump_state, load_specs, load_state
+from .specs import CompiledVersion, validate
+from .store import InstanceRecord, InstanceStore, StoredVersion
+from .user_tasks import Effect, Event, TimerDue, UserTask
+
+# Engine notes P6: sequence-flow loops deepen the task tree by 2 per pass and SpiffWorkflow's iterator
+# stops at depth 1000, silently stalling an instance after ~500 rework loops. Lift the bound.
+_defaults = list(BpmnTaskIterator.__init__.__defaults__)
+_defaults[1] = 10**9
+BpmnTaskIterator.__init__.__defaults__ = tuple(_defaults)
+
+MAX_ROUNDS = 1_000  # engine-step/timer rounds per operation (a cycle timer catches up one period a round)
+MAX_EFFECTS = 200  # linked-instance effects one user action may cause, transitively
+RESERVED_PREFIXES = ("_",)
+
+
+@dataclass
+class Result:
+    """What one operation changed in one instance (and, through `linked`, in the instances it touched)."""
+
+    instance_id: int
+    process_id: str
+    version_id: int
+    status: str
+    revision: int
+    ready: list[UserTask] = field(default_factory=list)
+    became_ready: list[UserTask] = field(default_factory=list)
+    completed: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    timers: list[TimerDue] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    linked: list[Result] = field(default_factory=list)
+    data: dict = field(default_factory=dict)
+
+    def all(self) -> Iterable[Result]:
+        yield self
+        for child in self.linked:
+            yield from child.all()
+
+
+_effects: contextvars.ContextVar[list[Effect] | None] = contextvars.ContextVar("engine_effects", default=None)
+
+
+def _record_effect(effect: Effect):
+    effects = _effects.get()
+    if effects is None:
+        raise WorkflowError("linked-instance helpers can only be used while an instance runs")
+    effects.append(effect)
+
+
+def _json_data(value, path="data"):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidData(f"{path}: keys must be strings, got {key!r}", field=path)
+            _json_data(item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _json_data(item, f"{path}[{index}]")
+    elif not isinstance(value, str | int | float | bool | type(None)):
+        raise InvalidData(f"{path}: a {type(value).__name__} cannot be stored", field=path)
+
+
+def default_helpers() -> dict[str, Callable]:
+    """The names a diagram's scripts and expressions may call, beyond the safe builtins."""
+
+    def start_process(process_id: str, data: dict | None = None):
+        _json_data(data or {})
+        _record_effect(Effect("start_process", process_id=process_id, data=dict(data or {})))
+
+    def cancel_linked(process_id: str | None = None):
+        _record_effect(Effect("cancel_linked", process_id=process_id))
+
+    def signal_parent(name: str, payload: dict | None = None):
+        _json_data(payload or {})
+        _record_effect(Effect("signal_parent", name=name, data=dict(payload or {})))
+
+    return {
+        "now": lambda: periods.iso(clock.now()),
+        "add_period": lambda start, period, times=1: periods.iso(periods.add_period(start, period, times)),
+        "next_after": lambda anchor, period, after=None: periods.iso(
+            periods.next_after(anchor, period, after or clock.now())),
+        "start_process": start_process,
+        "cancel_linked": cancel_linked,
+        "signal_parent": signal_parent,
+    }
+
+
+class WorkflowEngine:
+    """Runs the instances kept in `store`. Thread-safe; holds only a cache of parsed specs."""
+
+    def __init__(self, store: InstanceStore | None, *, helpers: Mapping[str, Callable] | None = None,
+                 script_time_limit: float = DEFAULT_TIME_LIMIT, spec_cache_size: int = 32):
+        self.store = store
+        self.script_engine = SandboxScriptEngine(
+            SandboxEnvironment({**default_helpers(), **(helpers or {})}, time_limit=script_time_limit))
+        self.function_names = frozenset(self.script_engine.environment.function_names)
+        self._specs: OrderedDict[int, dict] = OrderedDict()
+        self._spec_cache_size = spec_cache_size
+        self._lock = threading.Lock()
+
+    def using(self, store: InstanceStore) -> WorkflowEngine:
+        """The same engine (specs cache, sandbox) working on another store, e.g. one per transaction."""
+        clone = object.__new__(WorkflowEngine)
+        clone.__dict__.update(self.__dict__)
+        clone.store = store
+        return clone
+
+    # ------------------------------------------------------------------ versions
+    def validate(self, files, forms, extra_checks=()) -> CompiledVersion:
+        """Raises ValidationFailed with every located problem."""
+        return validate(files, forms, extra_checks, functions=self.function_names)
+
+    def deploy(self, files: Mapping[str, bytes], forms: Mapping[str, bytes], *, author: str | None = None,
+               message: str | None = None, extra_checks=()) -> tuple[int, CompiledVersion]:
+        """Validate and store a new immutable version. Raises ValidationFailed; nothing is stored then."""
+        compiled = validate(files, forms, extra_checks, functions=self.function_names)
+        version = StoredVersion(None, dict(files), dict(forms), compiled.content_hash, dump_specs(compiled.specs),
+                                compiled.process_ids, author, message)
+        version_id = self.store.add_version(version)
+        self._remember(version_id, compiled.specs)
+        return version_id, compiled
+
+    def specs(self, version_id: int) -> dict:
+        with self._lock:
+            specs = self._specs.get(version_id)
+            if specs is not None:
+                self._specs.move_to_end(version_id)
+                return specs
+        specs = load_specs(self.store.get_version(version_id).spec_json)
+        self._remember(version_id, specs)
+        return specs
+
+    def _remember(self, version_id, specs):
+        with self._lock:
+            self._specs[version_id] = specs
+            while len(self._specs) > self._spec_cache_size:
+                self._specs.popitem(last=False)
+
+    # ------------------------------------------------------------------ instances
+    def start(self, version_id: int, process_id: str, data: dict | None = None, *,
+              now: datetime | None = None, parent_id: int | None = None) -> Result:
+        """Start `process_id` of a version with initial data. Raises SpecNotFound, InvalidData, ScriptFailed."""
+        data = dict(data or {})
+        _check_data(data)
+        specs = self.specs(version_id)
+        if process_id not in specs:
+            raise SpecNotFound(f"version {version_id} has no process {process_id!r} "
+                               f"(it has {', '.join(sorted(specs))})")
+        budget = _Budget()
+        with clock.running_at(now), _collect_effects() as effects:
+            wf = BpmnWorkflow(specs[process_id], specs, script_engine=self.script_engine)
+            wf.get_next_task(spec_name="Start").data.update(data)
+            events = [Event("instance.started", {"process_id": process_id, "version_id": version_id,
+                                                 "parent_id": parent_id})]
+            self._advance(wf)
+            record = InstanceRecord(None, version_id, process_id, "running", "", STATE_FORMAT, 0, parent_id)
+            result = self._snapshot(record, wf, events)
+        record.id = self.store.create_instance(record)
+        record.revision = 1
+        result.instance_id, result.revision = record.id, 1
+        self._run_effects(record, effects, now, budget, result)
+        return result
+
+    def complete_task(self, instance_id: int, task_id: str, data: dict | None = None, *,
+                      now: datetime | None = None, expected_revision: int | None = None) -> Result:
+        """Complete a ready user task with form data. Raises TaskNotFound, TaskNotReady, Conflict, ScriptFailed."""
+        data = dict(data or {})
+        _check_data(data)
+
+        def act(wf):
+            task = _find_task(wf, task_id)
+            if task.state != TaskState.READY or not task.task_spec.manual:
+                raise TaskNotReady(f"task {task.task_spec.bpmn_name or task.task_spec.name!r} is "
+                                   f"{TaskState.get_name(task.state).lower()}, not ready", task_id=task_id)
+            task.task_spec.add_data_from_form(task, data)
+            task.run()
+            return [Event("task.completed", {"task_id": task_id, "bpmn_id": task.task_spec.bpmn_id,
+                                             "name": task.task_spec.bpmn_name})]
+
+        return self._operate(instance_id, act, now, expected_revision)
+
+    def send_signal(self, instance_id: int, name: str, payload: dict | None = None, *,
+                    now: datetime | None = None, expected_revision: int | None = None) -> Result:
+        """Throw signal `name` into the instance. Raises EventNotExpected when nothing catches it."""
+        return self._send(instance_id, SignalEventDefinition(name), "signal", payload, now, expected_revision)
+
+    def send_message(self, instance_id: int, name: str, payload: dict | None = None, *,
+                     now: datetime | None = None, expected_revision: int | None = None) -> Result:
+        return self._send(instance_id, MessageEventDefinition(name), "message", payload, now, expected_revision)
+
+    def _send(self, instance_id, definition, kind, payload, now, expected_revision):
+        payload = dict(payload or {})
+        _check_data(payload)
+
+        def act(wf):
+            try:
+                wf.send_event(BpmnEvent(definition, payload))
+            except WorkflowException as exc:
+                raise EventNotExpected(f"instance {instance_id} is not waiting for the {kind} "
+                                       f"{definition.name!r}", name=definition.name) from exc
+            return [Event(f"{kind}.received", {"name": definition.name, "payload": payload})]
+
+        return self._operate(instance_id, act, now, expected_revision)
+
+    def fire_timers(self, instance_id: int, *, now: datetime | None = None) -> Result:
+        """Run whatever timers are due at `now` (catching up missed ones) and everything that follows."""
+        return self._operate(instance_id, lambda wf: [], now, None)
+
+    def cancel(self, instance_id: int, *, now: datetime | None = None, reason: str | None = None) -> Result:
+        """Cancel a running instance and the running instances linked to it."""
+
+        def act(wf):
+            wf.cancel()
+            return [Event("instance.cancelled", {"reason": reason})]
+
+        result = self._operate(instance_id, act, now, None, advance=False)
+        for child_id in self.store.linked_instances(instance_id):
+            result.linked.append(self.cancel(child_id, now=now, reason=f"parent {instance_id} cancelled"))
+        return result
+
+    def ready_tasks(self, instance_id: int) -> list[UserTask]:
+        """The ready user tasks, read from the stored record (no workflow is loaded)."""
+        return list(self.store.get_instance(instance_id).ready_tasks)
+
+    def get_task(self, instance_id: int, task_id: str) -> UserTask:
+        """One task with its current data (loads the workflow). Raises TaskNotFound."""
+        record = self.store.get_instance(instance_id)
+        wf = self._load(record)
+        return _user_task(_find_task(wf, task_id), with_data=True)
+
+    def instance_data(self, instance_id: int) -> dict:
+        """The instance's data: final data when completed, else the data of the last completed task."""
+        record = self.store.get_instance(instance_id)
+        wf = self._load(record)
+        if wf.completed:
+            return dict(wf.data)
+        return dict(wf.last_task.data) if wf.last_task is not None else {}
+
+    # ------------------------------------------------------------------ internals
+    def _load(self, record: InstanceRecord):
+        wf = load_state(record.state, self.specs(record.version_id))
+        wf.script_engine = self.script_engine  # engine notes P2: never run with Spiff's default engine
+        return wf
+
+    def _operate(self, instance_id, act, now, expected_revision, advance=True) -> Result:
+        record = self.store.get_instance(instance_id)
+        if expected_revision is not None and record.revision != expected_revision:
+            raise Conflict(f"instance {instance_id} is at revision {record.revision}, not {expected_revision}")
+        if record.status != "running":
+            raise TaskNotReady(f"instance {instance_id} is {record.status}", status=record.status)
+        budget = _Budget()
+        with clock.running_at(now), _collect_effects() as effects:
+            wf = self._load(record)
+            events = _guarded(act, wf)
+            if advance:
+                self._advance(wf)
+            result = self._snapshot(record, wf, events)
+        record.revision = self.store.save_instance(record)
+        result.revision = record.revision
+        self._run_effects(record, effects, now, budget, result)
+        return result
+
+    def _advance(self, wf):
+        """Run engine steps and due timers until only people or the future can move the instance."""
+        def rounds(wf):
+            for _ in range(MAX_ROUNDS):
+                wf.do_engine_steps()
+                wf.refresh_timers()
+                if wf.get_next_task(state=TaskState.READY, manual=False) is None:
+                    return
+        _guarded(rounds, wf)
+
+    def _snapshot(self, record: InstanceRecord, wf, events: list[Event]) -> Result:
+        before_ready = {t.id for t in record.ready_tasks}
+        before_timers = {t.task_id: t for t in record.timers}
+        ready, timers = [], []
+        for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING):
+            if task.state == TaskState.READY and task.task_spec.manual:
+                ready.append(_user_task(task))
+            elif task.state == TaskState.WAITING:
+                due = _timer_due(task)
+                if due is not None:
+                    timers.append(due)
+        ready_ids = {t.id for t in ready}
+        completed, cancelled = [], []
+        for task_id in before_ready - ready_ids:
+            task = _find_task_or_none(wf, task_id)
+            (completed if task is not None and task.state == TaskState.COMPLETED else cancelled).append(task_id)
+        now_waiting = {t.task_id for t in timers}
+        for task_id, timer in before_timers.items():
+            if task_id not in now_waiting or timer.due_at not in [t.due_at for t in timers if t.task_id == task_id]:
+                if timer.due_at <= clock.now():
+                    events.append(Event("timer.fired", {"task_id": task_id, "bpmn_id": timer.bpmn_id,
+                                                        "due_at": periods.iso(timer.due_at)}))
+        status = "completed" if wf.completed else ("cancelled" if getattr(wf, "cancelled", False) else "running")
+        if events and events[-1].action == "instance.cancelled":
+            status = "cancelled"
+        if status == "completed" and record.status != "completed":
+            events.append(Event("instance.completed", {"process_id": record.process_id}))
+        record.state = dump_state(wf)
+        record.state_format = STATE_FORMAT
+        record.status = status
+        record.ready_tasks = sorted(ready, key=lambda t: t.id)
+        record.closed_tasks = {**{i: "completed" for i in completed}, **{i: "cancelled" for i in cancelled}}
+        record.timers = sorted(timers, key=lambda t: t.due_at)
+        record.data = dict(wf.data) if wf.completed else {}
+        return Result(record.id, record.process_id, record.version_id, status, record.revision,
+                      ready=record.ready_tasks, became_ready=[t for t in ready if t.id not in before_ready],
+                      completed=sorted(completed), cancelled=sorted(cancelled), timers=record.timers,
+                      events=events, data=record.data)
+
+    def _run_effects(self, record, effects: list[Effect], now, budget: _Budget, result: Result):
+        for effect in effects:
+            budget.spend()
+            if effect.kind == "start_process":
+                # linked instances hang off the relationship (the top instance), so a review that
+                # schedules the next review makes a sibling, not a chain of descendants
+                result.linked.append(self.start(record.version_id, effect.process_id, effect.data, now=now,
+                                                parent_id=record.parent_id or record.id))
+            elif effect.kind == "cancel_linked":
+                for child_id in self.store.linked_instances(record.id, effect.process_id):
+                    result.linked.append(self.cancel(child_id, now=now, reason="cancelled by its parent"))
+            elif effect.kind == "signal_parent" and record.parent_id is not None:
+                try:
+                    result.linked.append(self.send_signal(record.parent_id, effect.name, effect.data, now=now))
+                except (EventNotExpected, TaskNotReady):
+                    result.events.append(Event("signal.unanswered", {"name": effect.name, "to": record.parent_id}))
+            elif effect.kind == "signal_parent":
+                result.events.append(Event("signal.unanswered", {"name": effect.name, "to": None}))
+
+
+def _guarded(step, wf):
+    """Run `step(wf)`; whatever a diagram makes SpiffWorkflow raise becomes a located ScriptFailed."""
+    try:
+        return step(wf)
+    except WorkflowError:
+        raise
+    except Exception as exc:
+        raise _script_failed(exc) from exc
+
+
+class _Budget:
+    def __init__(self):
+        self.left = MAX_EFFECTS
+
+    def spend(self):
+        self.left -= 1
+        if self.left < 0:
+            raise WorkflowError(f"more than {MAX_EFFECTS} linked-instance actions in one operation")
+
+
+class _collect_effects:
+    def __enter__(self):
+        self._effects: list[Effect] = []
+        self._token = _effects.set(self._effects)
+        return self._effects
+
+    def __exit__(self, *exc):
+        _effects.reset(self._token)
+        return False
+
+
+def _check_data(data: dict):
+    _json_data(data)
+    for key in data:
+        if key.startswith(RESERVED_PREFIXES):
+            raise InvalidData(f"field name {key!r} is reserved (names may not start with '_')", field=key)
+
+
+def _uuid(task_id):
+    try:
+        return UUID(str(task_id))
+    except ValueError:
+        raise TaskNotFound(f"{task_id!r} is not a task id") from None
+
+
+def _find_task(wf, task_id):
+    try:
+        task = wf.get_task_from_id(_uuid(task_id))
+    except TaskNotFoundException:
+        task = None
+    if task is None:
+        raise TaskNotFound(f"the instance has no task {task_id}", task_id=str(task_id))
+    return task
+
+
+def _find_task_or_none(wf, task_id):
+    try:
+        return _find_task(wf, task_id)
+    except TaskNotFound:
+        return None
+
+
+def _user_task(task, with_data=False) -> UserTask:
+    spec = task.task_spec
+    extensions = getattr(spec, "extensions", {}) or {}
+    properties = dict(extensions.get("properties", {}) or {})
+    parent_task_id = getattr(task.workflow, "parent_task_id", None)
+    return UserTask(
+        id=str(task.id), bpmn_id=spec.bpmn_id or spec.name, name=spec.bpmn_name or spec.bpmn_id or spec.name,
+        lane=spec.lane, process_id=task.workflow.spec.name,
+        form=properties.get("formJsonSchemaFilename"), ui_form=properties.get("formUiSchemaFilename"),
+        instructions=extensions.get("instructionsForEndUser"), documentation=spec.documentation,
+        properties=properties, subprocess_id=str(parent_task_id) if parent_task_id else None,
+        data=dict(task.data) if with_data else None,
+    )
+
+
+def _timer_due(task) -> TimerDue | None:
+    definition = getattr(task.task_spec, "event_definition", None)
+    if not isinstance(definition, TimerEventDefinition):
+        return None
+    value = task._get_internal_data("event_value")
+    if value is None:
+        return None
+    if isinstance(definition, CycleTimerEventDefinition):
+        if value.get("cycles") == 0:
+            return None
+        value, kind = value["next"], "cycle"
+    else:
+        kind = "duration" if isinstance(definition, DurationTimerEventDefinition) else "date"
+    try:
+        due = periods.parse_instant(TimerEventDefinition.get_datetime(value))
+    except (TypeError, ValueError):
+        return None
+    return TimerDue(str(task.id), task.task_spec.bpmn_id or task.task_spec.name, task.task_spec.bpmn_name, due, kind)
+
+
+def _failing_task(exc: Exception):
+    """The Spiff task being run when `exc` was raised: from the exception, else from the traceback's frames
+    (SpiffWorkflow raises bare Exceptions, e.g. 'Invalid duration', without saying where)."""
+    task = getattr(exc, "task", None)
+    if task is not None:
+        return task
+    tb, found = exc.__traceback__, None
+    while tb is not None:
+        candidate = tb.tb_frame.f_locals.get("my_task") or tb.tb_frame.f_locals.get("task")
+        if candidate is not None and hasattr(candidate, "task_spec"):
+            found = candidate
+        tb = tb.tb_next
+    return found
+
+
+def _script_failed(exc: Exception) -> ScriptFailed:
+    task = _failing_task(exc)
+    spec = getattr(task, "task_spec", None) or getattr(exc, "task_spec", None)
+    location = ScriptLocation(
+        task_id=str(task.id) if task is not None else None,
+        bpmn_id=getattr(spec, "bpmn_id", None), task_name=getattr(spec, "bpmn_name", None),
+        process_id=task.workflow.spec.name if task is not None else None,
+        line=getattr(exc, "line_number", None) or None, source_line=getattr(exc, "error_line", None) or None,
+    )
+    notes = [n for n in getattr(exc, "notes", []) if n]  # Spiff may add None notes; its __str__ then fails
+    message = ". ".join([str(exc.args[0]) if exc.args else type(exc).__name__, *notes])
+    location.notes = notes
+    return ScriptFailed(message, location)

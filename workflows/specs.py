@@ -1,0 +1,298 @@
+"""Parse, validate and compile a set of diagrams + forms into one immutable, content-hashed version.
+
+Validation collects every problem it can find (not just the first), each located by file, element
+id, element name and line, so a process owner can fix a diagram in one pass:
+well-formed and safe XML, the BPMN 2.0 + spiff schema, SpiffWorkflow's own parse, an executable
+process present, call activities resolving, and a lint pass SpiffWorkflow does not do (engine notes,
+section 5): conditions and timer expressions are sandbox-valid, scripts compile under the sandbox
+policy, timer literals parse, every user task names a form that exists and is valid JSON Schema.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonschema
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
+from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+
+from .errors import Problem, ValidationFailed
+from .scripting import check_expression, compile_script
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+FORM_SCHEMA_PROPERTY = "formJsonSchemaFilename"
+FORM_UI_PROPERTY = "formUiSchemaFilename"
+
+_SAFE_XML = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_pis=True)
+
+
+@dataclass(frozen=True)
+class Element:
+    file: str
+    element_id: str
+    name: str | None
+    line: int | None
+    tag: str
+
+
+@dataclass
+class CompiledVersion:
+    """What a deploy produces: the files, their hash, and the parsed specs of every executable process."""
+
+    files: dict[str, bytes]
+    forms: dict[str, bytes]
+    specs: dict[str, object]  # process id -> BpmnProcessSpec
+    problems: list[Problem] = field(default_factory=list)  # warnings only (errors raise)
+    elements: dict[str, Element] = field(default_factory=dict)
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.files, self.forms)
+
+    @property
+    def process_ids(self) -> list[str]:
+        return sorted(self.specs)
+
+
+def content_hash(files: Mapping[str, bytes], forms: Mapping[str, bytes]) -> str:
+    """sha256 over the sorted (kind, name, bytes) triples: the same content always hashes the same."""
+    digest = hashlib.sha256()
+    for kind, group in (("bpmn", files), ("form", forms)):
+        for name in sorted(group):
+            digest.update(f"{kind}\0{name}\0{len(group[name])}\0".encode())
+            digest.update(group[name])
+    return digest.hexdigest()
+
+
+def parse_xml(name: str, content: bytes) -> tuple[etree._ElementTree | None, list[Problem]]:
+    """Parse untrusted XML safely: no DTDs, no entities, no network, bounded size."""
+    if len(content) > MAX_FILE_BYTES:
+        return None, [Problem(f"file is {len(content):,} bytes; the limit is {MAX_FILE_BYTES:,}", file=name)]
+    try:
+        tree = etree.fromstring(content, etree.XMLParser(**_SAFE_XML)).getroottree()
+    except etree.XMLSyntaxError as exc:
+        return None, [Problem(f"not well-formed XML: {exc.msg}", file=name, line=exc.lineno)]
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        return None, [Problem("DOCTYPE declarations are not allowed in diagrams", file=name, line=1)]
+    return tree, []
+
+
+def index_elements(name: str, tree) -> dict[str, Element]:
+    elements = {}
+    for node in tree.iter():
+        if not isinstance(node.tag, str):
+            continue
+        element_id = node.get("id")
+        if element_id:
+            elements[element_id] = Element(name, element_id, node.get("name"), node.sourceline,
+                                           etree.QName(node).localname)
+    return elements
+
+
+def _problem_at(message: str, elements: Mapping[str, Element], element_id: str | None,
+                file: str | None = None, line: int | None = None, severity="error", offset_line: int | None = None):
+    element = elements.get(element_id or "")
+    if element is not None:
+        line_no = element.line
+        if offset_line:  # a line inside a script: count from the element's line
+            line_no = (line_no or 0) + offset_line
+        return Problem(message, file=element.file, element_id=element_id, element_name=element.name,
+                       line=line_no, severity=severity)
+    return Problem(message, file=file, element_id=element_id, line=line, severity=severity)
+
+
+def check_forms(forms: Mapping[str, bytes]) -> tuple[dict[str, dict], list[Problem]]:
+    """Every form file is JSON; every *.schema.json is a valid JSON Schema."""
+    parsed, problems = {}, []
+    for name, content in sorted(forms.items()):
+        try:
+            parsed[name] = json.loads(content)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            problems.append(Problem(f"not valid JSON: {getattr(exc, 'msg', exc)}", file=name,
+                                    line=getattr(exc, "lineno", None)))
+            continue
+        if name.endswith(".schema.json"):
+            try:
+                jsonschema.validators.validator_for(parsed[name]).check_schema(parsed[name])
+            except jsonschema.SchemaError as exc:
+                path = "/".join(map(str, exc.absolute_path)) or "(root)"
+                problems.append(Problem(f"not a valid JSON Schema at {path}: {exc.message}", file=name))
+    return parsed, problems
+
+
+def _lint_spec(spec, elements, form_names: set[str], functions) -> list[Problem]:
+    problems: list[Problem] = []
+    for task_spec in spec.task_specs.values():
+        bpmn_id = getattr(task_spec, "bpmn_id", None)
+        if not bpmn_id:
+            continue
+
+        def add(message, severity="error", offset_line=None, _id=bpmn_id):
+            problems.append(_problem_at(message, elements, _id, severity=severity, offset_line=offset_line))
+
+        for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
+            expression = getattr(condition, "args", [None])[0] if condition is not None else None
+            if expression:
+                reason = check_expression(expression, functions)
+                if reason:
+                    add(f"condition {expression!r}: {reason}")
+        for attr, what in (("script", "script"), ("prescript", "pre-script"), ("postscript", "post-script")):
+            source = getattr(task_spec, attr, None)
+            if source:
+                _code, errors = compile_script(source)
+                for error in errors:
+                    add(f"{what}: {error}")
+        event_definition = getattr(task_spec, "event_definition", None)
+        if isinstance(event_definition, TimerEventDefinition):
+            _lint_timer(event_definition, add, functions)
+        expression = getattr(event_definition, "expression", None)
+        if expression and not isinstance(event_definition, TimerEventDefinition):
+            reason = check_expression(expression, functions)
+            if reason:
+                add(f"payload expression {expression!r}: {reason}")
+        if getattr(task_spec, "manual", False):
+            properties = task_spec.extensions.get("properties", {}) if hasattr(task_spec, "extensions") else {}
+            form = properties.get(FORM_SCHEMA_PROPERTY)
+            if not form:
+                add(f"user task has no form: set the property {FORM_SCHEMA_PROPERTY}")
+            elif form not in form_names:
+                add(f"user task names the form {form!r}, which is not in the forms of this version")
+            ui = properties.get(FORM_UI_PROPERTY)
+            if ui and ui not in form_names:
+                add(f"user task names the UI schema {ui!r}, which is not in the forms of this version")
+    return problems
+
+
+def _lint_timer(event_definition, add, functions) -> None:
+    expression = (event_definition.expression or "").strip()
+    reason = check_expression(expression, functions) if expression else "the timer has no expression"
+    if reason:
+        add(f"timer expression {expression!r}: {reason}")
+        return
+    try:
+        literal = ast.literal_eval(expression)
+    except (ValueError, SyntaxError):
+        return  # a data name or computation: checked when the timer is reached
+    if not isinstance(literal, str):
+        add(f"timer expression {expression!r} must be an ISO 8601 string, e.g. \"PT2H\"")
+        return
+    try:
+        if isinstance(event_definition, CycleTimerEventDefinition):
+            TimerEventDefinition.parse_iso_recurring_interval(literal)
+        elif isinstance(event_definition, DurationTimerEventDefinition):
+            TimerEventDefinition.parse_iso_duration(literal)
+        elif isinstance(event_definition, TimeDateEventDefinition):
+            TimerEventDefinition.parse_time_or_duration(literal)
+    except Exception as exc:  # SpiffWorkflow raises bare Exception('Invalid duration')
+        add(f"timer value {literal!r} is not valid ISO 8601 ({exc})")
+
+
+def _structural_problems(trees: Mapping[str, object], elements) -> list[Problem]:
+    problems = []
+    for name, tree in trees.items():
+        for node in tree.iter("{*}subProcess"):
+            if node.get("triggeredByEvent") == "true":
+                problems.append(_problem_at(
+                    "event subprocesses are not supported (they mutate shared specs in SpiffWorkflow 3.2); "
+                    "use a boundary event on a call activity", elements, node.get("id"), file=name))
+    return problems
+
+
+def validate(files: Mapping[str, bytes], forms: Mapping[str, bytes],
+             extra_checks: Iterable[Callable[[CompiledVersion], list[Problem]]] = (),
+             functions: frozenset[str] | None = None) -> CompiledVersion:
+    """Validate and compile; raises ValidationFailed with every located error, else returns the version."""
+    problems: list[Problem] = []
+    if not files:
+        raise ValidationFailed([Problem("no diagrams given")])
+    trees, elements = {}, {}
+    for name, content in sorted(files.items()):
+        tree, found = parse_xml(name, content)
+        problems += found
+        if tree is not None:
+            trees[name] = tree
+            elements.update(index_elements(name, tree))
+    parsed_forms, form_problems = check_forms(forms)
+    problems += form_problems
+
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    unreadable = len(files) - len(trees)
+    for name, tree in trees.items():
+        try:
+            parser.add_bpmn_xml(tree, filename=name)
+        except ValidationException as exc:
+            unreadable += 1
+            problems.append(_problem_at(_short(str(exc)), elements, exc.id or None, file=exc.file_name or name,
+                                        line=exc.line_number or None))
+        except etree.LxmlError as exc:
+            unreadable += 1
+            problems.append(Problem(f"cannot read the diagram: {_short(str(exc))}", file=name))
+    problems += _structural_problems(trees, elements)
+
+    specs: dict[str, object] = {}
+    process_ids = parser.get_process_ids()
+    if not unreadable and not process_ids:
+        problems.append(Problem("no executable process: set isExecutable=\"true\" on a process",
+                                file=next(iter(trees))))
+    for process_id in process_ids:
+        try:
+            specs[process_id] = parser.get_spec(process_id)
+        except ValidationException as exc:
+            problems.append(_problem_at(str(exc), elements, exc.id or process_id, file=exc.file_name or None,
+                                        line=exc.line_number or None))
+    for spec in specs.values():
+        for task_spec in spec.task_specs.values():
+            if isinstance(task_spec, SubWorkflowTaskMixin) and task_spec.spec not in specs:
+                problems.append(_problem_at(
+                    f"calls the process {task_spec.spec!r}, which is not in this version "
+                    f"(processes: {', '.join(sorted(specs)) or 'none'})", elements, task_spec.bpmn_id))
+        problems += _lint_spec(spec, elements, set(parsed_forms), functions)
+
+    compiled = CompiledVersion(dict(files), dict(forms), specs, elements=elements)
+    if not any(p.severity == "error" for p in problems):
+        for check in extra_checks:
+            problems += check(compiled)
+    if any(p.severity == "error" for p in problems):
+        raise ValidationFailed(_dedupe(problems))
+    compiled.problems = _dedupe(problems)
+    return compiled
+
+
+_NAMESPACES = {"{http://www.omg.org/spec/BPMN/20100524/MODEL}": "bpmn:",
+               "{http://spiffworkflow.org/bpmn/schema/1.0/core}": "spiffworkflow:"}
+
+
+def _short(message: str) -> str:
+    """Spell namespaces as their usual prefixes, so messages read like the file does."""
+    for uri, prefix in _NAMESPACES.items():
+        message = message.replace(uri, prefix)
+    return message.rstrip(". ")
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen, unique = set(), []
+    for problem in problems:
+        if problem not in seen:
+            seen.add(problem)
+            unique.append(problem)
+    return unique
+
+
+def read_directory(bpmn_dir, forms_dir) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The *.bpmn files of one directory and the *.json files of another, by file name."""
+    files = {p.name: p.read_bytes() for p in sorted(Path(bpmn_dir).glob("*.bpmn"))}
+    forms = {p.name: p.read_bytes() for p in sorted(Path(forms_dir).glob("*.json"))} if forms_dir else {}
+    return files, forms

@@ -1,0 +1,59 @@
+"""What the application sees of engine tasks: plain dataclasses, never SpiffWorkflow objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class UserTask:
+    """A human task that is ready to be worked on."""
+
+    id: str  # the engine's task UUID, stable for the life of the task
+    bpmn_id: str
+    name: str
+    lane: str | None
+    process_id: str  # the (called) process that holds the task
+    form: str | None  # formJsonSchemaFilename
+    ui_form: str | None  # formUiSchemaFilename
+    instructions: str | None
+    documentation: str | None
+    properties: dict = field(default_factory=dict)
+    subprocess_id: str | None = None  # the call activity's task id (groups a stage's tasks)
+    loop_index: int | None = None  # the item number inside a multi-instance task
+    data: dict | None = None  # only filled when one task is asked for
+
+    @property
+    def requirements(self) -> list[str]:
+        raw = self.properties.get("requirements", "")
+        return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+@dataclass(frozen=True)
+class TimerDue:
+    """A timer event that is waiting: when it falls due, and which task catches it."""
+
+    task_id: str
+    bpmn_id: str
+    name: str | None
+    due_at: datetime
+    kind: str  # duration | date | cycle
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the engine did, for the audit trail."""
+
+    action: str  # e.g. instance.started, task.completed, timer.fired, signal.received
+    payload: dict = field(default_factory=dict)
+
+
+@dataclass
+class Effect:
+    """Work a script asked for on another instance, done by the engine after the save."""
+
+    kind: str  # start_process | cancel_linked | signal_parent
+    process_id: str | None = None
+    name: str | None = None
+    data: dict = field(default_factory=dict)
