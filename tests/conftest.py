@@ -92,7 +92,7 @@ def users(session):
     }
     made = {}
     for name, (roles, kind) in spec.items():
-        made[name] = create_user(session, name, password="pw-" + name, roles=roles,
+        made[name] = create_user(session, name, password=None, roles=roles,
                                  organisation="Partner Ltd" if kind == "partner" else "Us", organisation_kind=kind)
     return made
 

@@ -1,0 +1,23 @@
+"""collabflow's Flask application: `create_app` reads like a table of contents."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("COLLABFLOW_INSTANCE") or None)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from . import config as settings
+    app.config.from_mapping(settings.from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+
+    from . import error_handlers, extensions, views
+    extensions.init_app(app)
+    error_handlers.init_app(app)
+    app.register_blueprint(views.bp)
+    return app

@@ -1,0 +1,28 @@
+"""Writing and reading the audit trail. Every user-visible action calls `record` in its own transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from ..db import utcnow
+from .models import AuditEvent
+
+SYSTEM = "system"
+
+
+def record(session: Session, action: str, *, actor=None, instance_id: int | None = None,
+           task_id: str | None = None, payload: dict | None = None, at: datetime | None = None) -> None:
+    """Append one event. `actor` is a User, a plain name (e.g. "scheduler"), or None for the system."""
+    actor_id = getattr(actor, "id", None)
+    actor_name = getattr(actor, "username", None) or (actor if isinstance(actor, str) else SYSTEM)
+    session.execute(insert(AuditEvent).values(
+        at=at or utcnow(), actor_id=actor_id, actor=actor_name, action=action, instance_id=instance_id,
+        task_id=task_id, payload=payload or {}))
+
+
+def events_for(session: Session, instance_id: int) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id)
+                                .order_by(AuditEvent.at, AuditEvent.id)))

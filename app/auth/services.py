@@ -1,0 +1,63 @@
+"""Users, organisations and passwords (argon2)."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..audit.services import record
+from ..errors import BadRequest
+from .models import ROLES, Organisation, User, UserRole
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def get_or_create_organisation(session: Session, name: str, kind: str = "own") -> Organisation:
+    org = session.scalar(select(Organisation).where(Organisation.name == name))
+    if org is None:
+        if kind not in ("own", "partner"):
+            raise BadRequest(f"organisation kind must be 'own' or 'partner', not {kind!r}", {"kind": kind})
+        org = Organisation(name=name, kind=kind)
+        session.add(org)
+        session.flush()
+    return org
+
+
+def create_user(session: Session, username: str, *, password: str | None, roles: list[str] | tuple[str, ...],
+                organisation: str = "Our organisation", organisation_kind: str = "own",
+                display_name: str | None = None, email: str | None = None, actor=None) -> User:
+    """Create a user with roles. Raises BadRequest for an unknown role or a taken username. Commits."""
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown:
+        raise BadRequest(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}", {"roles": unknown})
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise BadRequest(f"the username {username!r} is taken", {"username": username})
+    org = get_or_create_organisation(session, organisation, organisation_kind)
+    user = User(username=username, display_name=display_name or username, email=email, organisation_id=org.id,
+                password_hash=hash_password(password) if password else None)
+    user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
+    session.add(user)
+    session.flush()
+    record(session, "user.created", actor=actor, payload={"username": username, "roles": sorted(set(roles)),
+                                                          "organisation": org.name})
+    session.commit()
+    return user
+
+
+def get_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))

@@ -1,0 +1,160 @@
+"""The `collabflow` command: set up the database, deploy diagrams, manage users, serve.
+
+Every command is idempotent where that makes sense, so README's one-line setup can be re-run.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from workflows import ValidationFailed, read_directory
+
+DEMO_PASSWORD = "collabflow-demo"
+DEMO_USERS = [
+    # username, display name, roles, organisation, kind
+    ("staff", "Sam Staff", ["staff"], "Our organisation", "own"),
+    ("ser", "Sasha SER", ["ser"], "Our organisation", "own"),
+    ("ser2", "Robin Deputy SER", ["ser"], "Our organisation", "own"),
+    ("jmt", "Jo Joint-Team", ["jmt", "staff"], "Our organisation", "own"),
+    ("owner", "Pat Process-Owner", ["process_owner"], "Our organisation", "own"),
+    ("assessor", "Alex Assessor", ["assessor"], "Our organisation", "own"),
+    ("admin", "Ada Admin", ["admin"], "Our organisation", "own"),
+    ("partner-ser", "Morgan Partner SER", ["ser"], "Partner Ltd", "partner"),
+    ("partner-jmt", "Kim Partner Joint-Team", ["jmt"], "Partner Ltd", "partner"),
+]
+
+
+def _create_app(*_args, **_kwargs) -> Flask:
+    from . import create_app
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main():
+    """collabflow: BS 11000 / ISO 44001 collaborative relationships as executable BPMN."""
+
+
+def _services():
+    from .extensions import services
+    return services()
+
+
+@main.command("init-db")
+@with_appcontext
+def init_db():
+    """Create or upgrade the database schema (Alembic migrations)."""
+    from .migrate import upgrade
+    url = current_app.config["DATABASE_URL"]
+    upgrade(url)
+    click.echo(f"database is at the latest schema ({_safe_url(url)})")
+
+
+@main.command("deploy")
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--forms", "forms_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of form files (default: the configured forms folder).")
+@click.option("-m", "--message", default=None, help="What changed, for the version history.")
+@click.option("--author", default=None, help="Username recorded as the author.")
+@click.option("--force", is_flag=True, help="Deploy even if the latest version has identical content.")
+@with_appcontext
+def deploy(path, forms_dir, message, author, force):
+    """Validate and deploy the diagrams in PATH (default: bundled bpmn/) with forms as a new version."""
+    from .auth.services import get_user
+    from .processes.services import deploy_version
+    path = path or Path(current_app.config["BPMN_DIR"])
+    forms_dir = forms_dir or Path(current_app.config["FORMS_DIR"])
+    files, forms = read_directory(path, forms_dir)
+    svc = _services()
+    with svc.sessions() as session:
+        user = get_user(session, author) if author else None
+        if author and user is None:
+            raise click.UsageError(f"no user named {author!r}")
+        try:
+            version, warnings, created = deploy_version(
+                session, svc.workflows, files, forms, user=user, message=message or f"deployed from {path}",
+                skip_if_unchanged=not force)
+        except ValidationFailed as exc:
+            click.echo(f"refused: nothing was deployed. {len(exc.problems)} problem(s):", err=True)
+            for problem in exc.problems:
+                click.echo(f"  {problem}", err=True)
+            sys.exit(1)
+    for warning in warnings:
+        click.echo(f"  {warning}")
+    if created:
+        click.echo(f"deployed version {version.id} ({version.content_hash[:12]}): {len(files)} diagrams, "
+                   f"{len(forms)} form files, processes {', '.join(version.process_ids)}")
+    else:
+        click.echo(f"unchanged: version {version.id} already has this content (use --force to redeploy)")
+
+
+@main.command("create-user")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["staff", "ser", "jmt", "process_owner", "assessor", "admin"]))
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "display_name", default=None)
+@click.option("--email", default=None)
+@click.option("--organisation", default="Our organisation")
+@click.option("--partner", is_flag=True, help="The organisation is a partner, not ours.")
+@with_appcontext
+def create_user_command(username, roles, password, display_name, email, organisation, partner):
+    """Create a user with one or more roles."""
+    from .auth.services import create_user
+    from .errors import AppError
+    with _services().sessions() as session:
+        try:
+            create_user(session, username, password=password, roles=list(roles), organisation=organisation,
+                        organisation_kind="partner" if partner else "own", display_name=display_name,
+                        email=email)
+        except AppError as exc:
+            raise click.ClickException(exc.message) from None
+    click.echo(f"created {username} ({', '.join(roles)})")
+
+
+@main.command("seed-demo")
+@with_appcontext
+def seed_demo():
+    """Create one demo user per role (ours and the partner's); skips users that exist."""
+    from .auth.services import create_user, get_user
+    with _services().sessions() as session:
+        for username, name, roles, org, kind in DEMO_USERS:
+            if get_user(session, username) is None:
+                create_user(session, username, password=DEMO_PASSWORD, roles=roles, organisation=org,
+                            organisation_kind=kind, display_name=name)
+                click.echo(f"  {username:12} {', '.join(roles):20} {org}")
+    click.echo(f"demo users ready; each signs in with the password {DEMO_PASSWORD!r}")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="gunicorn worker processes.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+def serve(host, port, workers, threads):
+    """Serve collabflow with gunicorn."""
+    from gunicorn.app.base import BaseApplication
+
+    class _Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            from . import create_app
+            return create_app()
+
+    click.echo(f"collabflow on http://{host}:{port}/ ({workers} worker(s) x {threads} threads)")
+    _Server().run()
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)
+

@@ -1,0 +1,42 @@
+"""Configuration, read from the environment once, when the app is created."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def from_environment(instance_path: str) -> dict:
+    """Settings from COLLABFLOW_* / standard variables, with embedded defaults (SQLite in the instance folder)."""
+    env = os.environ
+    secret = env.get("SECRET_KEY") or _instance_secret(instance_path)
+    return {
+        "SECRET_KEY": secret,
+        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'collabflow.sqlite3'}",
+        "BPMN_DIR": env.get("COLLABFLOW_BPMN_DIR", str(ROOT / "bpmn")),
+        "FORMS_DIR": env.get("COLLABFLOW_FORMS_DIR", str(ROOT / "forms")),
+        "MAX_CONTENT_LENGTH": int(env.get("COLLABFLOW_MAX_REQUEST_BYTES", 16 * 1024 * 1024)),
+        "UPLOAD_MAX_BYTES": int(env.get("COLLABFLOW_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)),
+        "SCRIPT_TIME_LIMIT": float(env.get("COLLABFLOW_SCRIPT_TIME_LIMIT", 1.0)),
+        "SCHEDULER_ENABLED": _bool(env.get("COLLABFLOW_SCHEDULER"), False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("COLLABFLOW_SECURE_COOKIES"), False),
+    }
+
+
+def _instance_secret(instance_path: str) -> str:
+    """A random secret kept in the instance folder, so sessions survive restarts without configuration."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

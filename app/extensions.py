@@ -1,0 +1,47 @@
+"""The app's long-lived collaborators, built once per app and found through `app.extensions`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflows import WorkflowEngine
+
+from .db import make_engine, make_session_factory
+
+
+@dataclass
+class Services:
+    db_engine: Engine
+    sessions: sessionmaker
+    workflows: WorkflowEngine
+
+
+def init_app(app: Flask) -> Services:
+    db_engine = make_engine(app.config["DATABASE_URL"])
+    sessions = make_session_factory(db_engine)
+    workflows = WorkflowEngine(None, script_time_limit=app.config["SCRIPT_TIME_LIMIT"])
+    services = Services(db_engine, sessions, workflows)
+    app.extensions["collabflow"] = services
+    app.teardown_appcontext(_close_session)
+    return services
+
+
+def services() -> Services:
+    return current_app.extensions["collabflow"]
+
+
+def db_session() -> Session:
+    """The request's session, opened on first use and closed when the request ends."""
+    if "db_session" not in g:
+        g.db_session = services().sessions()
+    return g.db_session
+
+
+def _close_session(_exc):
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,11 @@
+"""Every table, imported in one place so Alembic and tests see the whole schema."""
+
+from .audit.models import AuditEvent
+from .auth.models import Organisation, User, UserRole
+from .db import Base
+from .processes.models import HumanTask, ProcessInstance, ProcessVersion, Timer, VersionFile
+
+metadata = Base.metadata
+
+__all__ = ["AuditEvent", "HumanTask", "Organisation", "ProcessInstance", "ProcessVersion", "Timer", "User",
+           "UserRole", "VersionFile", "metadata"]

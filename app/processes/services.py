@@ -1,0 +1,225 @@
+"""One function per user action on processes, each one transaction: deploy, start, complete, signal, cancel,
+and the timer firing the scheduler calls. Services take the session, engine, user and `now` as
+arguments and never read request state, so pages, the API, jobs and tests share them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workflows import (
+    Conflict,
+    Result,
+    ScriptFailed,
+    TaskNotReady,
+    WorkflowEngine,
+    WorkflowError,
+    content_hash,
+)
+
+from ..audit.services import record
+from ..auth.models import User
+from ..db import utcnow
+from ..errors import Forbidden, NotFound
+from .forms import form_schema, validate_submission
+from .models import HumanTask, ProcessInstance, ProcessVersion, Timer
+from .store import SqlInstanceStore
+
+log = logging.getLogger(__name__)
+
+WORKER_ROLES = {"staff", "ser", "jmt"}
+
+
+# -------------------------------------------------------------------- versions
+def latest_version(session: Session) -> ProcessVersion | None:
+    return session.scalar(select(ProcessVersion).order_by(ProcessVersion.id.desc()).limit(1))
+
+
+def deploy_version(session: Session, engine: WorkflowEngine, files: Mapping[str, bytes],
+                   forms: Mapping[str, bytes], *, user: User | None = None, message: str | None = None,
+                   now: datetime | None = None, skip_if_unchanged: bool = False):
+    """Validate and store a new version. Returns (version, warnings, created).
+
+    Raises Forbidden (not a process owner) or workflows.ValidationFailed; nothing is stored then.
+    """
+    if user is not None and not ({"process_owner", "admin"} & user.roles):
+        raise Forbidden("only process owners may deploy diagrams")
+    now = now or utcnow()
+    if skip_if_unchanged:
+        current = latest_version(session)
+        if current is not None and current.content_hash == content_hash(files, forms):
+            return current, [], False
+    store = SqlInstanceStore(session, actor_id=getattr(user, "id", None), now=now)
+    try:
+        version_id, compiled = engine.using(store).deploy(
+            files, forms, author=getattr(user, "username", None) or "system", message=message)
+        record(session, "version.deployed", actor=user, at=now, payload={
+            "version_id": version_id, "hash": compiled.content_hash, "message": message,
+            "processes": compiled.process_ids, "files": sorted(files), "forms": sorted(forms)})
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return session.get(ProcessVersion, version_id), compiled.problems, True
+
+
+# -------------------------------------------------------------------- instances
+def start_instance(session: Session, engine: WorkflowEngine, *, user: User | None, process_id: str = "lifecycle",
+                   data: dict | None = None, title: str | None = None, version_id: int | None = None,
+                   now: datetime | None = None) -> Result:
+    """Start a process on the latest version (or `version_id`). Raises NotFound, Forbidden, WorkflowError."""
+    if user is not None and not (WORKER_ROLES | {"admin"}) & user.roles:
+        raise Forbidden("your roles do not allow starting a relationship")
+    if version_id is None:
+        version = latest_version(session)
+        if version is None:
+            raise NotFound("no process version is deployed yet")
+        version_id = version.id
+    now = now or utcnow()
+    store = SqlInstanceStore(session, actor_id=getattr(user, "id", None), now=now,
+                             started_by_id=getattr(user, "id", None), title=title)
+    return _unit_of_work(session, user, now, lambda: engine.using(store).start(
+        version_id, process_id, data or {}, now=now))
+
+
+def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human_task_id: int,
+                  data: dict | None = None, now: datetime | None = None,
+                  expected_revision: int | None = None) -> Result:
+    """Complete a human task with form data.
+
+    Raises NotFound, Forbidden (role, organisation, assignee, four eyes), InvalidData (per-field errors),
+    TaskNotReady (already done), Conflict (someone saved the instance first), ScriptFailed.
+    """
+    row = session.get(HumanTask, human_task_id)
+    if row is None:
+        raise NotFound(f"task {human_task_id} does not exist")
+    if row.state != "ready":
+        raise TaskNotReady(f"the task {row.name!r} is already {row.state}", task_id=row.task_id)
+    check_can_work_on(session, user, row)
+    data = dict(data or {})
+    version_id = session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == row.instance_id))
+    validate_submission(form_schema(session, version_id, row.form_key), data)
+    now = now or utcnow()
+    store = SqlInstanceStore(session, actor_id=user.id, now=now)
+    return _unit_of_work(session, user, now, lambda: engine.using(store).complete_task(
+        row.instance_id, row.task_id, data, now=now, expected_revision=expected_revision))
+
+
+def send_signal(session: Session, engine: WorkflowEngine, *, user: User | None, instance_id: int, name: str,
+                payload: dict | None = None, now: datetime | None = None) -> Result:
+    """Throw a signal (e.g. an exit trigger) into an instance. Raises EventNotExpected, Conflict."""
+    _instance_or_404(session, instance_id)
+    now = now or utcnow()
+    store = SqlInstanceStore(session, actor_id=getattr(user, "id", None), now=now)
+    return _unit_of_work(session, user, now, lambda: engine.using(store).send_signal(
+        instance_id, name, payload or {}, now=now))
+
+
+def cancel_instance(session: Session, engine: WorkflowEngine, *, user: User | None, instance_id: int,
+                    reason: str | None = None, now: datetime | None = None) -> Result:
+    if user is not None and "admin" not in user.roles:
+        raise Forbidden("only an administrator may cancel an instance")
+    _instance_or_404(session, instance_id)
+    now = now or utcnow()
+    store = SqlInstanceStore(session, actor_id=getattr(user, "id", None), now=now)
+    return _unit_of_work(session, user, now, lambda: engine.using(store).cancel(instance_id, now=now, reason=reason))
+
+
+def fire_due_timers(session: Session, engine: WorkflowEngine, *, now: datetime | None = None,
+                    limit: int = 500) -> list[Result]:
+    """Fire every timer due at `now`: one transaction per instance, loading only instances with due rows.
+
+    An instance someone else saved meanwhile is skipped (its timers are still due and fire next round);
+    a failing script is recorded as an audit event and leaves that instance as it was.
+    """
+    now = now or utcnow()
+    due = list(session.scalars(
+        select(Timer.instance_id).where(Timer.due_at <= now).group_by(Timer.instance_id)
+        .order_by(func.min(Timer.due_at)).limit(limit)))
+    session.rollback()  # end the read before the writes (SQLite: never hold a read snapshot while writing)
+    results = []
+    scheduler = engine.using(SqlInstanceStore(session, now=now))
+    for instance_id in due:
+        try:
+            results.append(_unit_of_work(session, "scheduler", now,
+                                         lambda i=instance_id: scheduler.fire_timers(i, now=now)))
+        except Conflict:
+            continue
+        except (ScriptFailed, WorkflowError) as exc:
+            record(session, "instance.error", actor="scheduler", instance_id=instance_id, at=now,
+                   payload={"error": exc.message, "details": _jsonable(exc.details)})
+            session.commit()
+            log.warning("timer firing failed for instance %s: %s", instance_id, exc)
+    return results
+
+
+# -------------------------------------------------------------------- rules
+def check_can_work_on(session: Session, user: User, row: HumanTask) -> None:
+    """Raise Forbidden unless `user` may complete `row`: lane role, organisation side, assignee, four eyes."""
+    roles = user.roles
+    if "assessor" in roles and not roles & WORKER_ROLES:
+        raise Forbidden("assessors read everything and change nothing")
+    if row.assignee_id is not None and row.assignee_id != user.id:
+        raise Forbidden(f"the task {row.name!r} is assigned to someone else")
+    needed = row.role or "staff"
+    if needed not in roles:
+        raise Forbidden(f"the task {row.name!r} is in the {row.lane or 'Staff'} lane and needs the role "
+                        f"{needed!r}; you have {', '.join(sorted(roles)) or 'no roles'}")
+    if row.role != "jmt" and row.partner_side != user.is_partner:
+        side = "the partner organisation" if row.partner_side else "our organisation"
+        raise Forbidden(f"the task {row.name!r} belongs to {side}")
+    if row.approval_gate:
+        scope = HumanTask.subprocess_id == row.subprocess_id if row.subprocess_id else \
+            HumanTask.instance_id == row.instance_id
+        prepared = session.scalar(select(HumanTask.name).where(
+            scope, HumanTask.instance_id == row.instance_id, HumanTask.completed_by_id == user.id,
+            HumanTask.state == "completed", HumanTask.approval_gate.is_(False)).limit(1))
+        if prepared is not None:
+            raise Forbidden(f"four eyes: you prepared this stage ({prepared!r}), so someone else must approve it")
+
+
+# -------------------------------------------------------------------- helpers
+def _instance_or_404(session, instance_id):
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"instance {instance_id} does not exist")
+    return instance
+
+
+def _unit_of_work(session: Session, actor, now: datetime, action) -> Result:
+    """Run one engine action, audit everything it changed, commit once; roll back on any error."""
+    try:
+        result = action()
+        for part in result.all():
+            for task in part.became_ready:
+                record(session, "task.created", actor=actor, instance_id=part.instance_id, task_id=task.id, at=now,
+                       payload={"bpmn_id": task.bpmn_id, "name": task.name, "lane": task.lane})
+            for event in part.events:
+                record(session, event.action, actor=actor, instance_id=part.instance_id,
+                       task_id=event.payload.get("task_id"), payload=_jsonable(event.payload), at=now)
+            for task_id in part.cancelled:
+                record(session, "task.cancelled", actor=actor, instance_id=part.instance_id, task_id=task_id, at=now)
+        session.commit()
+        return result
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool | type(None)):
+        return value
+    return str(value)
+
+
+__all__ = ["cancel_instance", "check_can_work_on", "complete_task", "deploy_version",
+           "fire_due_timers", "latest_version", "send_signal", "start_instance"]

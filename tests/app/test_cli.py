@@ -1,0 +1,48 @@
+"""The `collabflow` command, run the way README runs it."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from app.cli import DEMO_USERS, main
+from app.processes.models import ProcessVersion
+from tests.conftest import DATA
+
+
+def invoke(app, *args):
+    return CliRunner().invoke(main, list(args), obj=_script_info(app), catch_exceptions=False)
+
+
+def _script_info(app):
+    from flask.cli import ScriptInfo
+    return ScriptInfo(create_app=lambda *a, **k: app)
+
+
+def test_init_db_deploy_and_seed_are_idempotent(app, session):
+    assert invoke(app, "init-db").exit_code == 0
+    first = invoke(app, "deploy", str(DATA), "--forms", str(DATA / "forms"), "-m", "first")
+    assert first.exit_code == 0 and "deployed version 1" in first.output
+    again = invoke(app, "deploy", str(DATA), "--forms", str(DATA / "forms"))
+    assert again.exit_code == 0 and "unchanged" in again.output
+    seeded = invoke(app, "seed-demo")
+    assert seeded.exit_code == 0 and all(u[0] in seeded.output for u in DEMO_USERS)
+    assert invoke(app, "seed-demo").exit_code == 0
+    from app.auth.services import get_user, verify_password
+    assert verify_password(get_user(session, "ser").password_hash, "collabflow-demo")
+    assert get_user(session, "partner-ser").is_partner
+
+
+def test_a_rejected_deploy_exits_non_zero_and_lists_problems(app, session, tmp_path):
+    (tmp_path / "bad.bpmn").write_text('<?xml version="1.0"?>\n<definitions>\n<oops></definitions>')
+    result = CliRunner().invoke(main, ["deploy", str(tmp_path), "--forms", str(tmp_path)], obj=_script_info(app))
+    assert result.exit_code == 1
+    assert "refused: nothing was deployed" in result.output and "bad.bpmn:3" in result.output
+    assert session.scalar(select(func.count()).select_from(ProcessVersion)) == 0
+
+
+def test_create_user_refuses_a_taken_name(app):
+    assert invoke(app, "create-user", "pat", "--role", "staff", "--password", "pw").exit_code == 0
+    result = CliRunner().invoke(main, ["create-user", "pat", "--role", "staff", "--password", "pw"],
+                                obj=_script_info(app))
+    assert result.exit_code == 1 and "taken" in result.output
