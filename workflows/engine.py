@@ -190,6 +190,7 @@ class WorkflowEngine:
             raise SpecNotFound(f"version {version_id} has no process {process_id!r} "
                                f"(it has {', '.join(sorted(specs))})")
         budget = _Budget()
+        now = now or clock.now()
         with clock.running_at(now), _collect_effects() as effects:
             wf = BpmnWorkflow(specs[process_id], specs, script_engine=self.script_engine)
             wf.get_next_task(spec_name="Start").data.update(data)
@@ -292,6 +293,7 @@ class WorkflowEngine:
         if record.status != "running":
             raise TaskNotReady(f"instance {instance_id} is {record.status}", status=record.status)
         budget = _Budget()
+        now = now or clock.now()  # one instant per operation: nothing falls due half-way through
         with clock.running_at(now), _collect_effects() as effects:
             wf = self._load(record)
             events = _guarded(act, wf)
@@ -304,26 +306,28 @@ class WorkflowEngine:
         return result
 
     def _advance(self, wf):
-        """Run engine steps and due timers until only people or the future can move the instance."""
+        """Run engine steps and due timers until only people or the future can move the instance.
+
+        SpiffWorkflow refreshes timers at the *end* of do_engine_steps, which can leave a fired timer READY
+        but not run (engine notes, section 2); cycle timers catch up one period per refresh. So: step,
+        refresh, and go round again while a watched timer fired. Timers come from the event manager,
+        not from walking the task tree.
+        """
         def rounds(wf):
             for _ in range(MAX_ROUNDS):
+                watched = _timer_tasks(wf)
                 wf.do_engine_steps()
+                watched += _timer_tasks(wf)
                 wf.refresh_timers()
-                if wf.get_next_task(state=TaskState.READY, manual=False) is None:
+                if not any(_timer_fired(task) for task in watched):
                     return
         _guarded(rounds, wf)
 
     def _snapshot(self, record: InstanceRecord, wf, events: list[Event]) -> Result:
         before_ready = {t.id for t in record.ready_tasks}
         before_timers = {t.task_id: t for t in record.timers}
-        ready, timers = [], []
-        for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING):
-            if task.state == TaskState.READY and task.task_spec.manual:
-                ready.append(_user_task(task))
-            elif task.state == TaskState.WAITING:
-                due = _timer_due(task)
-                if due is not None:
-                    timers.append(due)
+        ready = [_user_task(task) for task in wf.get_tasks(state=TaskState.READY, manual=True)]
+        timers = [due for due in map(_timer_due, _timer_tasks(wf)) if due is not None]
         ready_ids = {t.id for t in ready}
         completed, cancelled = [], []
         for task_id in before_ready - ready_ids:
@@ -447,6 +451,23 @@ def _user_task(task, with_data=False) -> UserTask:
         properties=properties, subprocess_id=str(parent_task_id) if parent_task_id else None,
         data=dict(task.data) if with_data else None,
     )
+
+
+def _timer_tasks(wf) -> list:
+    """The waiting timer catch events of an instance (and its subprocesses), from Spiff's event manager."""
+    return [task for task in wf.event_manager.tasks.values()
+            if task.state == TaskState.WAITING and isinstance(getattr(task.task_spec, "event_definition", None),
+                                                              TimerEventDefinition)]
+
+
+def _timer_fired(task) -> bool:
+    """True when a timer went off in the last refresh, or is a cycle timer with a period still due."""
+    if task.state == TaskState.READY:
+        return True
+    if task.state == TaskState.WAITING and isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
+        due = _timer_due(task)
+        return due is not None and due.due_at <= clock.now()
+    return False
 
 
 def _timer_due(task) -> TimerDue | None:

@@ -16,11 +16,21 @@ SYSTEM = "system"
 def record(session: Session, action: str, *, actor=None, instance_id: int | None = None,
            task_id: str | None = None, payload: dict | None = None, at: datetime | None = None) -> None:
     """Append one event. `actor` is a User, a plain name (e.g. "scheduler"), or None for the system."""
-    actor_id = getattr(actor, "id", None)
-    actor_name = getattr(actor, "username", None) or (actor if isinstance(actor, str) else SYSTEM)
-    session.execute(insert(AuditEvent).values(
-        at=at or utcnow(), actor_id=actor_id, actor=actor_name, action=action, instance_id=instance_id,
-        task_id=task_id, payload=payload or {}))
+    record_many(session, [dict(action=action, actor=actor, instance_id=instance_id, task_id=task_id,
+                               payload=payload, at=at)])
+
+
+def record_many(session: Session, rows: list[dict]) -> None:
+    """Append several events in one statement; each row has the keyword arguments of `record`."""
+    if not rows:
+        return
+    session.connection().execute(insert(AuditEvent), [_row(**row) for row in rows])
+
+
+def _row(action, *, actor=None, instance_id=None, task_id=None, payload=None, at=None):
+    return dict(at=at or utcnow(), actor_id=getattr(actor, "id", None),
+                actor=getattr(actor, "username", None) or (actor if isinstance(actor, str) else SYSTEM),
+                action=action, instance_id=instance_id, task_id=task_id, payload=payload or {})
 
 
 def events_for(session: Session, instance_id: int) -> list[AuditEvent]:

@@ -48,7 +48,7 @@ def create_user(session: Session, username: str, *, password: str | None, roles:
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise BadRequest(f"the username {username!r} is taken", {"username": username})
     org = get_or_create_organisation(session, organisation, organisation_kind)
-    user = User(username=username, display_name=display_name or username, email=email, organisation_id=org.id,
+    user = User(username=username, display_name=display_name or username, email=email, organisation=org,
                 password_hash=hash_password(password) if password else None)
     user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
     session.add(user)

@@ -22,7 +22,7 @@ from workflows import (
     content_hash,
 )
 
-from ..audit.services import record
+from ..audit.services import record, record_many
 from ..auth.models import User
 from ..db import utcnow
 from ..errors import Forbidden, NotFound
@@ -95,14 +95,15 @@ def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human
     Raises NotFound, Forbidden (role, organisation, assignee, four eyes), InvalidData (per-field errors),
     TaskNotReady (already done), Conflict (someone saved the instance first), ScriptFailed.
     """
-    row = session.get(HumanTask, human_task_id)
-    if row is None:
+    found = session.execute(select(HumanTask, ProcessInstance.version_id).join(
+        ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(HumanTask.id == human_task_id)).first()
+    if found is None:
         raise NotFound(f"task {human_task_id} does not exist")
+    row, version_id = found
     if row.state != "ready":
         raise TaskNotReady(f"the task {row.name!r} is already {row.state}", task_id=row.task_id)
     check_can_work_on(session, user, row)
     data = dict(data or {})
-    version_id = session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == row.instance_id))
     validate_submission(form_schema(session, version_id, row.form_key), data)
     now = now or utcnow()
     store = SqlInstanceStore(session, actor_id=user.id, now=now)
@@ -195,15 +196,18 @@ def _unit_of_work(session: Session, actor, now: datetime, action) -> Result:
     """Run one engine action, audit everything it changed, commit once; roll back on any error."""
     try:
         result = action()
+        audit = []
         for part in result.all():
             for task in part.became_ready:
-                record(session, "task.created", actor=actor, instance_id=part.instance_id, task_id=task.id, at=now,
-                       payload={"bpmn_id": task.bpmn_id, "name": task.name, "lane": task.lane})
+                audit.append(dict(action="task.created", actor=actor, instance_id=part.instance_id, task_id=task.id,
+                                  at=now, payload={"bpmn_id": task.bpmn_id, "name": task.name, "lane": task.lane}))
             for event in part.events:
-                record(session, event.action, actor=actor, instance_id=part.instance_id,
-                       task_id=event.payload.get("task_id"), payload=_jsonable(event.payload), at=now)
+                audit.append(dict(action=event.action, actor=actor, instance_id=part.instance_id,
+                                  task_id=event.payload.get("task_id"), payload=_jsonable(event.payload), at=now))
             for task_id in part.cancelled:
-                record(session, "task.cancelled", actor=actor, instance_id=part.instance_id, task_id=task_id, at=now)
+                audit.append(dict(action="task.cancelled", actor=actor, instance_id=part.instance_id,
+                                  task_id=task_id, at=now))
+        record_many(session, audit)
         session.commit()
         return result
     except BaseException:

@@ -2,13 +2,16 @@
 
 It never commits. `save_instance` is one conditional UPDATE on (id, revision): zero rows means someone
 else saved first, and the caller's whole unit of work is refused with Conflict.
+
+This is the hot path of every user action, so it speaks SQLAlchemy Core on the session's connection,
+remembers the rows it read for the save that follows, and skips timer rows when they did not change.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from workflows import (
@@ -26,6 +29,36 @@ from .lanes import lane_role
 from .models import HumanTask, ProcessInstance, ProcessVersion, Timer, VersionFile
 
 
+# The hot path's statements, built once: SQLAlchemy then reuses their cache keys and compiled forms.
+_SELECT_INSTANCE = select(
+    ProcessInstance.id, ProcessInstance.version_id, ProcessInstance.process_id, ProcessInstance.status,
+    ProcessInstance.state, ProcessInstance.state_format, ProcessInstance.revision, ProcessInstance.parent_id,
+    ProcessInstance.next_due_at,
+).where(ProcessInstance.id == bindparam("instance_id"))
+_SELECT_READY = select(
+    HumanTask.id, HumanTask.task_id, HumanTask.bpmn_id, HumanTask.name, HumanTask.lane, HumanTask.process_id,
+    HumanTask.form_key, HumanTask.ui_form_key, HumanTask.properties, HumanTask.subprocess_id,
+).where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.state == "ready")
+_SELECT_TIMERS = select(Timer.task_id, Timer.bpmn_id, Timer.name, Timer.due_at, Timer.kind).where(
+    Timer.instance_id == bindparam("instance_id")).order_by(Timer.due_at)
+
+def _setting(statement, *columns):
+    return statement.values({column: bindparam("new_" + column) for column in columns})
+
+
+_SAVE_WHERE = update(ProcessInstance).where(
+    ProcessInstance.id == bindparam("instance_id"), ProcessInstance.revision == bindparam("expected"))
+_SAVE_RUNNING = _setting(_SAVE_WHERE, "status", "state", "state_format", "revision", "updated_at", "next_due_at")
+_SAVE_ENDED = _setting(_SAVE_WHERE, "status", "state", "state_format", "revision", "updated_at", "next_due_at",
+                       "completed_at", "data")
+_CLOSE_WHERE = update(HumanTask).where(HumanTask.id == bindparam("row_id"))
+_CLOSE_COMPLETED = _setting(_CLOSE_WHERE, "state", "completed_at", "completed_by_id")
+_CLOSE_CANCELLED = _setting(_CLOSE_WHERE, "state", "completed_at")
+_INSERT_TASKS = insert(HumanTask)
+_DELETE_TIMERS = delete(Timer).where(Timer.instance_id == bindparam("instance_id"))
+_INSERT_TIMERS = insert(Timer)
+
+
 class SqlInstanceStore:
     def __init__(self, session: Session, *, actor_id: int | None = None, now: datetime | None = None,
                  started_by_id: int | None = None, title: str | None = None):
@@ -34,6 +67,11 @@ class SqlInstanceStore:
         self.now = now
         self.started_by_id = started_by_id
         self.title = title
+        self._ready_rows: dict[int, dict[str, int]] = {}  # instance id -> {engine task id: row id}, as read
+        self._timers: dict[int, list[TimerDue]] = {}  # instance id -> timers as read
+
+    def _execute(self, statement, parameters=None):
+        return self.session.connection().execute(statement, parameters)
 
     def _now(self) -> datetime:
         return self.now or utcnow()
@@ -60,58 +98,58 @@ class SqlInstanceStore:
     # instances ---------------------------------------------------------------
     def create_instance(self, record: InstanceRecord) -> int:
         now = self._now()
-        result = self.session.execute(insert(ProcessInstance).values(
+        result = self._execute(insert(ProcessInstance).values(
             version_id=record.version_id, process_id=record.process_id, parent_id=record.parent_id,
             title=self.title if record.parent_id is None else None, status=record.status, state=record.state,
             state_format=record.state_format, revision=1, data=record.data, started_by_id=self.started_by_id,
             created_at=now, updated_at=now, completed_at=now if record.status != "running" else None,
+            next_due_at=record.timers[0].due_at if record.timers else None,
         ).returning(ProcessInstance.id))
         instance_id = result.scalar_one()
         record.id = instance_id
-        self._sync_rows(record, existing_ready={})
+        self._sync_rows(record, existing_ready={}, timers_before=[])
         return instance_id
 
     def get_instance(self, instance_id: int) -> InstanceRecord:
-        row = self.session.execute(
-            select(ProcessInstance.id, ProcessInstance.version_id, ProcessInstance.process_id,
-                   ProcessInstance.status, ProcessInstance.state, ProcessInstance.state_format,
-                   ProcessInstance.revision, ProcessInstance.parent_id)
-            .where(ProcessInstance.id == instance_id)).one_or_none()
+        row = self._execute(_SELECT_INSTANCE, {"instance_id": instance_id}).one_or_none()
         if row is None:
             raise InstanceNotFound(f"instance {instance_id} does not exist")
         record = InstanceRecord(row.id, row.version_id, row.process_id, row.status, row.state, row.state_format,
                                 row.revision, row.parent_id)
-        tasks = self.session.execute(
-            select(HumanTask.task_id, HumanTask.bpmn_id, HumanTask.name, HumanTask.lane, HumanTask.process_id,
-                   HumanTask.form_key, HumanTask.ui_form_key, HumanTask.properties, HumanTask.subprocess_id)
-            .where(HumanTask.instance_id == instance_id, HumanTask.state == "ready")).all()
+        tasks = self._execute(_SELECT_READY, {"instance_id": instance_id}).all()
         record.ready_tasks = [UserTask(id=t.task_id, bpmn_id=t.bpmn_id, name=t.name, lane=t.lane,
                                        process_id=t.process_id, form=t.form_key, ui_form=t.ui_form_key,
                                        instructions=None, documentation=None, properties=t.properties or {},
                                        subprocess_id=t.subprocess_id) for t in tasks]
-        timers = self.session.execute(
-            select(Timer.task_id, Timer.bpmn_id, Timer.name, Timer.due_at, Timer.kind)
-            .where(Timer.instance_id == instance_id)).all()
-        record.timers = [TimerDue(t.task_id, t.bpmn_id, t.name, t.due_at, t.kind) for t in timers]
+        self._ready_rows[instance_id] = {t.task_id: t.id for t in tasks}
+        if row.next_due_at is None:  # no waiting timer: no query
+            record.timers = []
+        else:
+            timers = self._execute(_SELECT_TIMERS, {"instance_id": instance_id}).all()
+            record.timers = [TimerDue(t.task_id, t.bpmn_id, t.name, t.due_at, t.kind) for t in timers]
+        self._timers[instance_id] = list(record.timers)
         return record
 
     def save_instance(self, record: InstanceRecord) -> int:
         now = self._now()
         values = dict(status=record.status, state=record.state, state_format=record.state_format,
-                      revision=record.revision + 1, updated_at=now)
+                      revision=record.revision + 1, updated_at=now,
+                      next_due_at=record.timers[0].due_at if record.timers else None)
         if record.status != "running":
             values.update(completed_at=now, data=record.data)
-        result = self.session.execute(
-            update(ProcessInstance)
-            .where(ProcessInstance.id == record.id, ProcessInstance.revision == record.revision)
-            .values(**values))
+        statement = _SAVE_RUNNING if record.status == "running" else _SAVE_ENDED
+        result = self._execute(statement, {"instance_id": record.id, "expected": record.revision,
+                                           **{"new_" + k: v for k, v in values.items()}})
         if result.rowcount != 1:
             raise Conflict(f"instance {record.id} was changed by someone else since it was read; "
                            "nothing was saved, reload and try again", instance_id=record.id)
-        existing = dict(self.session.execute(
-            select(HumanTask.task_id, HumanTask.id)
-            .where(HumanTask.instance_id == record.id, HumanTask.state == "ready")).all())
-        self._sync_rows(record, existing)
+        existing = self._ready_rows.pop(record.id, None)
+        timers_before = self._timers.pop(record.id, None)
+        if existing is None:  # saved without being read through this store
+            existing = {row.task_id: row.id for row in self._execute(
+                select(HumanTask.task_id, HumanTask.id)
+                .where(HumanTask.instance_id == record.id, HumanTask.state == "ready"))}
+        self._sync_rows(record, existing, timers_before)
         return record.revision + 1
 
     def linked_instances(self, parent_id, process_id=None, status="running"):
@@ -120,20 +158,21 @@ class SqlInstanceStore:
             query = query.where(ProcessInstance.process_id == process_id)
         if status is not None:
             query = query.where(ProcessInstance.status == status)
-        return list(self.session.scalars(query.order_by(ProcessInstance.id)))
+        return list(self._execute(query.order_by(ProcessInstance.id)).scalars())
 
     # derived rows ------------------------------------------------------------
-    def _sync_rows(self, record: InstanceRecord, existing_ready: dict[str, int]):
+    def _sync_rows(self, record: InstanceRecord, existing_ready: dict[str, int], timers_before):
         now = self._now()
         ready_ids = {t.id for t in record.ready_tasks}
         for task_id, row_id in existing_ready.items():
             if task_id in ready_ids:
                 continue
             state = record.closed_tasks.get(task_id, "cancelled")
-            values = dict(state=state, completed_at=now)
             if state == "completed":
-                values["completed_by_id"] = self.actor_id
-            self.session.execute(update(HumanTask).where(HumanTask.id == row_id).values(**values))
+                self._execute(_CLOSE_COMPLETED, {"row_id": row_id, "new_state": state, "new_completed_at": now,
+                                                 "new_completed_by_id": self.actor_id})
+            else:
+                self._execute(_CLOSE_CANCELLED, {"row_id": row_id, "new_state": state, "new_completed_at": now})
         new_rows = []
         for task in record.ready_tasks:
             if task.id in existing_ready:
@@ -147,9 +186,17 @@ class SqlInstanceStore:
                 form_key=task.form, ui_form_key=task.ui_form, properties=task.properties, state="ready",
                 created_at=now))
         if new_rows:
-            self.session.execute(insert(HumanTask), new_rows)
-        self.session.execute(delete(Timer).where(Timer.instance_id == record.id))
+            self._execute(_INSERT_TASKS, new_rows)
+        if timers_before is not None and _timer_keys(timers_before) == _timer_keys(record.timers):
+            return
+        if timers_before is None or timers_before:
+            self._execute(_DELETE_TIMERS, {"instance_id": record.id})
         if record.timers:
-            self.session.execute(insert(Timer), [
+            self._execute(_INSERT_TIMERS, [
                 dict(instance_id=record.id, task_id=t.task_id, bpmn_id=t.bpmn_id, name=t.name, kind=t.kind,
                      due_at=t.due_at) for t in record.timers])
+
+
+def _timer_keys(timers) -> set:
+    return {(t.task_id, t.due_at) for t in timers}
+
