@@ -91,6 +91,7 @@ class HumanTask(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted: Mapped[dict | None] = mapped_column(JSONType)  # the form data it was completed with: evidence
 
 
 class Timer(Base):

@@ -106,7 +106,7 @@ def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human
     data = dict(data or {})
     validate_submission(form_schema(session, version_id, row.form_key), data)
     now = now or utcnow()
-    store = SqlInstanceStore(session, actor_id=user.id, now=now)
+    store = SqlInstanceStore(session, actor_id=user.id, now=now, submitted={row.task_id: data})
     return _unit_of_work(session, user, now, lambda: engine.using(store).complete_task(
         row.instance_id, row.task_id, data, now=now, expected_revision=expected_revision))
 

@@ -52,7 +52,7 @@ _SAVE_RUNNING = _setting(_SAVE_WHERE, "status", "state", "state_format", "revisi
 _SAVE_ENDED = _setting(_SAVE_WHERE, "status", "state", "state_format", "revision", "updated_at", "next_due_at",
                        "completed_at", "data")
 _CLOSE_WHERE = update(HumanTask).where(HumanTask.id == bindparam("row_id"))
-_CLOSE_COMPLETED = _setting(_CLOSE_WHERE, "state", "completed_at", "completed_by_id")
+_CLOSE_COMPLETED = _setting(_CLOSE_WHERE, "state", "completed_at", "completed_by_id", "submitted")
 _CLOSE_CANCELLED = _setting(_CLOSE_WHERE, "state", "completed_at")
 _INSERT_TASKS = insert(HumanTask)
 _DELETE_TIMERS = delete(Timer).where(Timer.instance_id == bindparam("instance_id"))
@@ -61,12 +61,14 @@ _INSERT_TIMERS = insert(Timer)
 
 class SqlInstanceStore:
     def __init__(self, session: Session, *, actor_id: int | None = None, now: datetime | None = None,
-                 started_by_id: int | None = None, title: str | None = None):
+                 started_by_id: int | None = None, title: str | None = None,
+                 submitted: dict[str, dict] | None = None):
         self.session = session
         self.actor_id = actor_id
         self.now = now
         self.started_by_id = started_by_id
         self.title = title
+        self.submitted = submitted or {}  # engine task id -> the form data a person completed it with
         self._ready_rows: dict[int, dict[str, int]] = {}  # instance id -> {engine task id: row id}, as read
         self._timers: dict[int, list[TimerDue]] = {}  # instance id -> timers as read
 
@@ -170,7 +172,8 @@ class SqlInstanceStore:
             state = record.closed_tasks.get(task_id, "cancelled")
             if state == "completed":
                 self._execute(_CLOSE_COMPLETED, {"row_id": row_id, "new_state": state, "new_completed_at": now,
-                                                 "new_completed_by_id": self.actor_id})
+                                                 "new_completed_by_id": self.actor_id,
+                                                 "new_submitted": self.submitted.get(task_id)})
             else:
                 self._execute(_CLOSE_CANCELLED, {"row_id": row_id, "new_state": state, "new_completed_at": now})
         new_rows = []

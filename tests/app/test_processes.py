@@ -75,6 +75,7 @@ def test_complete_moves_the_rows_and_records_who(session, wf_engine, users, vers
     done = session.get(HumanTask, row.id)
     assert (done.state, done.completed_by_id, done.completed_at) == ("completed", users["staff"].id,
                                                                      T0 + timedelta(hours=1))
+    assert done.submitted == {"plan": "grow"}
     (approve,) = ready_rows(session, result.instance_id)
     assert (approve.name, approve.role) == ("Approve the plan", "ser")
     assert ("task.completed", "staff") in actions(session, result.instance_id)
