@@ -1,0 +1,230 @@
+"""The diagrams against the requirement catalogue, the forms, the lanes and the engine's parser."""
+import ast
+import re
+
+import jinja2
+import jsonschema
+import pytest
+from lxml import etree
+from RestrictedPython import compile_restricted_exec
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+
+from tests.bpmn import driver
+from tools.requirements_map import collect, render_map
+
+NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+      "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+LANES = {"Staff", "SER", "Joint management team", "Partner SER"}
+STAGE_PROCESSES = ["stage1_awareness", "stage2_knowledge", "stage3_internal_assessment",
+                   "stage4_partner_selection", "stage5_working_together", "stage6_value_creation",
+                   "stage7_staying_together", "stage8_exit"]
+
+
+def trees():
+    return {f.stem: etree.parse(str(f)) for f in driver.bpmn_files()}
+
+
+def all_task_specs():
+    """Every task spec of every executable process and the processes they call."""
+    seen = {}
+    for pid in driver.EXECUTABLE:
+        spec, subs = driver.specs(pid)
+        for s in [spec, *subs.values()]:
+            seen[s.name] = s
+    return [(name, ts) for name, s in seen.items() for ts in s.task_specs.values()]
+
+
+def user_task_specs():
+    """(process, spec) of every user task; a multi-instance task appears once, as its '[child]' spec."""
+    found = {}
+    for p, ts in all_task_specs():
+        if ts.manual and ts.bpmn_id:
+            found[(p, ts.bpmn_id)] = ts
+    return [(p, ts) for (p, _), ts in found.items()]
+
+
+def test_every_file_parses_with_the_validator_and_process_id_is_the_file_stem():
+    for stem, tree in trees().items():
+        ids = tree.xpath("//bpmn:process/@id", namespaces=NS)
+        assert ids == [stem], f"{stem}.bpmn defines processes {ids}"
+    parser = driver.parser()
+    assert set(parser.get_process_ids()) >= {f.stem for f in driver.bpmn_files()}
+
+
+@pytest.mark.parametrize("process_id", driver.EXECUTABLE)
+def test_executable_processes_resolve_all_called_processes(process_id):
+    spec, subprocess_specs = driver.specs(process_id)
+    assert spec.name == process_id
+    if process_id == "lifecycle":
+        assert set(STAGE_PROCESSES) | {"relationship_running"} <= set(subprocess_specs)
+
+
+def test_every_diagram_is_reachable_from_an_executable_process():
+    reachable = set(driver.EXECUTABLE)
+    for pid in driver.EXECUTABLE:
+        reachable |= set(driver.specs(pid)[1])
+    assert {f.stem for f in driver.bpmn_files()} == reachable
+
+
+def test_every_requirement_is_carried_and_no_unknown_id_is_used():
+    known = driver.requirement_ids()
+    assert len(known) == 82
+    used = {row[0] for row in collect(driver.BPMN_DIR)}
+    assert sorted(set(known) - used, key=known.index) == []
+    assert sorted(used - set(known)) == []
+
+
+def test_requirements_map_is_up_to_date():
+    path = driver.ROOT / "docs" / "requirements-map.md"
+    assert path.read_text() == render_map(driver.BPMN_DIR), \
+        "docs/requirements-map.md is stale: run python tools/build_bpmn.py --map"
+
+
+def test_stage_call_activities_and_start_scripts():
+    spec, subs = driver.specs("lifecycle")
+    for n, pid in enumerate(STAGE_PROCESSES, start=1):
+        stage = subs[pid]
+        start_script = stage.task_specs[f"s{n}_start"]
+        assert f"current_stage = {n}\n" in start_script.script
+        first = stage.start.outputs[0]          # the process start event
+        assert start_script in first.outputs, f"{pid}: the stage must begin with its start script"
+
+
+def test_every_user_task_has_a_lane_and_both_form_files_and_valid_schemas():
+    for process, ts in user_task_specs():
+        assert ts.lane in LANES, f"{process}/{ts.bpmn_id} lane {ts.lane!r}"
+        props = ts.extensions.get("properties", {})
+        assert props.get("formJsonSchemaFilename") == f"{ts.bpmn_id}.schema.json"
+        assert props.get("formUiSchemaFilename") == f"{ts.bpmn_id}.uischema.json"
+        schema, ui = driver.load_form(ts)
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+        assert "$schema" in schema
+        assert set(ui["ui:order"]) == set(schema["properties"]), ts.bpmn_id
+        assert ts.extensions.get("instructionsForEndUser"), f"{ts.bpmn_id} has no instructions"
+
+
+def test_no_form_file_without_a_user_task():
+    names = {f"{ts.bpmn_id}.{kind}.json" for _, ts in user_task_specs() for kind in ("schema", "uischema")}
+    files = {f.name for f in driver.FORMS_DIR.glob("*.json")}
+    assert files == names
+
+
+def _walk_fields(schema, path):
+    for name, s in schema.get("properties", {}).items():
+        yield f"{path}.{name}", s
+        yield from _walk_fields(s, f"{path}.{name}")
+        if s.get("type") == "array" and s.get("items", {}).get("type") == "object":
+            yield from _walk_fields(s["items"], f"{path}.{name}[]")
+
+
+def test_every_form_field_has_a_title_and_a_description():
+    for _, ts in user_task_specs():
+        schema, _ = driver.load_form(ts)
+        for path, s in _walk_fields(schema, ts.bpmn_id):
+            assert s.get("title") and s.get("description"), f"{path} lacks a title or description"
+
+
+def test_every_lane_has_a_known_name():
+    for stem, tree in trees().items():
+        for name in tree.xpath("//bpmn:lane/@name", namespaces=NS):
+            assert name in LANES, f"{stem}: lane {name!r}"
+
+
+def test_stage_gates_are_ser_approvals_with_decision_and_conditional_comments():
+    spec, subs = driver.specs("lifecycle")
+    for n, pid in enumerate(STAGE_PROCESSES, start=1):
+        gates = [ts for ts in subs[pid].task_specs.values()
+                 if ts.manual and ts.extensions.get("properties", {}).get("approvalGate") == "true"]
+        expected = {"SER"} if n <= 4 else {"SER", "Partner SER"}
+        assert {g.lane for g in gates} == expected, pid
+        for g in gates:
+            schema, _ = driver.load_form(g)
+            prefix = "partner_" if g.lane == "Partner SER" else ""
+            enum = schema["properties"][f"{prefix}decision"]["enum"]
+            assert enum == (["approve", "rework", "stop"] if n == 2 else ["approve", "rework"])
+            v = driver.validator(schema)
+            assert not v.is_valid({f"{prefix}decision": "rework"}), "rework needs comments"
+            assert not v.is_valid({f"{prefix}decision": "rework", f"{prefix}comments": ""})
+            assert v.is_valid({f"{prefix}decision": "rework", f"{prefix}comments": "fix the risks"})
+            assert v.is_valid({f"{prefix}decision": "approve"})
+
+
+def test_premature_continuity_form_requires_the_plan():
+    schema, _ = driver.load_form_files("s8_continuity_plan_premature.schema.json",
+                                       "s8_continuity_plan_premature.uischema.json")
+    assert {"continuity_plan", "transition_actions", "customers_affected"} <= set(schema["required"])
+    natural, _ = driver.load_form_files("s8_continuity_plan.schema.json", "s8_continuity_plan.uischema.json")
+    assert "continuity_plan" not in natural.get("required", [])
+
+
+def test_timer_expressions_are_quoted_literals_or_data_names():
+    timers = [(p, ts) for p, ts in all_task_specs()
+              if isinstance(getattr(ts, "event_definition", None), TimerEventDefinition)]
+    assert len(timers) >= 4
+    for process, ts in timers:
+        expr = ts.event_definition.expression
+        tree = ast.parse(expr, mode="eval").body
+        if isinstance(tree, ast.Name):
+            continue
+        value = ast.literal_eval(expr)
+        assert isinstance(value, str), f"{process}/{ts.name}: {expr}"
+        ed = ts.event_definition
+        if isinstance(ed, CycleTimerEventDefinition):
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+        elif isinstance(ed, DurationTimerEventDefinition):
+            TimerEventDefinition.parse_iso_duration(value)
+        elif isinstance(ed, TimeDateEventDefinition):
+            TimerEventDefinition.parse_time_or_duration(value)
+
+
+def test_conditions_parse_and_exclusive_gateways_have_a_default():
+    for stem, tree in trees().items():
+        for cond in tree.xpath("//bpmn:conditionExpression", namespaces=NS):
+            ast.parse(cond.text, mode="eval")
+        for gw in tree.xpath("//bpmn:exclusiveGateway", namespaces=NS):
+            outgoing = gw.xpath("bpmn:outgoing/text()", namespaces=NS)
+            if len(outgoing) > 1:
+                assert gw.get("default") in outgoing, f"{stem}/{gw.get('id')} needs default="
+                for fid in outgoing:
+                    flow = tree.xpath(f"//bpmn:sequenceFlow[@id='{fid}']", namespaces=NS)[0]
+                    has_cond = bool(flow.xpath("bpmn:conditionExpression", namespaces=NS))
+                    assert has_cond == (fid != gw.get("default")), f"{stem}/{fid}"
+
+
+def test_scripts_compile_in_the_restricted_sandbox():
+    scripts = []
+    for stem, tree in trees().items():
+        scripts += [(stem, s.getparent().get("id"), s.text) for s in tree.xpath("//bpmn:script", namespaces=NS)]
+        scripts += [(stem, s.getparent().getparent().get("id"), s.text)
+                    for s in tree.xpath("//spiffworkflow:preScript|//spiffworkflow:postScript", namespaces=NS)]
+    assert len(scripts) > 30
+    for stem, sid, text in scripts:
+        result = compile_restricted_exec(text)
+        assert not result.errors, f"{stem}/{sid}: {result.errors}"
+        assert not re.search(r"\bimport\b|__\w+__|\bopen\(", text), f"{stem}/{sid}"
+
+
+def test_instructions_are_valid_jinja():
+    env = jinja2.Environment()
+    for _, ts in user_task_specs():
+        env.parse(ts.extensions["instructionsForEndUser"])
+
+
+def test_defaults_match_the_catalogue():
+    from tools import build_bpmn
+    assert build_bpmn.REVIEW_DEFAULTS == driver.periodic_review_defaults()
+    assert build_bpmn.ESCALATION_DEFAULTS == driver.escalation_defaults()
+
+
+def test_signals_carry_their_payload():
+    for stem, tree in trees().items():
+        for sig in tree.xpath("//bpmn:signal", namespaces=NS):
+            if sig.get("name") == "exit_trigger":
+                assert sig.xpath("string(.//spiffworkflow:variableName)", namespaces=NS) == "exit_info"
+            if sig.get("name") == "exit_invoked" and stem == "lifecycle":
+                assert sig.xpath("string(.//spiffworkflow:variableName)", namespaces=NS) == "exit_invocation"
