@@ -28,7 +28,6 @@ from ..db import utcnow
 from .lanes import lane_role
 from .models import HumanTask, ProcessInstance, ProcessVersion, Timer, VersionFile
 
-
 # The hot path's statements, built once: SQLAlchemy then reuses their cache keys and compiled forms.
 _SELECT_INSTANCE = select(
     ProcessInstance.id, ProcessInstance.version_id, ProcessInstance.process_id, ProcessInstance.status,
