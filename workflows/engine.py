@@ -216,7 +216,9 @@ class WorkflowEngine:
             if task.state != TaskState.READY or not task.task_spec.manual:
                 raise TaskNotReady(f"task {task.task_spec.bpmn_name or task.task_spec.name!r} is "
                                    f"{TaskState.get_name(task.state).lower()}, not ready", task_id=task_id)
-            task.task_spec.add_data_from_form(task, data)
+            # each submitted field replaces the old value whole: SpiffWorkflow's add_data_from_form deep-merges
+            # lists by index, so a row removed in the form would come back
+            task.set_data(**data)
             task.run()
             return [Event("task.completed", {"task_id": task_id, "bpmn_id": task.task_spec.bpmn_id,
                                              "name": task.task_spec.bpmn_name})]
@@ -273,12 +275,14 @@ class WorkflowEngine:
         return _user_task(_find_task(wf, task_id), with_data=True)
 
     def instance_data(self, instance_id: int) -> dict:
-        """The instance's data: final data when completed, else the data of the last completed task."""
+        """The instance's data: final data when completed, else the data of the task completed last
+        (anywhere in the tree, call activities included)."""
         record = self.store.get_instance(instance_id)
         wf = self._load(record)
-        if wf.completed:
+        if record.status == "completed":  # (a cancelled workflow also says `completed`, with empty data)
             return dict(wf.data)
-        return dict(wf.last_task.data) if wf.last_task is not None else {}
+        done = wf.get_tasks(state=TaskState.COMPLETED)
+        return dict(max(done, key=lambda t: t.last_state_change).data) if done else {}
 
     # ------------------------------------------------------------------ internals
     def _load(self, record: InstanceRecord):
@@ -371,9 +375,11 @@ class WorkflowEngine:
                 try:
                     result.linked.append(self.send_signal(record.parent_id, effect.name, effect.data, now=now))
                 except (EventNotExpected, TaskNotReady):
-                    result.events.append(Event("signal.unanswered", {"name": effect.name, "to": record.parent_id}))
+                    result.events.append(Event("signal.unanswered", {"name": effect.name, "to": record.parent_id,
+                                                                     "payload": effect.data}))
             elif effect.kind == "signal_parent":
-                result.events.append(Event("signal.unanswered", {"name": effect.name, "to": None}))
+                result.events.append(Event("signal.unanswered", {"name": effect.name, "to": None,
+                                                                 "payload": effect.data}))
 
 
 def _guarded(step, wf):

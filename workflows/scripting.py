@@ -190,6 +190,7 @@ SAFE_BUILTINS: dict[str, Any] = {
         "len", "list", "map", "max", "min", "reversed", "round", "set", "sorted", "str", "sum", "tuple",
         "zip", "chr", "ord", "hash", "repr", "frozenset",
         "Exception", "ValueError", "KeyError", "IndexError", "TypeError", "ZeroDivisionError", "ArithmeticError",
+        "NameError", "AttributeError", "LookupError",
     )
 }
 SAFE_BUILTINS.update({"None": None, "True": True, "False": False, "range": _range, "pow": _pow})

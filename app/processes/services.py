@@ -83,7 +83,7 @@ def start_instance(session: Session, engine: WorkflowEngine, *, user: User | Non
     now = now or utcnow()
     store = SqlInstanceStore(session, actor_id=getattr(user, "id", None), now=now,
                              started_by_id=getattr(user, "id", None), title=title)
-    return _unit_of_work(session, user, now, lambda: engine.using(store).start(
+    return run_action(session, user, now, lambda: engine.using(store).start(
         version_id, process_id, data or {}, now=now))
 
 
@@ -107,7 +107,7 @@ def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human
     validate_submission(form_schema(session, version_id, row.form_key), data)
     now = now or utcnow()
     store = SqlInstanceStore(session, actor_id=user.id, now=now, submitted={row.task_id: data})
-    return _unit_of_work(session, user, now, lambda: engine.using(store).complete_task(
+    return run_action(session, user, now, lambda: engine.using(store).complete_task(
         row.instance_id, row.task_id, data, now=now, expected_revision=expected_revision))
 
 
@@ -117,7 +117,7 @@ def send_signal(session: Session, engine: WorkflowEngine, *, user: User | None, 
     _instance_or_404(session, instance_id)
     now = now or utcnow()
     store = SqlInstanceStore(session, actor_id=getattr(user, "id", None), now=now)
-    return _unit_of_work(session, user, now, lambda: engine.using(store).send_signal(
+    return run_action(session, user, now, lambda: engine.using(store).send_signal(
         instance_id, name, payload or {}, now=now))
 
 
@@ -128,7 +128,7 @@ def cancel_instance(session: Session, engine: WorkflowEngine, *, user: User | No
     _instance_or_404(session, instance_id)
     now = now or utcnow()
     store = SqlInstanceStore(session, actor_id=getattr(user, "id", None), now=now)
-    return _unit_of_work(session, user, now, lambda: engine.using(store).cancel(instance_id, now=now, reason=reason))
+    return run_action(session, user, now, lambda: engine.using(store).cancel(instance_id, now=now, reason=reason))
 
 
 def fire_due_timers(session: Session, engine: WorkflowEngine, *, now: datetime | None = None,
@@ -147,7 +147,7 @@ def fire_due_timers(session: Session, engine: WorkflowEngine, *, now: datetime |
     scheduler = engine.using(SqlInstanceStore(session, now=now))
     for instance_id in due:
         try:
-            results.append(_unit_of_work(session, "scheduler", now,
+            results.append(run_action(session, "scheduler", now,
                                          lambda i=instance_id: scheduler.fire_timers(i, now=now)))
         except Conflict:
             continue
@@ -177,9 +177,12 @@ def check_can_work_on(session: Session, user: User, row: HumanTask) -> None:
     if row.approval_gate:
         scope = HumanTask.subprocess_id == row.subprocess_id if row.subprocess_id else \
             HumanTask.instance_id == row.instance_id
+        # preparing = doing the stage's work; an SER's own decisions inside the stage (appointing the SER,
+        # agreeing to approach candidates) are not preparation, or a one-SER organisation could never approve
         prepared = session.scalar(select(HumanTask.name).where(
             scope, HumanTask.instance_id == row.instance_id, HumanTask.completed_by_id == user.id,
-            HumanTask.state == "completed", HumanTask.approval_gate.is_(False)).limit(1))
+            HumanTask.state == "completed", HumanTask.approval_gate.is_(False),
+            HumanTask.role.is_distinct_from("ser")).limit(1))
         if prepared is not None:
             raise Forbidden(f"four eyes: you prepared this stage ({prepared!r}), so someone else must approve it")
 
@@ -192,7 +195,7 @@ def _instance_or_404(session, instance_id):
     return instance
 
 
-def _unit_of_work(session: Session, actor, now: datetime, action) -> Result:
+def run_action(session: Session, actor, now: datetime, action) -> Result:
     """Run one engine action, audit everything it changed, commit once; roll back on any error."""
     try:
         result = action()
@@ -226,4 +229,4 @@ def _jsonable(value):
 
 
 __all__ = ["cancel_instance", "check_can_work_on", "complete_task", "deploy_version",
-           "fire_due_timers", "latest_version", "send_signal", "start_instance"]
+           "fire_due_timers", "latest_version", "run_action", "send_signal", "start_instance"]

@@ -61,6 +61,15 @@ def test_rework_reopens_the_task_with_its_previous_data(engine, version_id):
     assert done.data["outcome"] == "approved: DRAFT 3" and done.data["comments"] == "round 2"
 
 
+def test_a_submitted_field_replaces_the_old_value_whole(engine, version_id):
+    """Removing a row in a form removes it: no merge by list index (SpiffWorkflow's add_data_from_form)."""
+    started = engine.start(version_id, "approval", {"rows": [{"a": 1}, {"a": 2}, {"a": 3}], "meta": {"x": 1, "y": 2}})
+    done = engine.complete_task(started.instance_id, started.ready[0].id,
+                                {"plan": "p", "rows": [{"a": 2}], "meta": {"x": 5}})
+    data = engine.get_task(started.instance_id, done.ready[0].id).data
+    assert data["rows"] == [{"a": 2}] and data["meta"] == {"x": 5}
+
+
 def test_completing_twice_is_refused(engine, version_id):
     started = engine.start(version_id, "approval", {})
     task_id = started.ready[0].id

@@ -1,0 +1,88 @@
+"""Actions on a relationship that the lifecycle defines: raising an issue, raising an exit trigger,
+and knowing which stage a relationship is in (read from task rows, never by loading the workflow)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows import EventNotExpected, Result, WorkflowEngine
+
+from ..auth.models import User
+from ..db import utcnow
+from ..errors import BadRequest, Forbidden, NotFound
+from ..processes.models import HumanTask, ProcessInstance
+from ..processes.services import WORKER_ROLES, run_action, send_signal
+from ..processes.store import SqlInstanceStore
+from .stages import EXIT_TRIGGER_SIGNAL, ISSUE_PROCESS, ISSUE_STAGES, LIFECYCLE, stage_of_process
+
+
+def relationship(session: Session, relationship_id: int) -> ProcessInstance:
+    """The relationship (a top-level lifecycle instance). Raises NotFound."""
+    instance = session.get(ProcessInstance, relationship_id)
+    if instance is None or instance.parent_id is not None or instance.process_id != LIFECYCLE:
+        raise NotFound(f"relationship {relationship_id} does not exist")
+    return instance
+
+
+def current_stage(session: Session, relationship_id: int) -> int | None:
+    """The stage whose tasks are open (the latest stage if several), else the stage of the last task done."""
+    processes = session.scalars(select(HumanTask.process_id).where(
+        HumanTask.instance_id == relationship_id, HumanTask.state == "ready"))
+    stages = [s for s in map(stage_of_process, processes) if s]
+    if stages:
+        return max(stages)
+    last = session.scalar(select(HumanTask.process_id).where(HumanTask.instance_id == relationship_id)
+                          .order_by(HumanTask.id.desc()).limit(1))
+    return stage_of_process(last)
+
+
+def _require_running_stage(session, rel: ProcessInstance, what: str) -> int:
+    if rel.status != "running":
+        raise BadRequest(f"the relationship is {rel.status}; {what} can no longer be raised")
+    stage = current_stage(session, rel.id)
+    if stage not in ISSUE_STAGES:
+        raise BadRequest(f"{what} can be raised in stages 5 to 7; the relationship is in stage {stage}",
+                         {"stage": stage})
+    return stage
+
+
+def raise_issue(session: Session, engine: WorkflowEngine, *, user: User, relationship_id: int, title: str,
+                description: str = "", now: datetime | None = None) -> Result:
+    """Start an issue-resolution instance linked to the relationship (stages 5-7 only).
+
+    Raises NotFound, Forbidden (assessors and process owners do not raise issues), BadRequest (wrong stage,
+    no title).
+    """
+    if not (WORKER_ROLES | {"admin"}) & user.roles:
+        raise Forbidden("your roles do not allow raising an issue")
+    if not title or not title.strip():
+        raise BadRequest("an issue needs a title", {"title": "this field is required"})
+    rel = relationship(session, relationship_id)
+    stage = _require_running_stage(session, rel, "an issue")
+    now = now or utcnow()
+    data = {"issue_title": title.strip(), "issue_description": description, "raised_by": user.display_name,
+            "raised_on": now.date().isoformat(), "raised_in_stage": stage}
+    store = SqlInstanceStore(session, actor_id=user.id, now=now, started_by_id=user.id)
+    return run_action(session, user, now, lambda: engine.using(store).start(
+        rel.version_id, ISSUE_PROCESS, data, now=now, parent_id=rel.id))
+
+
+def raise_exit_trigger(session: Session, engine: WorkflowEngine, *, user: User, relationship_id: int,
+                       reason: str, now: datetime | None = None) -> Result:
+    """Raise an exit trigger on the relationship: the SERs get an exit review. Raises BadRequest when the
+    relationship is outside stages 5-7 or an exit review is already open."""
+    if not (WORKER_ROLES | {"admin"}) & user.roles:
+        raise Forbidden("your roles do not allow raising an exit trigger")
+    if not reason or not reason.strip():
+        raise BadRequest("say why the exit trigger is raised", {"reason": "this field is required"})
+    rel = relationship(session, relationship_id)
+    _require_running_stage(session, rel, "an exit trigger")
+    try:
+        return send_signal(session, engine, user=user, instance_id=rel.id, name=EXIT_TRIGGER_SIGNAL,
+                           payload={"reason": reason.strip(), "source": "person", "raised_by": user.display_name},
+                           now=now)
+    except EventNotExpected:
+        raise BadRequest("an exit review is already open for this relationship; decide it first") from None

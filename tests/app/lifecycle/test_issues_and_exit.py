@@ -1,0 +1,132 @@
+"""Issue resolution and exit triggers through the real services and the scheduler's timer firing:
+(4) an issue escalates by time limits through three levels to an exit-trigger review, exit is invoked and
+stage 8 runs as a premature exit with a mandatory continuity plan; (5) a dismissed trigger leaves the
+relationship exactly where it was."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.errors import BadRequest
+from app.processes.models import Timer
+from tests.app.lifecycle.driver import fill_form, is_valid, until_ready
+
+
+def timer_dues(driver):
+    driver.session.expire_all()
+    return [t.due_at.isoformat() for t in driver.session.query(Timer).filter_by(instance_id=driver.instance_id)]
+
+
+def escalate_by_time_limits(issue):
+    """Log the issue, then let each level's time limit expire; returns the escalation's end data."""
+    issue.complete("ir_log_issue")
+    assert issue.ready_names() == ["ir_level1"] and issue.task("ir_level1").lane == "Staff"
+    logged = issue.now
+    assert timer_dues(issue) == [(logged + timedelta(days=5)).isoformat()]      # l1_limit default P5D
+
+    issue.wake(days=4)
+    assert issue.ready_names() == ["ir_level1"], "not due yet"
+    issue.wake(days=1, minutes=1)
+    assert issue.ready_names() == ["ir_level2"] and issue.task("ir_level2").lane == "Joint management team"
+    issue.wake(days=10, minutes=1)
+    assert sorted(issue.ready_names()) == ["ir_level3_partner_ser", "ir_level3_ser"]
+    assert {r.lane for r in issue.ready()} == {"SER", "Partner SER"}
+    issue.wake(days=15, minutes=1)
+    assert issue.completed and issue.ready_names() == []
+    assert issue.data["outcome"] == "exit_trigger_raised"
+    assert [h["level"] for h in issue.data["escalation_history"]] == [1, 2, 3]
+    assert {h["event"] for h in issue.data["escalation_history"]} == {"time_limit_expired"}
+    fired = issue.audit("timer.fired")
+    assert len(fired) == 3 and {e.actor for e in fired} == {"scheduler"}
+    return issue.data
+
+
+def test_issue_escalates_through_three_levels_to_an_exit_review_and_exit_is_invoked(start):
+    rel = start()
+    rel.drive(until=until_ready("s6_improvement"))
+    issue = rel.raise_issue("Late design documents", "Drawings are three weeks late")
+    assert issue.instance().parent_id == rel.instance_id
+    assert rel.audit("task.created", instance_id=issue.instance_id)
+    escalate_by_time_limits(issue)
+
+    # the unresolved issue raised an exit trigger on the relationship: SERs review it
+    (received,) = rel.audit("signal.received")
+    assert received.payload["name"] == "exit_trigger" and received.payload["payload"]["source"] == "escalation"
+    assert "Late design documents" in received.payload["payload"]["reason"]
+    assert sorted(rel.ready_names()) == ["exit_review", "s6_improvement"]
+    review = rel.task("exit_review")
+    assert review.lane == "SER" and rel.task_data(review)["exit_info"]["issue"]["title"] == "Late design documents"
+    rel.complete(review, {"exit_decision": "invoke", "exit_rationale": "Trust has broken down."})
+
+    assert rel.ready_names() == ["s8_finalise_exit_strategy"]
+    data = rel.task_data("s8_finalise_exit_strategy")
+    assert data["premature_exit"] is True and data["current_stage"] == 8
+    assert data["exit_reason"] == "Trust has broken down."
+    assert {r.status for r in rel.linked("periodic_review")} == {"cancelled"}, "stage 8 stops the reviews"
+    assert [e.action for e in rel.audit("task.cancelled")], "the interrupted stage's task was cancelled"
+
+    rel.drive(until=lambda r: any(n.startswith("s8_continuity") for n in r.ready_names()))
+    assert rel.ready_names() == ["s8_continuity_plan_premature"]
+    row = rel.task("s8_continuity_plan_premature")
+    incomplete = fill_form(rel.schema_of(row), rel.task_data(row))
+    del incomplete["continuity_plan"]
+    assert not is_valid(rel.schema_of(row), incomplete), "the continuity plan is mandatory"
+    rel.drive()
+    assert rel.completed and rel.data["outcome"] == "exited_prematurely"
+
+
+def test_issue_limits_come_from_data_and_resolution_closes_early(start):
+    issue = start("issue_resolution", {"l1_limit": "PT4H"})
+    issue.complete("ir_log_issue")
+    assert timer_dues(issue) == [(issue.now + timedelta(hours=4)).isoformat()]
+    issue.complete("ir_level1", {"l1_resolution": "escalate", "l1_escalation_reason": "Needs budget."})
+    issue.complete("ir_level2", {"l2_resolution": "resolved", "l2_resolution_summary": "Budget found."})
+    assert issue.completed and issue.data["outcome"] == "resolved" and issue.data["resolved_at_level"] == 2
+    assert issue.data["escalation_history"][0]["event"] == "escalated"
+    assert timer_dues(issue) == []
+
+
+def test_level3_resolves_only_if_both_sers_agree(start):
+    issue = start("issue_resolution", {})
+    issue.complete("ir_log_issue")
+    issue.complete("ir_level1", {"l1_resolution": "escalate", "l1_escalation_reason": "x"})
+    issue.complete("ir_level2", {"l2_resolution": "escalate", "l2_escalation_reason": "y"})
+    issue.complete("ir_level3_ser", {"l3_resolution": "resolved", "l3_resolution_summary": "Accept delay."})
+    issue.complete("ir_level3_partner_ser", {"l3_partner_resolution": "escalate"})
+    assert issue.completed and issue.data["outcome"] == "exit_trigger_raised"
+    (unanswered,) = issue.audit("signal.unanswered")       # no relationship to tell: recorded, not lost
+    assert unanswered.payload["name"] == "exit_trigger"
+
+
+def test_issues_and_exit_triggers_are_refused_outside_stages_5_to_7(start):
+    rel = start()
+    rel.drive(until=until_ready("s3_internal_assessment"))
+    with pytest.raises(BadRequest, match="stages 5 to 7"):
+        rel.raise_issue("Too early")
+    with pytest.raises(BadRequest, match="stages 5 to 7"):
+        rel.raise_exit_trigger("Too early")
+    assert rel.linked("issue_resolution") == []
+
+
+# (5) ----------------------------------------------------------------------------------------------
+def test_dismissed_trigger_leaves_the_stage_task_where_it_was(start):
+    rel = start()
+    rel.drive(until=until_ready("s6_learning"))
+    before = rel.task("s6_learning")
+    before_data = rel.task_data(before)
+
+    for attempt in range(2):                           # the watcher re-arms after every dismissal
+        rel.raise_exit_trigger(f"Partner change of control #{attempt}")
+        assert sorted(rel.ready_names()) == ["exit_review", "s6_learning"]
+        with pytest.raises(BadRequest, match="already open"):
+            rel.raise_exit_trigger("a second one while the review is open")
+        rel.complete("exit_review", {"exit_decision": "dismiss", "exit_rationale": "New owner keeps the deal."})
+        (row,) = rel.ready()
+        assert (row.bpmn_id, row.id, row.task_id) == ("s6_learning", before.id, before.task_id)
+        assert rel.task_data(row) == before_data
+
+    assert [e.payload["payload"]["source"] for e in rel.audit("signal.received")] == ["person", "person"]
+    rel.drive()
+    assert rel.completed and rel.data["outcome"] == "completed" and rel.data["premature_exit"] is False

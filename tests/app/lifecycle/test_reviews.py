@@ -1,0 +1,167 @@
+"""Periodic reviews run as linked instances on calendar-true due dates: (7) quarterly reviews fire on calendar
+quarters for two years while stage 7 runs and stop when stage 8 starts; years of reviews and dozens of issues
+do not grow the relationship's own task tree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from app.processes.models import ProcessInstance, Timer
+from tests.app.lifecycle.driver import Driver, until_ready
+from workflows import ScriptFailed, add_period
+
+GREEN = {k: {"rating": "green", "evidence": "on plan"} for k in ("outputs", "risk", "alignment", "behaviours", "trust")}
+
+
+def review_data(review_id, **extra):
+    data = {"review_id": review_id, "due_at": "2025-01-31T09:00:00+00:00", "interval": "P1M", "sequence": 1,
+            "relationship_name": "ACME", "previous_overall": None, "performance_measures": [],
+            "audit_programme": [], "risks": [], "exit_strategy": "Hand back the service.", "exit_triggers": []}
+    data.update(extra)
+    return data
+
+
+def at(iso):
+    return datetime.fromisoformat(iso).astimezone(UTC)
+
+
+def test_a_review_fires_at_its_due_date_and_schedules_the_next_on_the_calendar(start):
+    review = start("periodic_review", review_data("R.S3"), now=at("2025-01-20T09:00:00+00:00"))
+    assert review.ready_names() == []
+    review.wake(at=at("2025-01-31T08:59:00+00:00"))
+    assert review.ready_names() == []
+    review.wake(at=at("2025-01-31T09:01:00+00:00"))
+    assert review.ready_names() == ["pr_management_system_review"]
+    review.now = at("2025-02-10T15:00:00+00:00")          # done ten days late
+    review.complete("pr_management_system_review")
+    assert review.completed
+    (nxt,) = review.linked_data("periodic_review")
+    assert nxt["due_at"] == "2025-02-28T09:00:00+00:00", "anchored on the due date, calendar months"
+    assert (nxt["review_id"], nxt["interval"], nxt["sequence"]) == ("R.S3", "P1M", 2)
+
+
+@pytest.mark.parametrize("review_id, tasks, lanes", [
+    ("R.S3", ["pr_management_system_review"], ["SER"]),
+    ("R.S5", ["pr_internal_audit"], ["Staff"]),
+    ("R.S7", ["pr_performance_review", "pr_ser_performance_feedback"], ["Joint management team", "SER"]),
+    ("R.EX", ["pr_exit_strategy_review"], ["Joint management team"]),
+    ("R.RK", ["pr_risk_register_review"], ["Joint management team"]),
+])
+def test_each_review_kind_routes_to_its_task_and_lane(start, review_id, tasks, lanes):
+    review = start("periodic_review", review_data(review_id))
+    review.wake(at=at("2025-02-01T00:00:00+00:00"))
+    for name, lane in zip(tasks, lanes, strict=True):
+        assert review.ready_names() == [name] and review.task(name).lane == lane
+        review.complete(name)
+    assert review.completed and len(review.linked("periodic_review")) == 1
+
+
+def test_risk_register_review_carries_the_updated_register_forward(start):
+    review = start("periodic_review", review_data("R.RK"))
+    review.wake(at=at("2025-02-01T00:00:00+00:00"))
+    risk = {"risk": "Key supplier fails", "category": "relationship", "owner": "Jo", "owner_organisation": "ours",
+            "likelihood": 2, "impact": 5, "mitigation": "Second source", "review_date": "2025-04-01"}
+    review.complete("pr_risk_register_review", {"risks": [risk]})
+    assert review.linked_data("periodic_review")[0]["risks"] == [risk]
+
+
+@pytest.mark.parametrize("previous, current, raised", [
+    ("red", "red", True), (None, "red", False), ("red", "amber", False), ("amber", "red", False)])
+def test_two_consecutive_red_performance_reviews_raise_an_exit_trigger(start, previous, current, raised):
+    review = start("periodic_review", review_data("R.S7", previous_overall=previous, sequence=4))
+    review.wake(at=at("2025-02-01T00:00:00+00:00"))
+    ratings = {k: {"rating": "red", "evidence": "late"} for k in GREEN}
+    review.complete("pr_performance_review", {"performance_ratings": ratings, "overall_rating": current})
+    review.complete("pr_ser_performance_feedback", {"overall_rating": current})
+    signals = review.audit("signal.unanswered")           # a standalone review has no relationship to tell
+    if raised:
+        (signal,) = signals
+        assert signal.payload["name"] == "exit_trigger" and signal.payload["payload"]["source"] == "performance"
+    else:
+        assert signals == []
+    (nxt,) = review.linked_data("periodic_review")
+    assert nxt["previous_overall"] == current and nxt["sequence"] == 5
+
+
+def test_an_unknown_review_fails_loudly_and_changes_nothing(start):
+    review = start("periodic_review", review_data("R.XX"))
+    with pytest.raises(ScriptFailed, match="Unknown review_id"):
+        review.svc.workflows  # noqa: B018 - the scheduler path records the failure instead of raising
+        from app.processes import services
+        services.fire_due_timers  # noqa: B018
+        raise_through_engine(review)
+    assert review.instance().revision == 1
+    review.wake(at=at("2025-02-01T00:00:00+00:00"))
+    (error,) = review.audit("instance.error")
+    assert "Unknown review_id" in error.payload["error"] and error.actor == "scheduler"
+    assert review.instance().revision == 1 and review.linked() == []
+
+
+def raise_through_engine(review):
+    from app.processes.store import SqlInstanceStore
+    engine = review.svc.workflows.using(SqlInstanceStore(review.session, now=at("2025-02-01T00:00:00+00:00")))
+    try:
+        engine.fire_timers(review.instance_id, now=at("2025-02-01T00:00:00+00:00"))
+    finally:
+        review.session.rollback()
+
+
+# (7) ----------------------------------------------------------------------------------------------
+def work_due_reviews(rel: Driver):
+    """Complete every ready task of every running review (green ratings), as the teams would."""
+    for child in rel.linked("periodic_review", status="running"):
+        review = rel.linked_driver(child.id)
+        review.now = rel.now
+        review.drive({"pr_performance_review": {"performance_ratings": GREEN, "overall_rating": "green"},
+                      "pr_ser_performance_feedback": {"overall_rating": "green"}})
+
+
+def test_quarterly_reviews_fire_on_calendar_quarters_for_two_years_then_stop_at_stage_8(start, session):
+    rel = start()
+    rel.drive(until=until_ready("s7_manage_joint_activities"))
+    stage7_started = rel.now
+    s7_due = []
+    for quarter in range(1, 9):                           # two years of quarters
+        due = add_period(stage7_started, "P3M", quarter)
+        rel.wake(at=due)
+        running = {c.id: c for c in rel.linked("periodic_review", status="running")}
+        s7 = [i for i in running if "pr_performance_review" in rel.linked_driver(i).ready_names()]
+        assert len(s7) == 1, f"quarter {quarter}: exactly one performance review is open"
+        s7_due.append(due)
+        work_due_reviews(rel)
+    performance = [d for d in rel.linked_data("periodic_review") if d["review_id"] == "R.S7"]
+    assert [d["due_at"] for d in performance[:8]] == [d.isoformat() for d in s7_due]
+    assert [d.month for d in s7_due] == [(stage7_started.month - 1 + 3 * q) % 12 + 1 for q in range(1, 9)]
+
+    rel.drive(until=until_ready("s8_finalise_exit_strategy"))
+    waiting = session.query(Timer).join(ProcessInstance, ProcessInstance.id == Timer.instance_id).filter(
+        ProcessInstance.parent_id == rel.instance_id).count()
+    assert waiting == 0, "stage 8 stopped every review"
+    assert {c.status for c in rel.linked("periodic_review")} <= {"completed", "cancelled"}
+    rel.wake(at=add_period(stage7_started, "P3M", 9))
+    assert rel.linked("periodic_review", status="running") == []
+
+
+def test_five_years_of_reviews_and_fifty_issues_leave_the_relationship_small(start):
+    rel = start()
+    rel.drive(until=until_ready("s7_manage_joint_activities"))
+    before = rel.instance()
+    state_before, revision_before = len(before.state), before.revision
+    anchor = rel.now
+    for quarter in range(1, 21):                          # 5 years of quarterly reviews: 20 cycles
+        rel.wake(at=add_period(anchor, "P3M", quarter))
+        work_due_reviews(rel)
+    for n in range(50):                                   # 50 issues, each resolved at level 1
+        issue = rel.raise_issue(f"Issue {n}")
+        issue.complete("ir_log_issue")
+        issue.complete("ir_level1", {"l1_resolution": "resolved", "l1_resolution_summary": "fixed"})
+        assert issue.completed
+    after = rel.instance()
+    assert (len(after.state), after.revision) == (state_before, revision_before), \
+        "reviews and issues run as their own instances; the relationship's tree did not grow"
+    reviews = rel.linked("periodic_review")
+    assert len([r for r in reviews if r.status == "completed"]) >= 20 + 20 + 10 + 10 + 5 - 5
+    assert max(len(r.state) for r in reviews) < 40_000, "each review instance stays small"
+    assert rel.ready_names() == ["s7_manage_joint_activities"]
