@@ -187,10 +187,11 @@ class Driver:
         """
         answers = {k: (list(v) if isinstance(v, list) else v) for k, v in (answers or {}).items()}
         for _ in range(max_steps):
-            if (until and until(self)) or self.instance().status != "running":
+            if until and until(self):
                 return self
-            ready = self.ready()
+            ready = self.ready() if self.instance().status == "running" else []
             if not ready:
+                assert until is None, f"stopped ({self.instance().status}) before the awaited task was ready"
                 return self
             answer = answers.get(ready[0].bpmn_id, {})
             if isinstance(answer, list):

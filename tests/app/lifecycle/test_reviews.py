@@ -120,7 +120,7 @@ def work_due_reviews(rel: Driver):
 
 def test_quarterly_reviews_fire_on_calendar_quarters_for_two_years_then_stop_at_stage_8(start, session):
     rel = start()
-    rel.drive(until=until_ready("s7_manage_joint_activities"))
+    rel.drive(until=until_ready("s7_manage_activities"))
     stage7_started = rel.now
     s7_due = []
     for quarter in range(1, 9):                           # two years of quarters
@@ -146,7 +146,7 @@ def test_quarterly_reviews_fire_on_calendar_quarters_for_two_years_then_stop_at_
 
 def test_five_years_of_reviews_and_fifty_issues_leave_the_relationship_small(start):
     rel = start()
-    rel.drive(until=until_ready("s7_manage_joint_activities"))
+    rel.drive(until=until_ready("s7_manage_activities"))
     before = rel.instance()
     state_before, revision_before = len(before.state), before.revision
     anchor = rel.now
@@ -164,4 +164,4 @@ def test_five_years_of_reviews_and_fifty_issues_leave_the_relationship_small(sta
     reviews = rel.linked("periodic_review")
     assert len([r for r in reviews if r.status == "completed"]) >= 20 + 20 + 10 + 10 + 5 - 5
     assert max(len(r.state) for r in reviews) < 40_000, "each review instance stays small"
-    assert rel.ready_names() == ["s7_manage_joint_activities"]
+    assert rel.ready_names() == ["s7_manage_activities"]
