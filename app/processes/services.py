@@ -133,14 +133,17 @@ def cancel_instance(session: Session, engine: WorkflowEngine, *, user: User | No
 
 def fire_due_timers(session: Session, engine: WorkflowEngine, *, now: datetime | None = None,
                     limit: int = 500) -> list[Result]:
-    """Fire every timer due at `now`: one transaction per instance, loading only instances with due rows.
+    """Fire every timer due before `now`: one transaction per instance, loading only instances with due rows.
+
+    "Due before" is SpiffWorkflow's own rule (a timer fires once its time has passed), so a wake-up exactly
+    at a due time fires nothing and the next one does; the scheduler wakes just after due times.
 
     An instance someone else saved meanwhile is skipped (its timers are still due and fire next round);
     a failing script is recorded as an audit event and leaves that instance as it was.
     """
     now = now or utcnow()
     due = list(session.scalars(
-        select(Timer.instance_id).where(Timer.due_at <= now).group_by(Timer.instance_id)
+        select(Timer.instance_id).where(Timer.due_at < now).group_by(Timer.instance_id)
         .order_by(func.min(Timer.due_at)).limit(limit)))
     session.rollback()  # end the read before the writes (SQLite: never hold a read snapshot while writing)
     results = []

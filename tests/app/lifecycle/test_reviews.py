@@ -4,7 +4,7 @@ do not grow the relationship's own task tree."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -151,7 +151,7 @@ def test_five_years_of_reviews_and_fifty_issues_leave_the_relationship_small(sta
     state_before, revision_before = len(before.state), before.revision
     anchor = rel.now
     for quarter in range(1, 21):                          # 5 years of quarterly reviews: 20 cycles
-        rel.wake(at=add_period(anchor, "P3M", quarter))
+        rel.wake(at=add_period(anchor, "P3M", quarter) + timedelta(minutes=1))
         work_due_reviews(rel)
     for n in range(50):                                   # 50 issues, each resolved at level 1
         issue = rel.raise_issue(f"Issue {n}")
