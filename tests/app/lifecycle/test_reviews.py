@@ -126,6 +126,9 @@ def test_quarterly_reviews_fire_on_calendar_quarters_for_two_years_then_stop_at_
     for quarter in range(1, 9):                           # two years of quarters
         due = add_period(stage7_started, "P3M", quarter)
         rel.wake(at=due)
+        assert not [c for c in rel.linked("periodic_review", status="running")
+                    if rel.linked_driver(c.id).ready_names()], "due at T fires after T, not at T"
+        rel.wake(at=due + timedelta(minutes=1))
         running = {c.id: c for c in rel.linked("periodic_review", status="running")}
         s7 = [i for i in running if "pr_performance_review" in rel.linked_driver(i).ready_names()]
         assert len(s7) == 1, f"quarter {quarter}: exactly one performance review is open"
