@@ -1,0 +1,95 @@
+"""The bundled diagrams and forms as files, for the catalogue and layout tests (running them is
+tests/app/lifecycle's job, through the real services), and the requirement catalogue they must carry."""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+
+ROOT = Path(__file__).resolve().parents[2]
+BPMN_DIR = ROOT / "bpmn"
+FORMS_DIR = ROOT / "forms"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+EXECUTABLE = ("lifecycle", "issue_resolution", "periodic_review")
+
+
+# ------------------------------------------------------------------------------------------------
+# Specs
+# ------------------------------------------------------------------------------------------------
+def bpmn_files():
+    return sorted(BPMN_DIR.glob("*.bpmn"))
+
+
+@cache
+def parser():
+    p = SpiffBpmnParser(validator=VALIDATOR)
+    p.add_bpmn_files([str(f) for f in bpmn_files()])
+    return p
+
+
+@cache
+def specs(process_id):
+    p = parser()
+    return p.get_spec(process_id), p.get_subprocess_specs(process_id)
+
+
+# ------------------------------------------------------------------------------------------------
+# Forms
+# ------------------------------------------------------------------------------------------------
+@cache
+def load_form_files(schema_file, ui_file):
+    return json.loads((FORMS_DIR / schema_file).read_text()), json.loads((FORMS_DIR / ui_file).read_text())
+
+
+def load_form(task_spec):
+    """The (schema, uischema) named by the task's properties (a multi-instance child has the same ones)."""
+    props = task_spec.extensions.get("properties", {})
+    return load_form_files(props["formJsonSchemaFilename"], props["formUiSchemaFilename"])
+
+
+def name_of(task):
+    """The BPMN id of a task (a multi-instance child's spec is called '<id> [child]')."""
+    return task.task_spec.bpmn_id or task.task_spec.name
+
+
+def validator(schema):
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+# ------------------------------------------------------------------------------------------------
+# The requirement catalogue (shared/domain/requirements.yaml, read without a YAML library)
+# ------------------------------------------------------------------------------------------------
+def requirements_yaml_path():
+    """shared/ sits beside the repository (CI clones main with shared/ next to it)."""
+    import os
+    candidates = [os.environ.get("COLLABFLOW_REQUIREMENTS_YAML"),
+                  ROOT.parent / "shared" / "domain" / "requirements.yaml",
+                  Path("/work/shared/domain/requirements.yaml")]
+    for c in candidates:
+        if c and Path(c).is_file():
+            return Path(c)
+    raise FileNotFoundError("requirements.yaml not found; set COLLABFLOW_REQUIREMENTS_YAML")
+
+
+def requirement_ids():
+    text = requirements_yaml_path().read_text()
+    return re.findall(r"^\s*-\s*\{id:\s*(S\d\.(?:\d\d|G))\s*,", text, flags=re.M)
+
+
+def periodic_review_defaults():
+    text = requirements_yaml_path().read_text()
+    return dict(re.findall(r"\{id:\s*(R\.[A-Z0-9]+),\s*requirement:\s*S\d\.\d\d,\s*default_cycle:\s*(P\w+)", text))
+
+
+def escalation_defaults():
+    text = requirements_yaml_path().read_text()
+    return {f"l{lvl}_limit": limit for lvl, limit in
+            re.findall(r"\{level:\s*(\d),.*default_limit:\s*(P\w+)\}", text)}
