@@ -210,3 +210,16 @@ def test_three_candidates_are_evaluated_and_one_is_selected(start):
     rel.drive(until=until_ready("s5_identify_sers"))
     final = rel.task_data("s5_identify_sers")
     assert final["selected_partner"] == "Alpha Ltd" and len(final["candidates"]) == 3
+
+
+def test_every_lane_of_the_bundle_maps_to_a_role(lifecycle_version, session):
+    from lxml import etree
+
+    from app.processes.lanes import lane_role
+    lanes = set()
+    for file in lifecycle_version.files:
+        if file.kind == "bpmn":
+            lanes |= set(etree.fromstring(file.content).xpath(
+                "//bpmn:lane/@name", namespaces={"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}))
+    assert lanes == LANES
+    assert all(lane_role(lane) is not None for lane in lanes)
