@@ -563,9 +563,10 @@ def issue_level3():
 # Periodic reviews
 # ---------------------------------------------------------------------------------------------
 SCHEDULE_NEXT = """
-# Calendar-true: the next due date is computed from this review's due date, not from today,
-# so a late review does not shift the cycle. Each run is its own short instance.
-next_run = {"review_id": review_id, "due_at": add_period(due_at, interval), "interval": interval,
+# Calendar-true: the next due date is the first one on this review's calendar (its due date plus whole
+# intervals) that is still ahead, so a late review does not shift the cycle, and after an outage the
+# missed periods are not replayed as a burst of stale reviews. Each run is its own short instance.
+next_run = {"review_id": review_id, "due_at": next_after(due_at, interval, now()), "interval": interval,
             "sequence": sequence + 1, "relationship_name": relationship_name,
             "previous_overall": previous_overall}
 if review_id == "R.RK":

@@ -9,11 +9,12 @@ version and shared by all its instances (never stored per instance).
 from __future__ import annotations
 
 import contextvars
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -281,7 +282,8 @@ class WorkflowEngine:
         wf = self._load(record)
         if record.status == "completed":  # (a cancelled workflow also says `completed`, with empty data)
             return dict(wf.data)
-        done = wf.get_tasks(state=TaskState.COMPLETED)
+        # (not get_tasks(state=COMPLETED): that query does not look below tasks that are still waiting)
+        done = [task for task in wf.get_tasks() if task.state == TaskState.COMPLETED]
         return dict(max(done, key=lambda t: t.last_state_change).data) if done else {}
 
     # ------------------------------------------------------------------ internals
@@ -318,12 +320,18 @@ class WorkflowEngine:
         not from walking the task tree.
         """
         def rounds(wf):
+            _skip_missed_cycles(wf, clock.now())
             for _ in range(MAX_ROUNDS):
                 watched = _timer_tasks(wf)
+                before = {task.id: _cycle_next(task) for task in watched}
                 wf.do_engine_steps()
-                watched += _timer_tasks(wf)
+                for task in _timer_tasks(wf):
+                    if task.id not in before:
+                        watched.append(task)
+                        before[task.id] = _cycle_next(task)
                 wf.refresh_timers()
-                if not any(_timer_fired(task) for task in watched):
+                if not any(task.state == TaskState.READY or _cycle_next(task) != before[task.id]
+                           for task in watched):
                     return
         _guarded(rounds, wf)
 
@@ -466,14 +474,30 @@ def _timer_tasks(wf) -> list:
                                                               TimerEventDefinition)]
 
 
-def _timer_fired(task) -> bool:
-    """True when a timer went off in the last refresh, or is a cycle timer with a period still due."""
-    if task.state == TaskState.READY:
-        return True
-    if task.state == TaskState.WAITING and isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
-        due = _timer_due(task)
-        return due is not None and due.due_at <= clock.now()
-    return False
+def _skip_missed_cycles(wf, now: datetime) -> None:
+    """Catch-up policy for cycle timers: after an outage a cycle fires once, not once per missed period,
+    and the next firing stays on its calendar position (start + k x period). SpiffWorkflow would fire one
+    stale period per refresh; so the oldest missed periods are skipped before the refresh."""
+    for task in _timer_tasks(wf):
+        if not isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
+            continue
+        value = task._get_internal_data("event_value")
+        if not value or value.get("cycles") == 0 or not value.get("duration"):
+            continue
+        due = periods.parse_instant(value["next"])
+        period = timedelta(seconds=value["duration"])
+        missed = math.ceil((now - due) / period) - 1  # periods due before the latest one
+        if missed > 0:
+            value = dict(value, next=(due + missed * period).isoformat())
+            if value["cycles"] > 0:
+                value["cycles"] = max(value["cycles"] - missed, 1)
+            task._set_internal_data(event_value=value)
+
+
+def _cycle_next(task):
+    """A cycle timer's next due time (it moves when the cycle fires: the task itself stays WAITING)."""
+    value = task._get_internal_data("event_value")
+    return value.get("next") if isinstance(value, dict) else None
 
 
 def _timer_due(task) -> TimerDue | None:

@@ -36,7 +36,7 @@ def start(session, wf_engine, users, process_id="approval", data=None, now=T0):
 
 
 def test_deploy_stores_an_immutable_version_and_audits_it(session, version, users):
-    assert version.process_ids == ["approval", "child", "parent", "timers"]
+    assert version.process_ids == ["approval", "child", "parent", "reminders", "timers"]
     assert {f.name for f in version.files} >= {"approval.bpmn", "note.schema.json"}
     assert actions(session)[-1] == ("version.deployed", "owner")
 

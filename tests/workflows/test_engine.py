@@ -232,3 +232,29 @@ def test_long_rework_loops_do_not_stall():
         result = engine.complete_task(instance, engine.ready_tasks(instance)[0].id, {"again": True, "i": i})
         assert len(result.ready) == 1, f"stalled after {i} loops"
     assert engine.complete_task(instance, result.ready[0].id, {"again": False}).status == "completed"
+
+
+def reminders_fired(engine, instance_id):
+    from SpiffWorkflow.util.task import TaskState
+    wf = engine._load(engine.store.get_instance(instance_id))
+    # (a state=COMPLETED query would not look below the still-waiting cycle timer)
+    return len([t for t in wf.get_tasks() if t.task_spec.name == "count" and t.state == TaskState.COMPLETED])
+
+
+def test_cycle_timer_fires_each_period_on_time(engine, version_id):
+    started = engine.start(version_id, "reminders", {}, now=T0)
+    assert started.timers[0].due_at == T0 + timedelta(minutes=30) and started.timers[0].kind == "cycle"
+    for k in (1, 2, 3):
+        result = engine.fire_timers(started.instance_id, now=T0 + timedelta(minutes=30 * k, seconds=1))
+        assert result.timers[0].due_at == T0 + timedelta(minutes=30 * (k + 1))
+    assert reminders_fired(engine, started.instance_id) == 3
+
+
+def test_cycle_timer_catches_up_once_and_stays_on_its_calendar(engine, version_id):
+    """After an outage of 7 periods and a bit, one reminder, not seven; the next on the half hour."""
+    started = engine.start(version_id, "reminders", {}, now=T0)
+    result = engine.fire_timers(started.instance_id, now=T0 + timedelta(minutes=3 * 60 + 40))
+    assert reminders_fired(engine, started.instance_id) == 1
+    assert result.timers[0].due_at == T0 + timedelta(hours=4)
+    assert [e.action for e in result.events] == ["timer.fired"]
+    assert names(result.ready) == ["Resolve the issue"], "the task itself is untouched"

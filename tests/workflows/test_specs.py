@@ -16,7 +16,7 @@ def problems_of(files, forms=None):
 
 def test_the_test_bundle_is_valid(bundle):
     compiled = validate(*bundle)
-    assert compiled.process_ids == ["approval", "child", "parent", "timers"]
+    assert compiled.process_ids == ["approval", "child", "parent", "reminders", "timers"]
     assert len(compiled.content_hash) == 64
 
 

@@ -42,6 +42,20 @@ def test_a_review_fires_at_its_due_date_and_schedules_the_next_on_the_calendar(s
     assert (nxt["review_id"], nxt["interval"], nxt["sequence"]) == ("R.S3", "P1M", 2)
 
 
+def test_after_a_seven_month_outage_one_review_fires_and_the_next_is_on_schedule(start):
+    review = start("periodic_review", review_data("R.S7", interval="P3M"), now=at("2025-01-20T09:00:00+00:00"))
+    review.wake(at=at("2025-09-01T09:00:00+00:00"))       # nothing ran from January to September
+    assert review.ready_names() == ["pr_performance_review"], "one review, not one per missed quarter"
+    review.complete("pr_performance_review", {"performance_ratings": GREEN, "overall_rating": "green"})
+    review.complete("pr_ser_performance_feedback", {"overall_rating": "green"})
+    (nxt,) = review.linked("periodic_review")
+    assert review.linked_data("periodic_review")[0]["due_at"] == "2025-10-31T09:00:00+00:00", \
+        "the next is the first quarter of the original calendar (31 Jan + 9 months) still ahead"
+    nxt_driver = review.linked_driver(nxt.id)
+    nxt_driver.wake(at=at("2025-09-02T09:00:00+00:00"))
+    assert nxt_driver.ready_names() == [] and review.linked("periodic_review") == [nxt]
+
+
 @pytest.mark.parametrize("review_id, tasks, lanes", [
     ("R.S3", ["pr_management_system_review"], ["SER"]),
     ("R.S5", ["pr_internal_audit"], ["Staff"]),
