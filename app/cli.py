@@ -130,13 +130,39 @@ def seed_demo():
     click.echo(f"demo users ready; each signs in with the password {DEMO_PASSWORD!r}")
 
 
+@main.command("scheduler")
+@click.option("--once", is_flag=True, help="Fire what is due now, then exit.")
+@with_appcontext
+def scheduler_command(once):
+    """Fire timers: run beside `serve --no-scheduler`, or several of them; each timer fires once."""
+    import signal
+    import threading
+
+    from .jobs.scheduler import TimerScheduler
+    timers = TimerScheduler(_services(), safety_interval=current_app.config["SCHEDULER_SAFETY_SECONDS"])
+    if once:
+        click.echo(f"fired the due timers of {timers.fire_due()} instance(s)")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    timers.start()
+    click.echo("timer scheduler running; Ctrl+C stops it")
+    stop.wait()
+    timers.shutdown()
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int, help="gunicorn worker processes.")
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
-def serve(host, port, workers, threads):
-    """Serve collabflow with gunicorn."""
+@click.option("--scheduler/--no-scheduler", default=True, show_default=True,
+              help="Fire timers inside the web workers (off when `collabflow scheduler` runs separately).")
+def serve(host, port, workers, threads, scheduler):
+    """Serve collabflow with gunicorn (timers fire inside it unless --no-scheduler)."""
+    import os
+    os.environ["COLLABFLOW_SCHEDULER"] = "1" if scheduler else "0"
     from gunicorn.app.base import BaseApplication
 
     class _Server(BaseApplication):

@@ -26,6 +26,7 @@ def from_environment(instance_path: str) -> dict:
         "UPLOAD_MAX_BYTES": int(env.get("COLLABFLOW_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)),
         "SCRIPT_TIME_LIMIT": float(env.get("COLLABFLOW_SCRIPT_TIME_LIMIT", 1.0)),
         "SCHEDULER_ENABLED": _bool(env.get("COLLABFLOW_SCHEDULER"), False),
+        "SCHEDULER_SAFETY_SECONDS": float(env.get("COLLABFLOW_SCHEDULER_SAFETY_SECONDS", 60)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("COLLABFLOW_SECURE_COOKIES"), False),

@@ -18,6 +18,7 @@ class Services:
     db_engine: Engine
     sessions: sessionmaker
     workflows: WorkflowEngine
+    scheduler: object | None = None  # app.jobs.scheduler.TimerScheduler when this process fires timers
 
 
 def init_app(app: Flask) -> Services:
@@ -27,7 +28,18 @@ def init_app(app: Flask) -> Services:
     services = Services(db_engine, sessions, workflows)
     app.extensions["collabflow"] = services
     app.teardown_appcontext(_close_session)
+    if app.config["SCHEDULER_ENABLED"]:
+        start_scheduler(services, app.config)
     return services
+
+
+def start_scheduler(services: Services, config) -> None:
+    """Timers fire in this process (one scheduler per process is safe: firing claims each instance)."""
+    import atexit
+
+    from .jobs.scheduler import TimerScheduler
+    services.scheduler = TimerScheduler(services, safety_interval=config["SCHEDULER_SAFETY_SECONDS"]).start()
+    atexit.register(services.scheduler.shutdown)
 
 
 def services() -> Services:

@@ -55,6 +55,8 @@ class ProcessInstance(Base):
     state_format: Mapped[int]
     revision: Mapped[int] = mapped_column(default=1)
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # earliest waiting timer, if any
+    error: Mapped[str | None] = mapped_column(Text)  # why the scheduler could not run it; cleared by a save
+    error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     data: Mapped[dict] = mapped_column(JSONType, default=dict)  # final data once completed
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,8 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from workflows import (
@@ -26,6 +27,7 @@ from ..audit.services import record, record_many
 from ..auth.models import User
 from ..db import utcnow
 from ..errors import Forbidden, NotFound
+from . import timer_notices
 from .forms import form_schema, validate_submission
 from .models import HumanTask, ProcessInstance, ProcessVersion, Timer
 from .store import SqlInstanceStore
@@ -138,28 +140,57 @@ def fire_due_timers(session: Session, engine: WorkflowEngine, *, now: datetime |
     "Due before" is SpiffWorkflow's own rule (a timer fires once its time has passed), so a wake-up exactly
     at a due time fires nothing and the next one does; the scheduler wakes just after due times.
 
-    An instance someone else saved meanwhile is skipped (its timers are still due and fire next round);
-    a failing script is recorded as an audit event and leaves that instance as it was.
+    Exactly once, with any number of schedulers: on PostgreSQL each instance is claimed with
+    `FOR UPDATE SKIP LOCKED` (another scheduler's instance is skipped, not waited for) and its timers are
+    re-checked after the claim; everywhere, the save's revision check refuses a second firing. A failing
+    script is recorded once (audit event + the instance's `error`), and that instance is left out of
+    later rounds until someone clears the error, instead of failing every minute.
     """
     now = now or utcnow()
     due = list(session.scalars(
-        select(Timer.instance_id).where(Timer.due_at < now).group_by(Timer.instance_id)
+        select(Timer.instance_id).join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+        .where(Timer.due_at < now, ProcessInstance.error.is_(None)).group_by(Timer.instance_id)
         .order_by(func.min(Timer.due_at)).limit(limit)))
     session.rollback()  # end the read before the writes (SQLite: never hold a read snapshot while writing)
     results = []
     scheduler = engine.using(SqlInstanceStore(session, now=now))
     for instance_id in due:
         try:
+            if not _claim_due(session, instance_id, now):
+                session.rollback()
+                continue
             results.append(run_action(session, "scheduler", now,
-                                         lambda i=instance_id: scheduler.fire_timers(i, now=now)))
+                                      lambda i=instance_id: scheduler.fire_timers(i, now=now)))
         except Conflict:
             continue
         except (ScriptFailed, WorkflowError) as exc:
-            record(session, "instance.error", actor="scheduler", instance_id=instance_id, at=now,
-                   payload={"error": exc.message, "details": _jsonable(exc.details)})
-            session.commit()
+            _record_failure(session, instance_id, now, exc.message, _jsonable(exc.details))
             log.warning("timer firing failed for instance %s: %s", instance_id, exc)
+        except DBAPIError as exc:  # a deadlock or lost connection: nothing was saved, the timer stays due
+            session.rollback()
+            log.warning("timer firing for instance %s hit a database error, will retry: %s", instance_id, exc)
     return results
+
+
+def _claim_due(session: Session, instance_id: int, now: datetime) -> bool:
+    """Lock the instance for this transaction (PostgreSQL: skip it if another scheduler holds it) and
+    confirm a timer of it is still due (another scheduler may have fired it since the list was read)."""
+    if session.get_bind().dialect.name == "postgresql":
+        claimed = session.scalar(select(ProcessInstance.id).where(ProcessInstance.id == instance_id)
+                                 .with_for_update(skip_locked=True))
+        if claimed is None:
+            return False
+    return session.scalar(select(Timer.id).where(Timer.instance_id == instance_id, Timer.due_at < now)
+                          .limit(1)) is not None
+
+
+def _record_failure(session: Session, instance_id: int, now: datetime, message: str, details) -> None:
+    session.rollback()
+    session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
+                    .values(error=message[:2000], error_at=now))
+    record(session, "instance.error", actor="scheduler", instance_id=instance_id, at=now,
+           payload={"error": message, "details": details})
+    session.commit()
 
 
 # -------------------------------------------------------------------- rules
@@ -215,6 +246,9 @@ def run_action(session: Session, actor, now: datetime, action) -> Result:
                                   task_id=task_id, at=now))
         record_many(session, audit)
         session.commit()
+        dues = [timer.due_at for part in result.all() for timer in part.timers]
+        if dues:
+            timer_notices.publish(min(dues))
         return result
     except BaseException:
         session.rollback()

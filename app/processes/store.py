@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from workflows import (
@@ -25,6 +25,7 @@ from workflows import (
 )
 
 from ..db import utcnow
+from . import timer_notices
 from .lanes import lane_role
 from .models import HumanTask, ProcessInstance, ProcessVersion, Timer, VersionFile
 
@@ -47,9 +48,10 @@ def _setting(statement, *columns):
 
 _SAVE_WHERE = update(ProcessInstance).where(
     ProcessInstance.id == bindparam("instance_id"), ProcessInstance.revision == bindparam("expected"))
-_SAVE_RUNNING = _setting(_SAVE_WHERE, "status", "state", "state_format", "revision", "updated_at", "next_due_at")
-_SAVE_ENDED = _setting(_SAVE_WHERE, "status", "state", "state_format", "revision", "updated_at", "next_due_at",
-                       "completed_at", "data")
+_SAVED = ("status", "state", "state_format", "revision", "updated_at", "next_due_at", "error", "error_at")
+_SAVE_RUNNING = _setting(_SAVE_WHERE, *_SAVED)
+_SAVE_ENDED = _setting(_SAVE_WHERE, *_SAVED, "completed_at", "data")
+_NOTIFY = text("SELECT pg_notify(:channel, :due)")
 _CLOSE_WHERE = update(HumanTask).where(HumanTask.id == bindparam("row_id"))
 _CLOSE_COMPLETED = _setting(_CLOSE_WHERE, "state", "completed_at", "completed_by_id", "submitted")
 _CLOSE_CANCELLED = _setting(_CLOSE_WHERE, "state", "completed_at")
@@ -109,6 +111,8 @@ class SqlInstanceStore:
         instance_id = result.scalar_one()
         record.id = instance_id
         self._sync_rows(record, existing_ready={}, timers_before=[])
+        if record.timers:
+            self._notify_scheduler(record.timers[0].due_at)
         return instance_id
 
     def get_instance(self, instance_id: int) -> InstanceRecord:
@@ -133,9 +137,9 @@ class SqlInstanceStore:
 
     def save_instance(self, record: InstanceRecord) -> int:
         now = self._now()
+        next_due = record.timers[0].due_at if record.timers else None
         values = dict(status=record.status, state=record.state, state_format=record.state_format,
-                      revision=record.revision + 1, updated_at=now,
-                      next_due_at=record.timers[0].due_at if record.timers else None)
+                      revision=record.revision + 1, updated_at=now, next_due_at=next_due, error=None, error_at=None)
         if record.status != "running":
             values.update(completed_at=now, data=record.data)
         statement = _SAVE_RUNNING if record.status == "running" else _SAVE_ENDED
@@ -151,7 +155,14 @@ class SqlInstanceStore:
                 select(HumanTask.task_id, HumanTask.id)
                 .where(HumanTask.instance_id == record.id, HumanTask.state == "ready"))}
         self._sync_rows(record, existing, timers_before)
+        if next_due is not None:
+            self._notify_scheduler(next_due)
         return record.revision + 1
+
+    def _notify_scheduler(self, due_at: datetime) -> None:
+        """PostgreSQL tells listening schedulers in other processes at commit (and drops it on rollback)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self._execute(_NOTIFY, {"channel": timer_notices.CHANNEL, "due": due_at.isoformat()})
 
     def linked_instances(self, parent_id, process_id=None, status="running"):
         query = select(ProcessInstance.id).where(ProcessInstance.parent_id == parent_id)

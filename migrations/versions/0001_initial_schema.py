@@ -81,6 +81,8 @@ def upgrade():
     sa.Column('state_format', sa.Integer(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('next_due_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('error_at', app.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('started_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),

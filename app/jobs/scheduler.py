@@ -1,0 +1,170 @@
+"""TimerScheduler: APScheduler wakes the timer firing exactly when the next timer falls due.
+
+Three ways to learn about a new, earlier due time, none of which loads a workflow:
+- a save in this process publishes it (app.processes.timer_notices) -> re-arm at once;
+- PostgreSQL: the store NOTIFYs at commit and a listener thread here re-arms (saves by other processes);
+- SQLite: `PRAGMA data_version` is polled (no table is read) and, when another connection committed,
+  the earliest due time is read again.
+A slow safety interval runs the firing regardless, and the first run happens at start: timers that fell
+due while nothing was running fire then, once each (catch-up policy: docs/timers.md).
+
+Running several schedulers (one per web worker, or `collabflow scheduler` processes) is safe: firing
+claims each instance (see app.processes.services.fire_due_timers), so every due timer fires once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import func, select
+
+from ..db import utcnow
+from ..processes import services as process_services
+from ..processes import timer_notices
+from ..processes.models import ProcessInstance, Timer
+
+log = logging.getLogger(__name__)
+
+FIRE_JOB, SAFETY_JOB, WATCH_JOB = "timers-due", "timers-safety", "timers-watch"
+MARGIN = timedelta(milliseconds=2)  # a timer fires once its time has passed: wake just after it
+
+
+class TimerScheduler:
+    def __init__(self, services, *, safety_interval: float = 60.0, watch_interval: float = 1.0):
+        self.services = services
+        self.safety_interval = safety_interval
+        self.watch_interval = watch_interval
+        self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        self._armed: datetime | None = None
+        self._arm_lock = threading.Lock()
+        self._run_lock = threading.Lock()
+        self._rerun = threading.Event()
+        self._stop = threading.Event()
+        self._listener: threading.Thread | None = None
+        self._data_version: int | None = None
+        self._watch_connection = None  # SQLite: data_version only compares within one connection
+        self.fired = 0  # timers' instances fired by this scheduler (for tests and benchmarks)
+        self.queries = 0  # database round trips made while idle-watching (for the benchmark)
+
+    @property
+    def dialect(self) -> str:
+        return self.services.db_engine.dialect.name
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> TimerScheduler:
+        self.scheduler.start()
+        self.scheduler.add_job(self.run, IntervalTrigger(seconds=self.safety_interval, timezone=UTC),
+                               id=SAFETY_JOB, next_run_time=datetime.now(UTC), replace_existing=True)
+        timer_notices.subscribe(self.wake_at)
+        if self.dialect == "postgresql":
+            self._listener = threading.Thread(target=self._listen_postgresql, name="timers-listen", daemon=True)
+            self._listener.start()
+        elif self.dialect == "sqlite":
+            self.scheduler.add_job(self._watch_sqlite, IntervalTrigger(seconds=self.watch_interval, timezone=UTC),
+                                   id=WATCH_JOB, replace_existing=True)
+        log.info("timer scheduler started (%s)", self.dialect)
+        return self
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        timer_notices.unsubscribe(self.wake_at)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        if self._listener is not None:
+            self._listener.join(timeout=10)
+        if self._watch_connection is not None:
+            self._watch_connection.close()
+
+    # ------------------------------------------------------------------ waking
+    def wake_at(self, due_at: datetime) -> None:
+        """Make sure the firing runs just after `due_at` (earlier wake-ups are kept)."""
+        with self._arm_lock:
+            if self._armed is not None and self._armed <= due_at:
+                return
+            self._armed = due_at
+            if self.scheduler.running:
+                self.scheduler.add_job(self.run, DateTrigger(run_date=due_at + MARGIN, timezone=UTC), id=FIRE_JOB,
+                                       replace_existing=True)
+
+    def run(self) -> int:
+        """Fire what is due, then arm for the earliest remaining timer. Concurrent calls collapse into one rerun."""
+        if not self._run_lock.acquire(blocking=False):
+            self._rerun.set()
+            return 0
+        try:
+            fired = 0
+            while True:
+                self._rerun.clear()
+                with self._arm_lock:
+                    self._armed = None
+                fired += self.fire_due()
+                if not self._rerun.is_set():
+                    break
+            self._arm_next()
+            return fired
+        except Exception:
+            log.exception("timer firing round failed; the safety interval will try again")
+            return 0
+        finally:
+            self._run_lock.release()
+
+    def fire_due(self, now: datetime | None = None) -> int:
+        """One firing pass over everything due now (all batches)."""
+        fired = 0
+        with self.services.sessions() as session:
+            while True:
+                results = process_services.fire_due_timers(session, self.services.workflows, now=now or utcnow())
+                fired += len(results)
+                if len(results) < 500:
+                    break
+        self.fired += fired
+        return fired
+
+    def _arm_next(self) -> None:
+        with self.services.sessions() as session:
+            due = session.scalar(select(func.min(Timer.due_at)).join(
+                ProcessInstance, ProcessInstance.id == Timer.instance_id).where(ProcessInstance.error.is_(None)))
+        if due is not None:
+            self.wake_at(due)
+
+    # ------------------------------------------------------------------ other processes' saves
+    def _watch_sqlite(self) -> None:
+        """SQLite bumps data_version when another connection commits: then (only then) look at the timers."""
+        if self._watch_connection is None:
+            self._watch_connection = self.services.db_engine.raw_connection()
+        cursor = self._watch_connection.cursor()
+        try:
+            version = cursor.execute("PRAGMA data_version").fetchone()[0]
+        finally:
+            cursor.close()
+        self.queries += 1
+        if self._data_version is not None and version == self._data_version:
+            return
+        changed = self._data_version is not None
+        self._data_version = version
+        if changed:
+            self._arm_next()
+            self.queries += 1
+
+    def _listen_postgresql(self) -> None:
+        """LISTEN on the store's channel; each NOTIFY carries a due time."""
+        import psycopg
+
+        url = self.services.db_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True) as connection:
+                    connection.execute(f"LISTEN {timer_notices.CHANNEL}")
+                    while not self._stop.is_set():
+                        for notice in connection.notifies(timeout=1.0):
+                            self.wake_at(datetime.fromisoformat(notice.payload))
+            except Exception:
+                if self._stop.wait(5):
+                    return
+                log.exception("timer listener lost its connection; reconnecting")
