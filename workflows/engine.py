@@ -250,8 +250,11 @@ class WorkflowEngine:
         return self._operate(instance_id, act, now, expected_revision)
 
     def fire_timers(self, instance_id: int, *, now: datetime | None = None) -> Result:
-        """Run whatever timers are due at `now` (catching up missed ones) and everything that follows."""
-        return self._operate(instance_id, lambda wf: [], now, None)
+        """Run whatever timers are due at `now` (catching up missed ones) and everything that follows.
+
+        When no timer was due after all (another scheduler fired it first), nothing is saved.
+        """
+        return self._operate(instance_id, lambda wf: [], now, None, save_unchanged=False)
 
     def cancel(self, instance_id: int, *, now: datetime | None = None, reason: str | None = None) -> Result:
         """Cancel a running instance and the running instances linked to it."""
@@ -292,7 +295,7 @@ class WorkflowEngine:
         wf.script_engine = self.script_engine  # engine notes P2: never run with Spiff's default engine
         return wf
 
-    def _operate(self, instance_id, act, now, expected_revision, advance=True) -> Result:
+    def _operate(self, instance_id, act, now, expected_revision, advance=True, save_unchanged=True) -> Result:
         record = self.store.get_instance(instance_id)
         if expected_revision is not None and record.revision != expected_revision:
             raise Conflict(f"instance {instance_id} is at revision {record.revision}, not {expected_revision}")
@@ -306,6 +309,8 @@ class WorkflowEngine:
             if advance:
                 self._advance(wf)
             result = self._snapshot(record, wf, events)
+        if not save_unchanged and not result.events:
+            return result
         record.revision = self.store.save_instance(record)
         result.revision = record.revision
         self._run_effects(record, effects, now, budget, result)

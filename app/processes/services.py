@@ -159,8 +159,9 @@ def fire_due_timers(session: Session, engine: WorkflowEngine, *, now: datetime |
             if not _claim_due(session, instance_id, now):
                 session.rollback()
                 continue
-            results.append(run_action(session, "scheduler", now,
-                                      lambda i=instance_id: scheduler.fire_timers(i, now=now)))
+            result = run_action(session, "scheduler", now, lambda i=instance_id: scheduler.fire_timers(i, now=now))
+            if result.events:  # empty when another scheduler fired it first: nothing was saved
+                results.append(result)
         except Conflict:
             continue
         except (ScriptFailed, WorkflowError) as exc:
