@@ -127,7 +127,7 @@ def test_a_scheduler_killed_mid_batch_loses_nothing_and_fires_nothing_twice(migr
     victim = scheduler_process(migrated, tmp_path, "--once")
     assert wait_for(lambda: len(fired_counts(session)) >= 20, timeout=120), "the first scheduler never got going"
     victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=30)
+    victim.communicate(timeout=30)  # reap it and close its pipes
     partly = len(fired_counts(session))
     assert partly < 500, "the batch should have been interrupted"
     survivor = scheduler_process(migrated, tmp_path, "--once")
