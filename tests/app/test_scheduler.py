@@ -160,9 +160,10 @@ def test_collabflow_serve_fires_a_timer_with_no_request_arriving(migrated, sessi
     finally:
         server.send_signal(signal.SIGTERM)
         try:
-            server.wait(timeout=30)
+            server.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+            server.communicate(timeout=30)
 
 
 def _listening(port):
