@@ -74,5 +74,6 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+def make_session_factory(engine: Engine, info: dict | None = None) -> sessionmaker:
+    """`info` travels with every session: settings services need without an app context (e.g. mail)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False, info=dict(info or {}))

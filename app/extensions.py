@@ -23,7 +23,7 @@ class Services:
 
 def init_app(app: Flask) -> Services:
     db_engine = make_engine(app.config["DATABASE_URL"])
-    sessions = make_session_factory(db_engine)
+    sessions = make_session_factory(db_engine, info={"mail": _mail_settings(app.config)})
     workflows = WorkflowEngine(None, script_time_limit=app.config["SCRIPT_TIME_LIMIT"])
     services = Services(db_engine, sessions, workflows)
     app.extensions["collabflow"] = services
@@ -36,10 +36,22 @@ def init_app(app: Flask) -> Services:
 def start_scheduler(services: Services, config) -> None:
     """Timers fire in this process (one scheduler per process is safe: firing claims each instance)."""
     import atexit
+    from datetime import timedelta
 
     from .jobs.scheduler import TimerScheduler
-    services.scheduler = TimerScheduler(services, safety_interval=config["SCHEDULER_SAFETY_SECONDS"]).start()
+    services.scheduler = TimerScheduler(
+        services, safety_interval=config["SCHEDULER_SAFETY_SECONDS"],
+        reminder_lead=timedelta(hours=config["DEADLINE_REMINDER_LEAD_HOURS"])).start()
     atexit.register(services.scheduler.shutdown)
+
+
+def _mail_settings(config):
+    from .notifications.services import MailSettings
+    if not config.get("SMTP_HOST"):
+        return None
+    return MailSettings(host=config["SMTP_HOST"], port=config["SMTP_PORT"], sender=config["MAIL_FROM"],
+                        username=config["SMTP_USERNAME"], password=config["SMTP_PASSWORD"],
+                        starttls=config["SMTP_STARTTLS"], base_url=config["BASE_URL"])
 
 
 def services() -> Services:

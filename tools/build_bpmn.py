@@ -446,7 +446,8 @@ def relationship_running():
     p.signal("Signal_exit_invoked", "exit_invoked", payload="exit_invocation")
     watch = p.at(split, SER).xgw("rr_watch", "Watch for exit triggers")
     p.signal_catch("rr_wait_trigger", "Exit trigger raised", "Signal_exit_trigger")
-    p.user("exit_review", "SERs review the exit trigger", lane=SER, instructions=instructions("exit_review", """
+    p.user("exit_review", "SERs review the exit trigger", lane=SER, props={"notify": "exit_trigger"},
+           instructions=instructions("exit_review", """
 **Trigger:** {{ exit_info.reason }} (source: {{ exit_info.source }})
 {% if exit_info.issue is defined %}**Issue:** {{ exit_info.issue }}{% endif %}
 """))
@@ -491,7 +492,8 @@ def issue_resolution():
         if lvl == 2:
             p.at(f"ir_l{lvl - 1}_merge", JMT)
         task = p.user(f"ir_level{lvl}", f"Resolve at level {lvl}", lane=level_lane[lvl], requirements=["S7.07"],
-                      instructions=instructions(f"ir_level{lvl}"))
+                      instructions=instructions(f"ir_level{lvl}"),
+                      props={"notify": "escalation"} if lvl > 1 else None)
         gw = p.xgw(f"ir_l{lvl}_resolved", "Resolved?")
         p.script(f"ir_l{lvl}_close", f"Close: resolved at level {lvl}",
                  f'outcome = "resolved"\nresolved_at_level = {lvl}\nclosed_at = now()\n',
@@ -545,10 +547,11 @@ def issue_level3():
              "# Clear answers from any earlier round so one branch cannot overwrite the other at the join.\n"
              + clear("l3_resolution", "l3_partner_resolution"))
     split = p.pgw("ir3_split", "Both SERs")
-    p.user("ir_level3_ser", "SER works the issue", requirements=["S7.07"],
+    p.user("ir_level3_ser", "SER works the issue", requirements=["S7.07"], props={"notify": "escalation"},
            instructions=instructions("ir_level3_ser", "**Escalation so far:** {{ escalation_history }}"))
     join = p.pgw("ir3_join", "Both answered")
     p.at(split, PSER).user("ir_level3_partner_ser", "Partner SER works the issue", lane=PSER, requirements=["S7.07"],
+                           props={"notify": "escalation"},
                            instructions=instructions("ir_level3_partner_ser",
                                                      "**Escalation so far:** {{ escalation_history }}"))
     p.flow("ir_level3_partner_ser", join)

@@ -468,8 +468,37 @@ def _user_task(task, with_data=False) -> UserTask:
         form=properties.get("formJsonSchemaFilename"), ui_form=properties.get("formUiSchemaFilename"),
         instructions=extensions.get("instructionsForEndUser"), documentation=spec.documentation,
         properties=properties, subprocess_id=str(parent_task_id) if parent_task_id else None,
-        data=dict(task.data) if with_data else None,
+        data=dict(task.data) if with_data else None, due_at=_deadline(task, properties),
     )
+
+
+def _deadline(task, properties) -> datetime | None:
+    """When a ready task is due: its `dueIn` property (an ISO period, or the name of a data field holding a
+    period or a date-time), else the earliest interrupting timer on it or on a call activity around it."""
+    due_in = (properties.get("dueIn") or "").strip()
+    if due_in:
+        value = due_in if due_in.startswith("P") else task.data.get(due_in)
+        try:
+            if isinstance(value, str) and value.startswith("P"):
+                return periods.add_period(clock.now(), value)
+            if isinstance(value, str):
+                return periods.parse_instant(value)
+        except ValueError:
+            return None
+    dues = []
+    while task is not None:
+        split = task.parent
+        if split is not None and split.task_spec.name.endswith(".BoundaryEventSplit"):
+            for sibling in split.children:
+                definition = getattr(sibling.task_spec, "event_definition", None)
+                if (sibling is not task and isinstance(definition, TimerEventDefinition)
+                        and getattr(sibling.task_spec, "cancel_activity", False)):
+                    due = _timer_due(sibling)
+                    if due is not None:
+                        dues.append(due.due_at)
+        parent_id = getattr(task.workflow, "parent_task_id", None)
+        task = task.workflow.parent_workflow.get_task_from_id(parent_id) if parent_id else None
+    return min(dues) if dues else None
 
 
 def _timer_tasks(wf) -> list:

@@ -36,7 +36,7 @@ def parse_period(period: str) -> tuple[int, timedelta]:
 def parse_instant(value: str | datetime) -> datetime:
     """An ISO 8601 date-time (naive values are read as UTC, never as server-local time)."""
     if isinstance(value, datetime):
-        moment = value
+        moment = value if type(value) is datetime else datetime.fromisoformat(value.isoformat())
     else:
         try:
             moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))

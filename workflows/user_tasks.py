@@ -23,6 +23,7 @@ class UserTask:
     subprocess_id: str | None = None  # the call activity's task id (groups a stage's tasks)
     loop_index: int | None = None  # the item number inside a multi-instance task
     data: dict | None = None  # only filled when one task is asked for
+    due_at: datetime | None = None  # the deadline: `dueIn` property, else an interrupting timer on it
 
     @property
     def requirements(self) -> list[str]:

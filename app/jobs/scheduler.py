@@ -24,9 +24,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
 from ..db import utcnow
+from ..notifications.models import OutboxEmail
+from ..notifications.services import deliver_outbox, mail_settings
 from ..processes import services as process_services
 from ..processes import timer_notices
 from ..processes.models import ProcessInstance, Timer
+from .deadlines import DEFAULT_LEAD, next_reminder_at, send_deadline_reminders
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +38,10 @@ MARGIN = timedelta(milliseconds=2)  # a timer fires once its time has passed: wa
 
 
 class TimerScheduler:
-    def __init__(self, services, *, safety_interval: float = 60.0, watch_interval: float = 1.0):
+    def __init__(self, services, *, safety_interval: float = 60.0, watch_interval: float = 1.0,
+                 reminder_lead: timedelta = DEFAULT_LEAD):
         self.services = services
+        self.reminder_lead = reminder_lead
         self.safety_interval = safety_interval
         self.watch_interval = watch_interval
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
@@ -104,6 +109,7 @@ class TimerScheduler:
                 with self._arm_lock:
                     self._armed = None
                 fired += self.fire_due()
+                self.follow_up()
                 if not self._rerun.is_set():
                     break
             self._arm_next()
@@ -126,12 +132,22 @@ class TimerScheduler:
         self.fired += fired
         return fired
 
+    def follow_up(self, now: datetime | None = None) -> None:
+        """What hangs on the clock besides BPMN timers: deadline reminders and e-mail (re)delivery."""
+        with self.services.sessions() as session:
+            send_deadline_reminders(session, now or utcnow(), self.reminder_lead)
+            deliver_outbox(session, now or utcnow())
+
     def _arm_next(self) -> None:
         with self.services.sessions() as session:
             due = session.scalar(select(func.min(Timer.due_at)).join(
                 ProcessInstance, ProcessInstance.id == Timer.instance_id).where(ProcessInstance.error.is_(None)))
-        if due is not None:
-            self.wake_at(due)
+            reminder = next_reminder_at(session, self.reminder_lead)
+            mail = session.scalar(select(func.min(OutboxEmail.next_attempt_at)).where(
+                OutboxEmail.status == "pending")) if mail_settings(session) else None
+        moments = [moment for moment in (due, reminder, mail) if moment is not None]
+        if moments:
+            self.wake_at(min(moments))
 
     # ------------------------------------------------------------------ other processes' saves
     def _watch_sqlite(self) -> None:

@@ -71,6 +71,7 @@ class HumanTask(Base):
         Index("ix_human_tasks_state_role", "state", "role"),
         Index("ix_human_tasks_assignee_id_state", "assignee_id", "state"),
         Index("ix_human_tasks_subprocess_id", "subprocess_id"),
+        Index("ix_human_tasks_state_due_at", "state", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,6 +95,8 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     submitted: Mapped[dict | None] = mapped_column(JSONType)  # the form data it was completed with: evidence
+    due_soon_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Timer(Base):

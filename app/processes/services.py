@@ -27,8 +27,10 @@ from ..audit.services import record, record_many
 from ..auth.models import User
 from ..db import utcnow
 from ..errors import Forbidden, NotFound
+from ..notifications.services import TaskNotice, notice_kind, notify_tasks
 from . import timer_notices
 from .forms import form_schema, validate_submission
+from .lanes import lane_role
 from .models import HumanTask, ProcessInstance, ProcessVersion, Timer
 from .store import SqlInstanceStore
 
@@ -246,6 +248,8 @@ def run_action(session: Session, actor, now: datetime, action) -> Result:
                 audit.append(dict(action="task.cancelled", actor=actor, instance_id=part.instance_id,
                                   task_id=task_id, at=now))
         record_many(session, audit)
+        notify_tasks(session, [_notice(part.instance_id, task) for part in result.all() for task in part.became_ready],
+                     now)
         session.commit()
         dues = [timer.due_at for part in result.all() for timer in part.timers]
         if dues:
@@ -254,6 +258,14 @@ def run_action(session: Session, actor, now: datetime, action) -> Result:
     except BaseException:
         session.rollback()
         raise
+
+
+def _notice(instance_id: int, task) -> TaskNotice:
+    mapped = lane_role(task.lane)
+    gate = str(task.properties.get("approvalGate", "")).lower() == "true"
+    return TaskNotice(instance_id=instance_id, task_id=task.id, name=task.name,
+                      kind=notice_kind(task.properties, gate), role=mapped.role if mapped else None,
+                      partner_side=bool(mapped and mapped.partner_side))
 
 
 def _jsonable(value):

@@ -196,6 +196,7 @@ class SqlInstanceStore:
                 process_id=task.process_id, subprocess_id=task.subprocess_id, lane=task.lane,
                 role=mapped.role if mapped else None, partner_side=bool(mapped and mapped.partner_side),
                 approval_gate=str(task.properties.get("approvalGate", "")).lower() == "true",
+                due_at=task.due_at,
                 form_key=task.form, ui_form_key=task.ui_form, properties=task.properties, state="ready",
                 created_at=now))
         if new_rows:

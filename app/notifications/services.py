@@ -1,0 +1,178 @@
+"""Who hears about what: in-app notifications for new tasks (by lane role and organisation side),
+approvals, escalations, exit triggers and deadlines, each mirrored to e-mail through the outbox when
+mail is configured. Delivery retries with backoff, so a failing mail server loses nothing."""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from ..auth.models import Organisation, User, UserRole
+from .models import Notification, OutboxEmail
+
+MAX_ATTEMPTS = 8
+TITLES = {
+    "task": "New task: {name}", "approval": "Approval waiting: {name}", "escalation": "Escalated to you: {name}",
+    "exit_trigger": "Exit trigger raised: {name}", "due_soon": "Due soon: {name}", "overdue": "Overdue: {name}",
+}
+
+
+@dataclass(frozen=True)
+class TaskNotice:
+    """What a notification needs to know about a task (plain data: this package does not read task rows)."""
+
+    instance_id: int
+    task_id: str
+    name: str
+    kind: str
+    role: str | None
+    partner_side: bool
+    assignee_id: int | None = None
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    host: str
+    port: int = 25
+    sender: str = "collabflow@localhost"
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    base_url: str = "http://127.0.0.1:5000"
+
+
+def mail_settings(session: Session) -> MailSettings | None:
+    """The app's SMTP settings ride on the session (sessionmaker info), so services need no app context."""
+    return session.info.get("mail")
+
+
+def notice_kind(properties: dict, approval_gate: bool) -> str:
+    """The diagram says what kind of news a task is: `notify` property, approval gates, else a task."""
+    declared = (properties or {}).get("notify")
+    if declared in TITLES:
+        return declared
+    return "approval" if approval_gate else "task"
+
+
+def recipients(session: Session, role: str | None, partner_side: bool, assignee_id: int | None) -> list[User]:
+    """The assignee, else everyone with the lane's role on the lane's side (the joint team: both sides)."""
+    if assignee_id is not None:
+        user = session.get(User, assignee_id)
+        return [user] if user is not None and user.is_active else []
+    query = (select(User).join(UserRole, UserRole.user_id == User.id)
+             .join(Organisation, Organisation.id == User.organisation_id)
+             .where(UserRole.role == (role or "staff"), User.is_active.is_(True)))
+    if role != "jmt":
+        query = query.where(Organisation.kind == ("partner" if partner_side else "own"))
+    return list(session.scalars(query.order_by(User.id)))
+
+
+def notify_tasks(session: Session, notices: list[TaskNotice], now: datetime) -> int:
+    """One notification per recipient per task (and an outbox e-mail when mail is on). Returns how many."""
+    mail = mail_settings(session)
+    rows, emails = [], []
+    for notice in notices:
+        for user in recipients(session, notice.role, notice.partner_side, notice.assignee_id):
+            title = TITLES[notice.kind].format(name=notice.name)
+            rows.append(dict(user_id=user.id, kind=notice.kind, title=title, body="", instance_id=notice.instance_id,
+                             task_id=notice.task_id, created_at=now))
+            if mail is not None and user.email:
+                emails.append(dict(to_address=user.email, subject=f"[collabflow] {title}",
+                                   body=_mail_body(user, title, notice, mail), status="pending", attempts=0,
+                                   next_attempt_at=now, created_at=now))
+    if rows:
+        session.connection().execute(insert(Notification), rows)
+    if emails:
+        session.connection().execute(insert(OutboxEmail), emails)
+    return len(rows)
+
+
+def _mail_body(user, title, notice: TaskNotice, mail: MailSettings) -> str:
+    return (f"Hello {user.display_name},\n\n{title}.\n\nOpen your inbox: {mail.base_url}/inbox\n"
+            f"(relationship #{notice.instance_id})\n\n-- collabflow\n")
+
+
+# ---------------------------------------------------------------------------------------- in-app
+def unread_count(session: Session, user: User) -> int:
+    return session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)))
+
+
+def list_for(session: Session, user: User, *, unread_only: bool = False, limit: int = 50) -> list[Notification]:
+    query = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
+def mark_read(session: Session, user: User, now: datetime, ids: list[int] | None = None) -> int:
+    """Mark the user's notifications read (all when `ids` is None); others' are never touched. Commits."""
+    query = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if ids is not None:
+        query = query.where(Notification.id.in_(ids))
+    count = session.execute(query.values(read_at=now)).rowcount
+    session.commit()
+    return count
+
+
+# ---------------------------------------------------------------------------------------- e-mail
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4 ... minutes, at most six hours."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), timedelta(hours=6))
+
+
+def deliver_outbox(session: Session, now: datetime, limit: int = 100) -> tuple[int, int]:
+    """Send due e-mails; a failure is kept with its error and retried later. Returns (sent, failed now)."""
+    mail = mail_settings(session)
+    if mail is None:
+        return 0, 0
+    due = list(session.scalars(select(OutboxEmail).where(
+        OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= now)
+        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id).limit(limit)))
+    sent = failed = 0
+    if not due:
+        return 0, 0
+    try:
+        smtp = _connect(mail)
+    except (OSError, smtplib.SMTPException) as exc:
+        for email in due:
+            _failed(email, now, f"cannot reach the mail server: {exc}")
+        session.commit()
+        return 0, len(due)
+    with smtp:
+        for email in due:
+            message = EmailMessage()
+            message["From"], message["To"], message["Subject"] = mail.sender, email.to_address, email.subject
+            message.set_content(email.body)
+            try:
+                smtp.send_message(message)
+                email.status, email.sent_at, email.attempts = "sent", now, email.attempts + 1
+                sent += 1
+            except (OSError, smtplib.SMTPException) as exc:
+                _failed(email, now, str(exc))
+                failed += 1
+            session.commit()
+    return sent, failed
+
+
+def _connect(mail: MailSettings) -> smtplib.SMTP:
+    smtp = smtplib.SMTP(mail.host, mail.port, timeout=10)
+    if mail.starttls:
+        smtp.starttls()
+    if mail.username:
+        smtp.login(mail.username, mail.password or "")
+    return smtp
+
+
+def _failed(email: OutboxEmail, now: datetime, error: str) -> None:
+    email.attempts += 1
+    email.last_error = error[:2000]
+    if email.attempts >= MAX_ATTEMPTS:
+        email.status = "failed"
+    else:
+        email.next_attempt_at = now + backoff(email.attempts)
