@@ -148,6 +148,8 @@ def upgrade():
     sa.Column('completed_at', app.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('completed_by_id', sa.Integer(), nullable=True),
     sa.Column('submitted', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('due_soon_notified_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('overdue_notified_at', app.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['assignee_id'], ['users.id'], name=op.f('fk_human_tasks_assignee_id_users')),
     sa.ForeignKeyConstraint(['completed_by_id'], ['users.id'], name=op.f('fk_human_tasks_completed_by_id_users')),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instances.id'], name=op.f('fk_human_tasks_instance_id_process_instances'), ondelete='CASCADE'),
@@ -157,8 +159,26 @@ def upgrade():
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
         batch_op.create_index('ix_human_tasks_assignee_id_state', ['assignee_id', 'state'], unique=False)
         batch_op.create_index(batch_op.f('ix_human_tasks_instance_id'), ['instance_id'], unique=False)
+        batch_op.create_index('ix_human_tasks_state_due_at', ['state', 'due_at'], unique=False)
         batch_op.create_index('ix_human_tasks_state_role', ['state', 'role'], unique=False)
         batch_op.create_index('ix_human_tasks_subprocess_id', ['subprocess_id'], unique=False)
+
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=True),
+    sa.Column('task_id', sa.String(length=36), nullable=True),
+    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('read_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['instance_id'], ['process_instances.id'], name=op.f('fk_notifications_instance_id_process_instances'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index('ix_notifications_user_id_read_at', ['user_id', 'read_at'], unique=False)
 
     op.create_table('timers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -176,17 +196,44 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_timers_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_timers_instance_id'), ['instance_id'], unique=False)
 
+    op.create_table('outbox_emails',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('notification_id', sa.Integer(), nullable=True),
+    sa.Column('to_address', sa.String(length=320), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], name=op.f('fk_outbox_emails_notification_id_notifications'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_emails'))
+    )
+    with op.batch_alter_table('outbox_emails', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_emails_status_next_attempt_at', ['status', 'next_attempt_at'], unique=False)
+
 
 
 def downgrade():
+    with op.batch_alter_table('outbox_emails', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_emails_status_next_attempt_at')
+
+    op.drop_table('outbox_emails')
     with op.batch_alter_table('timers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_timers_instance_id'))
         batch_op.drop_index(batch_op.f('ix_timers_due_at'))
 
     op.drop_table('timers')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_user_id_read_at')
+
+    op.drop_table('notifications')
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
         batch_op.drop_index('ix_human_tasks_subprocess_id')
         batch_op.drop_index('ix_human_tasks_state_role')
+        batch_op.drop_index('ix_human_tasks_state_due_at')
         batch_op.drop_index(batch_op.f('ix_human_tasks_instance_id'))
         batch_op.drop_index('ix_human_tasks_assignee_id_state')
 
