@@ -111,6 +111,7 @@ def mail_app(migrated, smtp_port):
                               "BPMN_DIR": str(DATA), "FORMS_DIR": str(DATA / "forms")})
     yield application
     _empty_tables(application.extensions["collabflow"].db_engine)
+    application.extensions["collabflow"].db_engine.dispose()
 
 
 @pytest.fixture
