@@ -27,6 +27,10 @@ MAP_FILE = ROOT / "docs" / "requirements-map.md"
 
 STAFF, SER, JMT, PSER = "Staff", "SER", "Joint management team", "Partner SER"
 REVIEW_DEFAULTS = {"R.S3": "P6M", "R.S5": "P6M", "R.S7": "P3M", "R.EX": "P12M", "R.RK": "P3M"}
+REVIEW_TITLES = {  # requirements.yaml periodic_reviews `what`: the title people see in calendars
+    "R.S3": "SER review of the management system", "R.S5": "Internal audit of collaborative processes",
+    "R.S7": "SER performance review of the relationship", "R.EX": "Review of the joint exit strategy",
+    "R.RK": "Review of the joint risk register"}
 ESCALATION_DEFAULTS = {"l1_limit": "P5D", "l2_limit": "P10D", "l3_limit": "P15D"}
 PHASE = {1: "strategic", 2: "strategic", 3: "strategic", 4: "engagement", 5: "engagement", 6: "engagement",
          7: "management", 8: "management"}
@@ -51,6 +55,7 @@ def clear(*names):
 def start_review(review_id, extra_keys=()):
     payload = ", ".join([
         f'"review_id": "{review_id}"',
+        f'"title": "{REVIEW_TITLES[review_id]}"',
         f'"due_at": add_period(now(), review_intervals["{review_id}"])',
         f'"interval": review_intervals["{review_id}"]',
         '"sequence": 1',
@@ -565,11 +570,12 @@ def issue_level3():
 # ---------------------------------------------------------------------------------------------
 # Periodic reviews
 # ---------------------------------------------------------------------------------------------
-SCHEDULE_NEXT = """
+SCHEDULE_NEXT = "REVIEW_TITLES = " + json.dumps(REVIEW_TITLES) + """
 # Calendar-true: the next due date is the first one on this review's calendar (its due date plus whole
 # intervals) that is still ahead, so a late review does not shift the cycle, and after an outage the
 # missed periods are not replayed as a burst of stale reviews. Each run is its own short instance.
-next_run = {"review_id": review_id, "due_at": next_after(due_at, interval, now()), "interval": interval,
+next_run = {"review_id": review_id, "title": REVIEW_TITLES.get(review_id, "Periodic review"),
+            "due_at": next_after(due_at, interval, now()), "interval": interval,
             "sequence": sequence + 1, "relationship_name": relationship_name,
             "previous_overall": previous_overall}
 if review_id == "R.RK":
@@ -586,6 +592,7 @@ next_due_at = next_run["due_at"]
 completed_at = now()
 outcome = "completed"
 del next_run
+del REVIEW_TITLES
 """
 
 CHECK_PERFORMANCE = """

@@ -198,7 +198,8 @@ class WorkflowEngine:
             events = [Event("instance.started", {"process_id": process_id, "version_id": version_id,
                                                  "parent_id": parent_id})]
             self._advance(wf)
-            record = InstanceRecord(None, version_id, process_id, "running", "", STATE_FORMAT, 0, parent_id)
+            record = InstanceRecord(None, version_id, process_id, "running", "", STATE_FORMAT, 0, parent_id,
+                                    title=str(data["title"])[:300] if data.get("title") else None)
             result = self._snapshot(record, wf, events)
         record.id = self.store.create_instance(record)
         record.revision = 1

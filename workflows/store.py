@@ -45,6 +45,7 @@ class InstanceRecord:
     closed_tasks: dict[str, str] = field(default_factory=dict)  # task id -> completed | cancelled, this action
     timers: list[TimerDue] = field(default_factory=list)
     data: dict = field(default_factory=dict)  # the workflow's data when it completed
+    title: str | None = None  # what people call it: the `title` in its start data, if any
 
 
 class InstanceStore(Protocol):

@@ -103,7 +103,8 @@ class SqlInstanceStore:
         now = self._now()
         result = self._execute(insert(ProcessInstance).values(
             version_id=record.version_id, process_id=record.process_id, parent_id=record.parent_id,
-            title=self.title if record.parent_id is None else None, status=record.status, state=record.state,
+            title=(self.title if record.parent_id is None else None) or record.title, status=record.status,
+            state=record.state,
             state_format=record.state_format, revision=1, data=record.data, started_by_id=self.started_by_id,
             created_at=now, updated_at=now, completed_at=now if record.status != "running" else None,
             next_due_at=record.timers[0].due_at if record.timers else None,
