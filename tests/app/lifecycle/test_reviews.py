@@ -182,3 +182,19 @@ def test_five_years_of_reviews_and_fifty_issues_leave_the_relationship_small(sta
     assert len([r for r in reviews if r.status == "completed"]) >= 20 + 20 + 10 + 10 + 5 - 5
     assert max(len(r.state) for r in reviews) < 40_000, "each review instance stays small"
     assert rel.ready_names() == ["s7_manage_activities"]
+
+
+def test_the_agenda_lists_upcoming_reviews_and_deadlines_per_relationship(start, session):
+    from app.agenda.services import upcoming
+    rel = start()
+    rel.drive(until=until_ready("s7_manage_activities"))
+    other = start(data={"relationship_name": "Other"})
+    entries = upcoming(session, now=rel.now, relationship_id=rel.instance_id)
+    reviews = [(e.title, e.when) for e in entries if e.kind == "review"]
+    assert reviews == sorted(reviews, key=lambda r: r[1]) and len(reviews) == 5
+    assert ("SER performance review of the relationship", add_period(rel.now, "P3M")) in reviews
+    assert {e.relationship_id for e in entries} == {rel.instance_id}
+    assert all(e.relationship == "ACME joint bid" for e in entries)
+    assert upcoming(session, now=rel.now, relationship_id=other.instance_id) == []
+    soon = upcoming(session, now=rel.now, until=add_period(rel.now, "P4M"))
+    assert {e.title for e in soon} == {"SER performance review of the relationship", "Review of the joint risk register"}

@@ -1,0 +1,60 @@
+"""The agenda: upcoming reviews, timers and task deadlines, per relationship, read from the due-time rows
+(timers and human tasks), never by loading a workflow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from ..processes.models import HumanTask, ProcessInstance, Timer
+
+
+@dataclass(frozen=True)
+class AgendaEntry:
+    when: datetime
+    kind: str  # review | timer | deadline
+    title: str
+    relationship_id: int
+    relationship: str | None
+    instance_id: int
+    process_id: str
+    task_id: int | None = None  # the human task row, for deadlines
+    overdue: bool = False
+
+
+def upcoming(session: Session, *, now: datetime, relationship_id: int | None = None,
+             until: datetime | None = None, limit: int = 500) -> list[AgendaEntry]:
+    """What falls due from `now` on (overdue deadlines included), earliest first."""
+    rel = aliased(ProcessInstance)
+    relationship = func.coalesce(ProcessInstance.parent_id, ProcessInstance.id)
+    timers = (select(Timer.due_at, Timer.name, ProcessInstance.id, ProcessInstance.process_id, ProcessInstance.title,
+                     relationship.label("relationship_id"), rel.title.label("relationship_title"))
+              .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+              .join(rel, rel.id == relationship)
+              .where(ProcessInstance.status == "running"))
+    deadlines = (select(HumanTask.due_at, HumanTask.name, HumanTask.id, ProcessInstance.id, ProcessInstance.process_id,
+                        relationship.label("relationship_id"), rel.title.label("relationship_title"))
+                 .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                 .join(rel, rel.id == relationship)
+                 .where(HumanTask.state == "ready", HumanTask.due_at.is_not(None)))
+    if relationship_id is not None:
+        timers = timers.where(relationship == relationship_id)
+        deadlines = deadlines.where(relationship == relationship_id)
+    if until is not None:
+        timers = timers.where(Timer.due_at <= until)
+        deadlines = deadlines.where(HumanTask.due_at <= until)
+    entries = [
+        AgendaEntry(when=row[0], kind="review" if row[3] == "periodic_review" else "timer",
+                    title=row[4] if row[3] == "periodic_review" and row[4] else row[1] or "Timer",
+                    relationship_id=row[5], relationship=row[6], instance_id=row[2], process_id=row[3])
+        for row in session.execute(timers.order_by(Timer.due_at).limit(limit))
+    ]
+    entries += [
+        AgendaEntry(when=row[0], kind="deadline", title=row[1], relationship_id=row[5], relationship=row[6],
+                    instance_id=row[3], process_id=row[4], task_id=row[2], overdue=row[0] <= now)
+        for row in session.execute(deadlines.order_by(HumanTask.due_at).limit(limit))
+    ]
+    return sorted(entries, key=lambda e: (e.when, e.kind, e.title))[:limit]
