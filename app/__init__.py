@@ -16,8 +16,17 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
-    from . import error_handlers, extensions, views
+    from . import error_handlers, extensions, views, web
+    from .evidence import views as evidence_views
+    from .inbox import views as inbox_views
+    from .relationships import views as relationship_views
+    from .web import signin as signin_views
     extensions.init_app(app)
+    web.init_app(app)
     error_handlers.init_app(app)
+    signin_views.init_app(app)
     app.register_blueprint(views.bp)
+    app.register_blueprint(inbox_views.bp)
+    app.register_blueprint(relationship_views.bp)
+    app.register_blueprint(evidence_views.bp)
     return app

@@ -119,15 +119,27 @@ def create_user_command(username, roles, password, display_name, email, organisa
 @main.command("seed-demo")
 @with_appcontext
 def seed_demo():
-    """Create one demo user per role (ours and the partner's); skips users that exist."""
+    """Create one demo user per role (ours and the partner's), then, when a lifecycle is deployed, a few demo
+    relationships at different stages; skips what exists."""
     from .auth.services import create_user, get_user
-    with _services().sessions() as session:
+    from .db import utcnow
+    from .relationships.demo import seed_relationships
+    svc = _services()
+    with svc.sessions() as session:
         for username, name, roles, org, kind in DEMO_USERS:
             if get_user(session, username) is None:
                 create_user(session, username, password=DEMO_PASSWORD, roles=roles, organisation=org,
                             organisation_kind=kind, display_name=name)
                 click.echo(f"  {username:12} {', '.join(roles):20} {org}")
-    click.echo(f"demo users ready; each signs in with the password {DEMO_PASSWORD!r}")
+        click.echo(f"demo users ready; each signs in with the password {DEMO_PASSWORD!r}")
+        people = [get_user(session, u[0]) for u in DEMO_USERS if u[0] not in ("assessor", "owner")]
+        started = seed_relationships(session, svc.workflows, people, now=utcnow(), report=click.echo)
+    from .relationships.services import lifecycle_deployed
+    with svc.sessions() as session:
+        if not lifecycle_deployed(session):
+            click.echo("no lifecycle process is deployed: demo relationships skipped (run collabflow deploy)")
+        elif started:
+            click.echo(f"{started} demo relationship(s) started")
 
 
 @main.command("scheduler")

@@ -3,10 +3,14 @@
 from .audit.models import AuditEvent
 from .auth.models import Organisation, User, UserRole
 from .db import Base
+from .evidence.models import EvidenceFile
+from .inbox.models import TaskComment, TaskDraft
 from .notifications.models import Notification, OutboxEmail
 from .processes.models import HumanTask, ProcessInstance, ProcessVersion, Timer, VersionFile
+from .relationships.models import RelationshipProfile
 
 metadata = Base.metadata
 
-__all__ = ["AuditEvent", "HumanTask", "Notification", "OutboxEmail", "Organisation", "ProcessInstance", "ProcessVersion", "Timer", "User",
+__all__ = ["AuditEvent", "EvidenceFile", "HumanTask", "Notification", "Organisation", "OutboxEmail",
+           "ProcessInstance", "ProcessVersion", "RelationshipProfile", "TaskComment", "TaskDraft", "Timer", "User",
            "UserRole", "VersionFile", "metadata"]

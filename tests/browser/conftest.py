@@ -43,3 +43,6 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+from tests.web.conftest import lifecycle  # noqa: E402, F401  (the page tests drive the test lifecycle too)

@@ -1,0 +1,1 @@
+"""Evidence files: documents attached to tasks and relationships, kept with their checksum."""

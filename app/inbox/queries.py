@@ -1,0 +1,295 @@
+"""Reading human tasks as people see them, from the HumanTask rows alone (no workflow is ever loaded here).
+
+Who sees what follows `app.processes.services.check_can_work_on`: the lane's role, the organisation
+side (the joint management team works from both), and the assignee.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import SimpleNamespace
+
+from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from ..auth.models import User
+from ..errors import Forbidden, NotFound
+from ..processes.models import HumanTask, ProcessInstance
+from ..processes.services import WORKER_ROLES, check_can_work_on
+from .models import TaskComment, TaskDraft
+from .stages import Stage, stage_condition, stage_of
+
+PAGE_SIZE = 20
+SORTS = {
+    "due": "Due date",
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "name": "Task name",
+    "relationship": "Relationship",
+}
+
+
+def workable(user: User):
+    """SQL: the rows whose lane `user` may work on, leaving the assignee aside."""
+    roles = user.roles
+    if "assessor" in roles and not roles & WORKER_ROLES:
+        return false()
+    return and_(func.coalesce(HumanTask.role, "staff").in_(sorted(roles) or ["-"]),
+                or_(HumanTask.role == "jmt", HumanTask.partner_side == user.is_partner))
+
+
+def visible_to_work(user: User):
+    """SQL: ready rows in `user`'s inbox: assigned to them, or unassigned in a lane they may work."""
+    return and_(HumanTask.state == "ready",
+                or_(HumanTask.assignee_id == user.id, and_(HumanTask.assignee_id.is_(None), workable(user))))
+
+
+@dataclass
+class InboxFilters:
+    scope: str = ""  # "" (everything I may work) | mine | claimable
+    relationship: int | None = None
+    stage: str = ""
+    role: str = ""
+    overdue: bool = False
+    sort: str = "due"
+    page: int = 1
+
+    @classmethod
+    def parse(cls, args) -> InboxFilters:
+        """From query arguments; anything malformed is ignored rather than refused."""
+        def number(name):
+            value = (args.get(name) or "").strip()
+            return int(value) if value.isdigit() and len(value) < 10 else None
+        return cls(scope=args.get("scope") if args.get("scope") in ("mine", "claimable") else "",
+                   relationship=number("relationship"), stage=(args.get("stage") or "")[:255],
+                   role=args.get("role") if args.get("role") in ("staff", "ser", "jmt") else "",
+                   overdue=args.get("overdue") in ("1", "on", "true"),
+                   sort=args.get("sort") if args.get("sort") in SORTS else "due", page=max(1, number("page") or 1))
+
+    def as_args(self, **changes) -> dict:
+        values = {"scope": self.scope, "relationship": self.relationship, "stage": self.stage, "role": self.role,
+                  "overdue": "1" if self.overdue else "", "sort": self.sort if self.sort != "due" else "",
+                  "page": self.page if self.page > 1 else ""}
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+@dataclass
+class TaskRow:
+    id: int
+    name: str
+    process_id: str
+    stage: Stage
+    role: str | None
+    lane: str | None
+    relationship_id: int
+    relationship_title: str
+    assignee_id: int | None
+    assignee_name: str | None
+    created_at: datetime
+    due_at: datetime | None
+    approval_gate: bool
+    overdue: bool
+
+
+@dataclass
+class InboxPage:
+    rows: list[TaskRow]
+    total: int
+    page: int
+    pages: int
+    counts: dict
+    relationships: list[tuple[int, str]] = field(default_factory=list)
+    stages: list[Stage] = field(default_factory=list)
+
+
+def _task_rows_query():
+    instance, parent, grand = aliased(ProcessInstance), aliased(ProcessInstance), aliased(ProcessInstance)
+    assignee = aliased(User)
+    root_id = func.coalesce(grand.id, parent.id, instance.id)
+    root_title = func.coalesce(grand.title, parent.title, instance.title)
+    query = (select(HumanTask, root_id.label("root_id"), root_title.label("root_title"),
+                    assignee.display_name.label("assignee_name"))
+             .join(instance, instance.id == HumanTask.instance_id)
+             .outerjoin(parent, parent.id == instance.parent_id)
+             .outerjoin(grand, grand.id == parent.parent_id)
+             .outerjoin(assignee, assignee.id == HumanTask.assignee_id))
+    return query, root_id, root_title
+
+
+def _task_row(found, now: datetime) -> TaskRow:
+    task = found.HumanTask
+    return TaskRow(task.id, task.name, task.process_id, stage_of(task.process_id), task.role, task.lane,
+                   found.root_id, found.root_title or f"Relationship #{found.root_id}", task.assignee_id,
+                   found.assignee_name, task.created_at, task.due_at, task.approval_gate,
+                   task.state == "ready" and task.due_at is not None and task.due_at < now)
+
+
+def inbox(session: Session, user: User, filters: InboxFilters, *, now: datetime) -> InboxPage:
+    """One page of the tasks `user` may work on, filtered and sorted, with counts for the whole inbox."""
+    query, root_id, root_title = _task_rows_query()
+    base = visible_to_work(user)
+    counts = session.execute(select(
+        func.count().filter(HumanTask.assignee_id == user.id),
+        func.count().filter(HumanTask.assignee_id.is_(None)),
+        func.count().filter(HumanTask.due_at < now),
+        func.count()).where(base)).one()
+    conditions = [base]
+    if filters.scope == "mine":
+        conditions.append(HumanTask.assignee_id == user.id)
+    elif filters.scope == "claimable":
+        conditions.append(HumanTask.assignee_id.is_(None))
+    if filters.relationship is not None:
+        conditions.append(root_id == filters.relationship)
+    if filters.stage:
+        conditions.append(stage_condition(HumanTask.process_id, filters.stage))
+    if filters.role:
+        conditions.append(func.coalesce(HumanTask.role, "staff") == filters.role)
+    if filters.overdue:
+        conditions.append(HumanTask.due_at < now)
+    filtered = query.where(*conditions)
+    total = session.scalar(select(func.count()).select_from(filtered.subquery()))
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(filters.page, pages)
+    order = {
+        "due": (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id),
+        "newest": (HumanTask.created_at.desc(), HumanTask.id.desc()),
+        "oldest": (HumanTask.created_at, HumanTask.id),
+        "name": (HumanTask.name, HumanTask.id),
+        "relationship": (root_title, HumanTask.created_at, HumanTask.id),
+    }[filters.sort]
+    found = session.execute(filtered.order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    options = session.execute(query.with_only_columns(root_id, root_title, HumanTask.process_id)
+                              .where(base).distinct()).all()
+    return InboxPage(
+        rows=[_task_row(f, now) for f in found], total=total, page=page, pages=pages,
+        counts={"mine": counts[0], "claimable": counts[1], "overdue": counts[2], "all": counts[3]},
+        relationships=sorted({(r, t or f"Relationship #{r}") for r, t, _p in options}, key=lambda x: x[1].lower()),
+        stages=sorted({stage_of(p) for _r, _t, p in options}, key=lambda s: (s.number or 99, s.label)))
+
+
+def open_tasks(session: Session, relationship_id: int, *, now: datetime) -> list[TaskRow]:
+    """The ready tasks of a relationship and of its linked instances (reviews, issues)."""
+    query, root_id, _title = _task_rows_query()
+    found = session.execute(query.where(HumanTask.state == "ready", root_id == relationship_id)
+                            .order_by(HumanTask.created_at, HumanTask.id)).all()
+    return [_task_row(f, now) for f in found]
+
+
+# ------------------------------------------------------------------------------ one task
+def root_instance(session: Session, instance_id: int) -> ProcessInstance:
+    """The relationship an instance belongs to: itself, or the top of its chain of linked instances."""
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"instance {instance_id} does not exist")
+    for _ in range(20):
+        if instance.parent_id is None:
+            break
+        instance = session.get(ProcessInstance, instance.parent_id)
+    return instance
+
+
+def _without_assignee(row: HumanTask):
+    return SimpleNamespace(**{c: getattr(row, c) for c in (
+        "id", "name", "role", "lane", "partner_side", "approval_gate", "subprocess_id", "instance_id")},
+        assignee_id=None)
+
+
+def refusal(session: Session, user: User, row: HumanTask, *, ignore_assignee: bool = False) -> str | None:
+    """Why `user` may not complete `row` (None when they may): the very rule complete_task applies."""
+    if row.state != "ready":
+        return f"This task is {row.state}."
+    try:
+        check_can_work_on(session, user, _without_assignee(row) if ignore_assignee else row)
+    except Forbidden as exc:
+        return exc.message
+    return None
+
+
+def may_view(session: Session, user: User, row: HumanTask) -> bool:
+    """Anyone who may work it, its assignee, administrators and assessors, and SERs of the same side."""
+    roles = user.roles
+    if row.assignee_id == user.id or roles & {"admin", "assessor"}:
+        return True
+    if "ser" in roles and (row.partner_side == user.is_partner or row.role == "jmt"):
+        return True
+    return session.scalar(select(HumanTask.id).where(HumanTask.id == row.id, workable(user))) is not None
+
+
+def visible_task(session: Session, user: User, human_task_id: int) -> HumanTask:
+    """The task row if `user` may see it. Raises NotFound (also when hidden: its existence is not told)."""
+    row = session.get(HumanTask, human_task_id)
+    if row is None or not may_view(session, user, row):
+        raise NotFound(f"task {human_task_id} does not exist")
+    return row
+
+
+def stage_scope(row: HumanTask):
+    """SQL: the rows of the same stage run as `row` (its call activity), or of its instance without one."""
+    if row.subprocess_id:
+        return and_(HumanTask.instance_id == row.instance_id, HumanTask.subprocess_id == row.subprocess_id)
+    return and_(HumanTask.instance_id == row.instance_id, HumanTask.process_id == row.process_id)
+
+
+def latest_completed(rows: list[HumanTask]) -> list[HumanTask]:
+    """The last completion of each task (a reworked task is completed again), in completion order."""
+    latest: dict[tuple[int, str], HumanTask] = {}
+    for row in rows:
+        latest[(row.instance_id, row.bpmn_id)] = row
+    return sorted(latest.values(), key=lambda r: (r.completed_at, r.id))
+
+
+def stage_work(session: Session, row: HumanTask) -> list[HumanTask]:
+    """What the stage produced so far: its completed non-gate tasks, the latest of each."""
+    rows = session.scalars(select(HumanTask).where(stage_scope(row), HumanTask.state == "completed",
+                                                   HumanTask.approval_gate.is_(False))
+                           .order_by(HumanTask.completed_at, HumanTask.id)).all()
+    return latest_completed(list(rows))
+
+
+def earlier_decisions(session: Session, row: HumanTask) -> list[HumanTask]:
+    """The gate decisions already taken in this stage run (e.g. an earlier rework)."""
+    return list(session.scalars(select(HumanTask).where(
+        stage_scope(row), HumanTask.state == "completed", HumanTask.approval_gate.is_(True), HumanTask.id != row.id)
+        .order_by(HumanTask.completed_at, HumanTask.id)))
+
+
+def relationship_answers(session: Session, relationship_id: int, *, exclude: int | None = None) -> list[HumanTask]:
+    """The completed tasks of a relationship and its linked instances, latest of each, newest first."""
+    query, root_id, _title = _task_rows_query()
+    found = session.execute(query.where(HumanTask.state == "completed", root_id == relationship_id)
+                            .order_by(HumanTask.completed_at, HumanTask.id)).all()
+    rows = [f.HumanTask for f in found if f.HumanTask.id != exclude]
+    return list(reversed(latest_completed(rows)))
+
+
+def draft_of(session: Session, user: User, human_task_id: int) -> TaskDraft | None:
+    return session.scalar(select(TaskDraft).where(TaskDraft.human_task_id == human_task_id,
+                                                  TaskDraft.user_id == user.id))
+
+
+def comments_of(session: Session, human_task_id: int) -> list[tuple[TaskComment, str]]:
+    return [(c, name) for c, name in session.execute(
+        select(TaskComment, User.display_name).join(User, User.id == TaskComment.author_id)
+        .where(TaskComment.human_task_id == human_task_id).order_by(TaskComment.created_at, TaskComment.id))]
+
+
+def candidates(session: Session, row: HumanTask) -> list[User]:
+    """People a task may be reassigned to: active users whose roles and side let them work it."""
+    people = session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.display_name)).all()
+    return [u for u in people if refusal(session, u, row, ignore_assignee=True) is None]
+
+
+def users_by_id(session: Session, ids) -> dict[int, User]:
+    ids = {i for i in ids if i is not None}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+
+
+__all__ = ["InboxFilters", "InboxPage", "TaskRow", "candidates", "comments_of", "draft_of",
+           "earlier_decisions", "inbox", "may_view", "open_tasks", "refusal", "relationship_answers",
+           "root_instance", "stage_work", "visible_task"]
+
+
+def inbox_count(session: Session, user: User) -> int:
+    return session.scalar(select(func.count()).select_from(HumanTask).where(visible_to_work(user))) or 0

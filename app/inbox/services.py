@@ -1,0 +1,226 @@
+"""What people do to human tasks besides completing them: claim, release, reassign, due dates, drafts,
+comments, evidence. One transaction and one audit event per action; `submit` wraps `complete_task`.
+
+Each function takes the session, the acting user and `now`, and raises Forbidden / NotFound /
+BadRequest (or the engine's Conflict / TaskNotReady) for the page to explain.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from workflows import Conflict, Result, TaskNotReady, WorkflowEngine
+
+from ..audit.services import record
+from ..auth.models import User
+from ..errors import BadRequest, Forbidden, NotFound
+from ..evidence import services as evidence
+from ..evidence.models import EvidenceFile
+from ..processes.forms import form_schema
+from ..processes.models import HumanTask, ProcessInstance
+from ..processes.services import complete_task
+from .binding import evidence_values
+from .models import TaskComment, TaskDraft
+from .queries import open_tasks, refusal, root_instance, visible_task
+
+COMMENT_MAX = 5000
+
+
+def _ready(session: Session, user: User, human_task_id: int) -> HumanTask:
+    row = visible_task(session, user, human_task_id)
+    if row.state != "ready":
+        raise TaskNotReady(f"the task {row.name!r} is already {row.state}", task_id=row.task_id)
+    return row
+
+
+def may_manage(user: User, row: HumanTask) -> bool:
+    """SERs (of the task's side, or any for joint tasks) and administrators manage assignments."""
+    return "admin" in user.roles or ("ser" in user.roles and (row.partner_side == user.is_partner
+                                                              or row.role == "jmt"))
+
+
+def _commit_event(session, action, user, row, now, payload=None):
+    record(session, action, actor=user, instance_id=row.instance_id, task_id=row.task_id, at=now,
+           payload={"human_task_id": row.id, "name": row.name, **(payload or {})})
+    session.commit()
+
+
+def claim(session: Session, user: User, human_task_id: int, *, now: datetime) -> None:
+    """Take a task so nobody else works on it. Raises Forbidden, TaskNotReady, Conflict (claimed meanwhile)."""
+    try:
+        row = _ready(session, user, human_task_id)
+        if row.assignee_id == user.id:
+            return
+        if row.assignee_id is not None:
+            raise Forbidden(f"the task {row.name!r} is already claimed by someone else")
+        reason = refusal(session, user, row)
+        if reason:
+            raise Forbidden(reason)
+        taken = session.execute(update(HumanTask).where(
+            HumanTask.id == row.id, HumanTask.assignee_id.is_(None), HumanTask.state == "ready")
+            .values(assignee_id=user.id)).rowcount
+        if taken != 1:
+            raise Conflict(f"someone else claimed or completed {row.name!r} a moment ago; reload")
+        _commit_event(session, "task.claimed", user, row, now)
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def release(session: Session, user: User, human_task_id: int, *, now: datetime) -> None:
+    """Give a claimed task back to everyone with its role: its assignee, or an SER / administrator."""
+    try:
+        row = _ready(session, user, human_task_id)
+        if row.assignee_id is None:
+            return
+        if row.assignee_id != user.id and not may_manage(user, row):
+            raise Forbidden("only the person who claimed this task, an SER or an administrator may release it")
+        previous = row.assignee_id
+        session.execute(update(HumanTask).where(HumanTask.id == row.id).values(assignee_id=None))
+        _commit_event(session, "task.released", user, row, now, {"from_user_id": previous})
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def reassign(session: Session, user: User, human_task_id: int, to_user_id: int, *, now: datetime) -> User:
+    """Give a task to a named person who may work it (SERs and administrators only). Returns that person."""
+    try:
+        row = _ready(session, user, human_task_id)
+        if not may_manage(user, row):
+            raise Forbidden("only an SER or an administrator may reassign tasks")
+        target = session.get(User, to_user_id)
+        if target is None or not target.is_active:
+            raise BadRequest("choose an active user", {"assignee": "no such user"})
+        reason = refusal(session, target, row, ignore_assignee=True)
+        if reason:
+            raise BadRequest(f"{target.display_name} cannot take this task: {reason}", {"assignee": reason})
+        previous = row.assignee_id
+        session.execute(update(HumanTask).where(HumanTask.id == row.id).values(assignee_id=target.id))
+        _commit_event(session, "task.reassigned", user, row, now,
+                      {"from_user_id": previous, "to_user_id": target.id, "to": target.username})
+        return target
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def set_due(session: Session, user: User, human_task_id: int, due_at: datetime | None, *, now: datetime) -> None:
+    """Set or clear a task's due date (SERs and administrators)."""
+    try:
+        row = _ready(session, user, human_task_id)
+        if not may_manage(user, row):
+            raise Forbidden("only an SER or an administrator may set due dates")
+        session.execute(update(HumanTask).where(HumanTask.id == row.id).values(due_at=due_at))
+        _commit_event(session, "task.due_set", user, row, now, {"due_at": due_at.isoformat() if due_at else None})
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def save_draft(session: Session, user: User, human_task_id: int, data: dict, *, now: datetime) -> TaskDraft:
+    """Keep unfinished form data for this person only; nothing is validated or sent to the engine."""
+    try:
+        row = _ready(session, user, human_task_id)
+        reason = refusal(session, user, row)
+        if reason:
+            raise Forbidden(reason)
+        draft = session.scalar(select(TaskDraft).where(TaskDraft.human_task_id == row.id,
+                                                       TaskDraft.user_id == user.id))
+        if draft is None:
+            draft = TaskDraft(human_task_id=row.id, user_id=user.id)
+            session.add(draft)
+        draft.data, draft.updated_at = data, now
+        session.flush()
+        _commit_event(session, "task.draft_saved", user, row, now, {"fields": sorted(data)})
+        return draft
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def discard_draft(session: Session, user: User, human_task_id: int, *, now: datetime) -> None:
+    try:
+        row = visible_task(session, user, human_task_id)
+        removed = session.execute(delete(TaskDraft).where(TaskDraft.human_task_id == row.id,
+                                                          TaskDraft.user_id == user.id)).rowcount
+        if removed:
+            _commit_event(session, "task.draft_discarded", user, row, now)
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def add_comment(session: Session, user: User, human_task_id: int, body: str, *, now: datetime) -> TaskComment:
+    """A remark on a task, visible to everyone who can see it. Raises BadRequest when empty or too long."""
+    try:
+        row = visible_task(session, user, human_task_id)
+        body = (body or "").strip()
+        if not body:
+            raise BadRequest("write a comment first", {"comment": "This field is required."})
+        if len(body) > COMMENT_MAX:
+            raise BadRequest(f"a comment is at most {COMMENT_MAX} characters", {"comment": "Too long."})
+        comment = TaskComment(human_task_id=row.id, author_id=user.id, body=body, created_at=now)
+        session.add(comment)
+        session.flush()
+        _commit_event(session, "task.commented", user, row, now, {"comment_id": comment.id})
+        return comment
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def attach_evidence(session: Session, user: User, human_task_id: int, upload: evidence.Upload, *,
+                    field: str | None, max_bytes: int, now: datetime) -> EvidenceFile:
+    """Store a file as evidence of a task and its relationship. Raises Forbidden, BadRequest."""
+    row = visible_task(session, user, human_task_id)
+    if row.state == "ready" and refusal(session, user, row) is not None and "admin" not in user.roles:
+        raise Forbidden("only someone who may work on this task can attach evidence to it")
+    if row.state != "ready":
+        raise TaskNotReady(f"the task {row.name!r} is already {row.state}")
+    relationship = root_instance(session, row.instance_id)
+    session.rollback()  # end the read: the store is its own transaction
+    return evidence.store(session, user, upload, relationship_id=relationship.id, instance_id=row.instance_id,
+                          human_task_id=row.id, field=field, max_bytes=max_bytes, now=now)
+
+
+def submit(session: Session, engine: WorkflowEngine, user: User, human_task_id: int, data: dict, *,
+           now: datetime) -> Result:
+    """Complete a task with its form data (via `complete_task`), after checking the evidence it cites belongs
+    to this relationship; then drop the drafts of the task. Raises what complete_task raises, and BadRequest.
+    """
+    row = session.get(HumanTask, human_task_id)
+    if row is None:
+        raise NotFound(f"task {human_task_id} does not exist")
+    version_id = session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == row.instance_id))
+    schema = form_schema(session, version_id, row.form_key)
+    cited = evidence_values(schema, data)
+    if cited:
+        relationship = root_instance(session, row.instance_id)
+        known = evidence.by_ids(session, cited)
+        foreign = [i for i in cited if i not in known or known[i].relationship_id != relationship.id]
+        if foreign:
+            session.rollback()
+            raise BadRequest("some attached files are not evidence of this relationship",
+                             {"(form)": "unknown evidence: " + ", ".join(foreign)})
+    session.rollback()
+    result = complete_task(session, engine, user=user, human_task_id=human_task_id, data=data, now=now)
+    session.execute(delete(TaskDraft).where(TaskDraft.human_task_id == human_task_id))
+    session.commit()
+    return result
+
+
+def next_task_for(session: Session, user: User, human_task_id: int, *, now: datetime) -> int | None:
+    """After completing a task: the next ready task of the same relationship this person may work, if any."""
+    row = session.get(HumanTask, human_task_id)
+    if row is None:
+        return None
+    relationship = root_instance(session, row.instance_id)
+    for task in open_tasks(session, relationship.id, now=now):
+        candidate = session.get(HumanTask, task.id)
+        if candidate.assignee_id in (None, user.id) and refusal(session, user, candidate) is None:
+            return task.id
+    return None

@@ -1,0 +1,1 @@
+"""Relationships: the top-level lifecycle instances, their progress, trail, evidence and diagrams."""

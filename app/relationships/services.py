@@ -1,0 +1,219 @@
+"""Relationships: start one, list them with their progress through the eight stages, and show one.
+
+Progress is read from rows (ready and past human tasks, timers), never by loading a workflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from workflows import Result, WorkflowEngine
+
+from ..audit.models import AuditEvent
+from ..audit.services import record
+from ..auth.models import User
+from ..errors import BadRequest, NotFound
+from ..evidence import services as evidence
+from ..evidence.models import EvidenceFile
+from ..inbox.queries import TaskRow, open_tasks
+from ..inbox.stages import STAGES, stage_of
+from ..processes.models import HumanTask, ProcessInstance, Timer
+from ..processes.services import latest_version, start_instance
+from . import diagrams
+from .models import RelationshipProfile
+
+LIFECYCLE = "lifecycle"
+LIST_LIMIT = 200
+
+
+@dataclass
+class Progress:
+    """Where a relationship stands: one of eight stages, and whether it still runs."""
+
+    current: int | None  # the stage being worked, or the last one worked
+    status: str  # running | completed | cancelled
+    outcome: str | None = None
+
+    def state_of(self, number: int) -> str:
+        if self.current is None:
+            return "todo"
+        if number < self.current:
+            return "done"
+        if number == self.current:
+            return "done" if self.status == "completed" else ("stopped" if self.status == "cancelled" else "current")
+        return "skipped" if self.status != "running" else "todo"
+
+    @property
+    def label(self) -> str:
+        if self.current is None:
+            return "Not started" if self.status == "running" else self.status.capitalize()
+        return f"Stage {self.current} · {STAGES[self.current]}"
+
+
+@dataclass
+class Summary:
+    instance: ProcessInstance
+    partner: str | None
+    progress: Progress
+    open_tasks: int = 0
+    overdue: int = 0
+    next_review: datetime | None = None
+
+    @property
+    def title(self) -> str:
+        return self.instance.title or f"Relationship #{self.instance.id}"
+
+
+def _root_of_instance():
+    """(instance alias, SQL root id) for instances up to two links below their relationship."""
+    instance, parent, grand = aliased(ProcessInstance), aliased(ProcessInstance), aliased(ProcessInstance)
+    root = func.coalesce(grand.id, parent.id, instance.id)
+    joins = lambda q: q.outerjoin(parent, parent.id == instance.parent_id).outerjoin(  # noqa: E731
+        grand, grand.id == parent.parent_id)
+    return instance, root, joins
+
+
+def summaries(session: Session, *, now: datetime, status: str = "", limit: int = LIST_LIMIT,
+              only: int | None = None) -> list[Summary]:
+    """The relationships (top-level instances), newest first, each with progress and counts."""
+    query = select(ProcessInstance, RelationshipProfile.partner_name).outerjoin(
+        RelationshipProfile, RelationshipProfile.instance_id == ProcessInstance.id).where(
+        ProcessInstance.parent_id.is_(None))
+    if only is not None:
+        query = query.where(ProcessInstance.id == only)
+    if status in ("running", "completed", "cancelled"):
+        query = query.where(ProcessInstance.status == status)
+    roots = session.execute(query.order_by(ProcessInstance.created_at.desc(), ProcessInstance.id.desc())
+                            .limit(limit)).all()
+    ids = [r.ProcessInstance.id for r in roots]
+    if not ids:
+        return []
+    instance, root, joins = _root_of_instance()
+    ready = session.execute(joins(select(root, HumanTask.process_id, HumanTask.due_at).select_from(HumanTask)
+                                  .join(instance, instance.id == HumanTask.instance_id))
+                            .where(HumanTask.state == "ready", root.in_(ids))).all()
+    history = session.execute(joins(select(root, HumanTask.process_id, func.max(HumanTask.id))
+                                    .select_from(HumanTask).join(instance, instance.id == HumanTask.instance_id))
+                              .where(root.in_(ids), HumanTask.process_id.like("stage%"))
+                              .group_by(root, HumanTask.process_id)).all()
+    reviews = dict(session.execute(joins(select(root, func.min(Timer.due_at)).select_from(Timer)
+                                         .join(instance, instance.id == Timer.instance_id))
+                                   .where(root.in_(ids)).group_by(root)).all())
+    by_root: dict[int, Summary] = {}
+    last_stage: dict[int, tuple[int, int]] = {}
+    for root_id, process_id, newest in history:
+        number = stage_of(process_id).number
+        if number and newest > last_stage.get(root_id, (0, 0))[1]:
+            last_stage[root_id] = (number, newest)
+    for found in roots:
+        row = found.ProcessInstance
+        outcome = (row.data or {}).get("outcome") if row.status != "running" else None
+        by_root[row.id] = Summary(row, found.partner_name, Progress(last_stage.get(row.id, (None, 0))[0], row.status,
+                                                                    outcome if isinstance(outcome, str) else None),
+                                  next_review=reviews.get(row.id))
+    running_stage: dict[int, int] = {}
+    for root_id, process_id, due_at in ready:
+        summary = by_root[root_id]
+        summary.open_tasks += 1
+        summary.overdue += bool(due_at is not None and due_at < now)
+        number = stage_of(process_id).number
+        if number:
+            running_stage[root_id] = max(running_stage.get(root_id, 0), number)
+    for root_id, number in running_stage.items():
+        by_root[root_id].progress.current = number
+    return [by_root[i] for i in ids]
+
+
+@dataclass
+class Detail:
+    summary: Summary
+    tasks: list[TaskRow]
+    events: list[tuple[AuditEvent, str | None]]
+    event_count: int
+    files: list[EvidenceFile]
+    linked: list[ProcessInstance]
+    diagrams: list[diagrams.Diagram] = field(default_factory=list)
+    people: dict[int, User] = field(default_factory=dict)
+
+
+def relationship(session: Session, relationship_id: int, *, now: datetime, trail: int | None = 50) -> Detail:
+    """One relationship with its open tasks, audit trail, evidence and diagrams. Raises NotFound."""
+    root = session.get(ProcessInstance, relationship_id)
+    if root is None or root.parent_id is not None:
+        raise NotFound(f"relationship {relationship_id} does not exist")
+    summary = summaries(session, now=now, only=root.id)[0]
+    instance, root_id, joins = _root_of_instance()
+    members = list(session.scalars(joins(select(instance).select_from(instance)).where(root_id == root.id)
+                                   .order_by(instance.id)))
+    member_ids = [m.id for m in members]
+    in_trail = AuditEvent.instance_id.in_(member_ids)
+    events = session.execute(select(AuditEvent, User.display_name).outerjoin(User, User.id == AuditEvent.actor_id)
+                             .where(in_trail).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                             .limit(trail or 10_000)).all()
+    count = session.scalar(select(func.count()).select_from(AuditEvent).where(in_trail))
+    tasks = open_tasks(session, root.id, now=now)
+    detail = Detail(summary, tasks, [(e, name) for e, name in events], count,
+                    evidence.for_relationship(session, root.id), [m for m in members if m.id != root.id])
+    detail.diagrams = _diagrams(session, root, members, tasks)
+    return detail
+
+
+def _diagrams(session, root, members, tasks) -> list[diagrams.Diagram]:
+    """The relationship's own diagram, then the diagram of each process with ready tasks (the current stage)."""
+    version_of = {m.id: m.version_id for m in members}
+    ready = session.execute(select(HumanTask.instance_id, HumanTask.process_id, HumanTask.bpmn_id).where(
+        HumanTask.id.in_([t.id for t in tasks]))).all() if tasks else []
+    running = {p for _i, p, _b in ready}
+    ready_ids = {b for _i, _p, b in ready}
+    active = diagrams.active_processes(session, root.version_id, running)
+    shown = [diagrams.diagram(session, root.version_id, root.process_id, "The relationship's lifecycle",
+                              ready_bpmn_ids=ready_ids, active=active)]
+    seen = {shown[0].file} if shown[0] else set()
+    for instance_id, process_id, _bpmn in sorted(ready, key=lambda r: -(stage_of(r[1]).number or 0)):
+        version_id = version_of.get(instance_id, root.version_id)
+        found = diagrams.diagram(session, version_id, process_id, f"Current stage: {stage_of(process_id).label}"
+                                 if stage_of(process_id).number else f"Now running: {stage_of(process_id).label}",
+                                 ready_bpmn_ids=ready_ids, active=active)
+        if found and found.file not in seen and len(seen) < 3:
+            seen.add(found.file)
+            shown.append(found)
+    return [d for d in shown if d is not None]
+
+
+def lifecycle_deployed(session: Session) -> bool:
+    version = latest_version(session)
+    return version is not None and LIFECYCLE in (version.process_ids or [])
+
+
+def start(session: Session, engine: WorkflowEngine, user: User, *, title: str, partner: str,
+          now: datetime) -> Result:
+    """Start a relationship on the deployed lifecycle. Raises BadRequest (fields, nothing deployed), Forbidden."""
+    title, partner = (title or "").strip(), (partner or "").strip()
+    errors = {}
+    if not title:
+        errors["title"] = "Give the relationship a name."
+    elif len(title) > 300:
+        errors["title"] = "Keep the name under 300 characters."
+    if not partner:
+        errors["partner"] = "Name the partner organisation."
+    elif len(partner) > 200:
+        errors["partner"] = "Keep the partner's name under 200 characters."
+    if errors:
+        raise BadRequest("some fields need attention", errors)
+    if not lifecycle_deployed(session):
+        session.rollback()
+        raise BadRequest("no lifecycle is deployed yet: a process owner must deploy the diagrams first "
+                         "(collabflow deploy)", {"(form)": "no lifecycle process deployed"})
+    session.rollback()
+    result = start_instance(session, engine, user=user, process_id=LIFECYCLE, title=title, now=now,
+                            data={"relationship_name": title, "partner_organisation": partner})
+    session.add(RelationshipProfile(instance_id=result.instance_id, partner_name=partner, created_at=now))
+    record(session, "relationship.described", actor=user, instance_id=result.instance_id, at=now,
+           payload={"title": title, "partner": partner})
+    session.commit()
+    return result
+

@@ -1,0 +1,89 @@
+"""What every page shares: CSRF on every form, security headers, and the template helpers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.routing import IntegerConverter
+
+csrf = CSRFProtect()
+
+# bpmn-js draws SVG with inline style attributes and a data: logo; nothing is loaded from elsewhere.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:",
+    "font-src 'self'", "connect-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+class IdConverter(IntegerConverter):
+    """`<id:...>`: a positive id that fits the database's integer, so a silly URL is a 404, never a 500."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+def init_app(app: Flask) -> None:
+    """Call before blueprints are registered: their routes use the `id` converter."""
+    app.url_map.converters["id"] = IdConverter
+    csrf.init_app(app)
+    app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _csrf_failed)
+    app.add_template_filter(when)
+    app.add_template_filter(when_date)
+    app.add_template_filter(action_label)
+    app.add_template_filter(filesize)
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if response.mimetype == "text/html" and request.endpoint != "static":
+        headers.setdefault("Cache-Control", "no-store")  # signed-in pages never come back from a cache
+    return response
+
+
+def _csrf_failed(exc: CSRFError):
+    error = {"code": "csrf", "status": 400, "errors": {},
+             "message": "This form has expired or did not come from this site. Go back, reload the page and try again."}
+    return render_template("error.html", error=error), 400
+
+
+def when(value: datetime | None) -> str:
+    """A moment as people read it: '31 Jan 2026, 09:00 UTC'."""
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC").lstrip("0")
+
+
+def when_date(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%d %b %Y").lstrip("0") if value else ""
+
+
+ACTION_LABELS = {
+    "instance.started": "Started", "instance.completed": "Finished", "instance.cancelled": "Cancelled",
+    "instance.error": "Failed", "task.created": "Task ready", "task.completed": "Task completed",
+    "task.cancelled": "Task withdrawn", "task.claimed": "Claimed", "task.released": "Released",
+    "task.reassigned": "Reassigned", "task.due_set": "Due date set", "task.commented": "Commented",
+    "task.draft_saved": "Draft saved", "task.draft_discarded": "Draft discarded",
+    "evidence.uploaded": "Evidence added", "evidence.downloaded": "Evidence read", "timer.fired": "Timer fired",
+    "signal.received": "Signal received", "message.received": "Message received",
+    "relationship.described": "Relationship named",
+}
+
+
+def action_label(action: str) -> str:
+    """An audit action as people say it ('task.claimed' -> 'Claimed')."""
+    return ACTION_LABELS.get(action) or action.replace("_", " ").replace(".", ": ").capitalize()
+
+
+def filesize(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"

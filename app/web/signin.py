@@ -1,0 +1,76 @@
+"""Sign-in and sign-out pages; every other page (but the health check) sends strangers here."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from ..auth.models import User
+from ..auth.session import SignedIn, login_manager, me
+from ..auth.signin import SignInRefused, sign_in, sign_out
+from ..db import utcnow
+from ..extensions import db_session
+
+bp = Blueprint("auth", __name__)
+PUBLIC_ENDPOINTS = {"auth.sign_in", "main.health", "static"}
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    app.register_blueprint(bp)
+    app.before_request(_require_sign_in)
+
+    @app.context_processor
+    def _me():
+        return {"me": current_user.user if current_user.is_authenticated else None}
+
+
+@login_manager.user_loader
+def _load(user_id: str):
+    if not user_id.isdigit():
+        return None
+    user = db_session().get(User, int(user_id))
+    return SignedIn(user) if user is not None and user.is_active else None
+
+
+def _require_sign_in():
+    if request.url_rule is None or request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: `next` must never send a user elsewhere after signing in."""
+    if not target:
+        return url_for("inbox.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("inbox.index")
+    return target
+
+
+@bp.route("/sign-in", methods=["GET", "POST"], endpoint="sign_in")
+def sign_in_page():
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(_safe_next(request.args.get("next")))
+        return render_template("auth/sign_in.html", username="", error=None)
+    username = request.form.get("username", "")[:80]
+    try:
+        user = sign_in(db_session(), username, request.form.get("password", ""), now=utcnow())
+    except SignInRefused as exc:
+        return render_template("auth/sign_in.html", username=username, error=exc.message), 401
+    login_user(SignedIn(user))
+    return redirect(_safe_next(request.args.get("next")))
+
+
+
+@bp.post("/sign-out", endpoint="sign_out")
+def sign_out_page():
+    sign_out(db_session(), me(), now=utcnow())
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.sign_in"))

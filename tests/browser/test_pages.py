@@ -1,0 +1,213 @@
+"""Each page in a real browser (Debian's Chromium): sign in, inbox, task form, drafts, approval with four
+eyes, evidence, relationships and the bpmn-js diagram with the active task highlighted."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.auth.services import create_user
+from app.db import utcnow
+from app.processes.models import HumanTask
+from app.relationships import services as relationships
+from tests.browser.helpers import sign_in
+from tests.web.conftest import set_password
+from tests.web.test_flow import VALID_POLICY, complete_policy
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def start(session, wf_engine, user, title="ACME supply partnership", partner="ACME Ltd"):
+    return relationships.start(session, wf_engine, user, title=title, partner=partner, now=utcnow())
+
+
+def open_task(session, bpmn_id):
+    return session.scalar(select(HumanTask.id).where(HumanTask.bpmn_id == bpmn_id, HumanTask.state == "ready")
+                          .order_by(HumanTask.id.desc()))
+
+
+def test_sign_in_is_required_and_wrong_passwords_are_told(live_server, page, session, users):
+    page.goto(live_server + "/inbox")
+    assert page.url.startswith(live_server + "/sign-in")
+    set_password(session, users["staff"])
+    page.get_by_label("Username").fill("staff")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    assert "Wrong username or password. 4 more failed attempts" in page.locator("[role=alert]").inner_text()
+    sign_in(page, live_server, session, users["staff"])
+    page.get_by_role("button", name="Sign out").click()
+    assert "You are signed out." in page.content()
+
+
+def test_inbox_lists_claims_and_releases(live_server, page, session, wf_engine, users, lifecycle):
+    start(session, wf_engine, users["staff"])
+    sign_in(page, live_server, session, users["staff"])
+    row = page.locator("tr", has_text="Write the policy")
+    assert "ACME supply partnership" in row.inner_text() and "1 · Awareness" in row.inner_text()
+    row.get_by_role("button", name="Claim Write the policy").click()
+    assert "You claimed this task." in page.locator(".flash").inner_text()
+    assert page.locator("tr", has_text="Write the policy").locator(".badge.mine").is_visible()
+    page.locator("tr", has_text="Write the policy").get_by_role("button", name="Release Write the policy").click()
+    assert page.locator("tr", has_text="Write the policy").get_by_role("button", name="Claim Write the policy").is_visible()
+
+
+def test_task_form_errors_keep_typed_values_draft_and_complete(live_server, page, session, wf_engine, users,
+                                                               lifecycle):
+    start(session, wf_engine, users["staff"])
+    sign_in(page, live_server, session, users["staff"])
+    page.get_by_role("link", name="Write the policy").click()
+    assert page.locator(".instructions strong").inner_text() == "collaborative working policy"
+    page.get_by_label("Policy statement").fill("We collaborate openly.")
+    page.get_by_label("Review every (months)").fill("99")
+    page.get_by_role("button", name="Complete task").click()
+    summary = page.locator("#error-summary")
+    assert "Enter a number no greater than 36." in summary.inner_text()
+    assert "Tick this box to confirm." in summary.inner_text()
+    assert page.locator("#fld-f-review_months-error").inner_text().endswith("Enter a number no greater than 36.")
+    assert page.get_by_label("Policy statement").input_value() == "We collaborate openly."
+    assert page.get_by_label("Review every (months)").input_value() == "99"
+    assert page.get_by_label("Review every (months)").get_attribute("aria-invalid") == "true"
+
+    page.get_by_label("Review every (months)").fill("12")
+    page.get_by_role("button", name="Save draft").click()
+    assert "Draft saved" in page.locator(".flash").inner_text()
+    page.reload()
+    assert page.get_by_label("Review every (months)").input_value() == "12"
+    assert "You are looking at your draft" in page.content()
+
+    page.get_by_label("Approved on").fill("2026-01-15")
+    page.get_by_label("Scope").select_option(label="One division")
+    page.get_by_label("Email").first.check()
+    page.get_by_label("Commits to continual improvement").check()
+    page.set_input_files("#fld-f-document", files=[{"name": "policy.pdf", "mimeType": "application/pdf",
+                                                     "buffer": b"%PDF-1.4 test policy"}])
+    rows = page.locator("[data-rows='f.communications'] [data-row]")
+    assert rows.count() == 1
+    rows.nth(0).get_by_label("Audience").fill("All staff")
+    rows.nth(0).get_by_label("Channel").select_option("briefing")
+    page.get_by_role("button", name="+ Add communication").click()  # JavaScript adds the row
+    assert rows.count() == 2 and rows.nth(1).locator("h4").inner_text() == "Communication 2"
+    rows.nth(1).get_by_label("Audience").fill("Key suppliers")
+    rows.nth(1).get_by_label("Channel").select_option("email")
+    page.get_by_role("button", name="Complete task").click()
+    assert "Completed: Write the policy." in page.locator(".flash").first.inner_text()
+    assert page.url == live_server + "/inbox"
+    done = session.scalar(select(HumanTask).where(HumanTask.bpmn_id == "s1_policy"))
+    session.refresh(done)
+    assert done.state == "completed"
+    assert [c["audience"] for c in done.submitted["communications"]] == ["All staff", "Key suppliers"]
+    assert done.submitted["document"].isdigit()
+
+
+def test_approval_page_explains_four_eyes_and_needs_a_reason_to_send_back(
+        live_server, browser, page, session, wf_engine, users, lifecycle):
+    both = create_user(session, "both", password=None, roles=["staff", "ser"], organisation="Us")
+    start(session, wf_engine, users["staff"])
+    complete_policy(session, wf_engine, both, open_task(session, "s1_policy"))
+    gate = open_task(session, "s1_gate")
+
+    sign_in(page, live_server, session, both)
+    page.goto(f"{live_server}/tasks/{gate}")
+    refusal = page.locator("#refusal").inner_text()
+    assert "You cannot approve this stage" in refusal and "four eyes" in refusal.lower()
+    assert page.get_by_role("button", name="Record decision").count() == 0
+    produced = page.locator("section", has=page.locator("#produced"))
+    assert "Policy statement" in produced.inner_text() and VALID_POLICY["policy_text"] in produced.inner_text()
+    assert "One division" in produced.inner_text()  # the option's label, not its value
+
+    other = browser.new_context().new_page()
+    sign_in(other, live_server, session, users["ser"])
+    other.goto(f"{live_server}/tasks/{gate}")
+    other.get_by_label("Send back for rework").check()
+    other.get_by_role("button", name="Record decision").click()
+    assert other.locator("#fld-f-comments-error").inner_text().endswith("This field is required.")
+    assert other.get_by_label("Send back for rework").is_checked()
+    other.get_by_label("Comments").fill("Name the policy owner.")
+    other.get_by_role("button", name="Record decision").click()
+    assert "Completed: SER approval: Awareness." in other.locator(".flash").first.inner_text()
+    other.context.close()
+
+
+def test_evidence_upload_and_download(live_server, page, session, wf_engine, users, lifecycle):
+    start(session, wf_engine, users["staff"])
+    task_id = open_task(session, "s1_policy")
+    sign_in(page, live_server, session, users["staff"])
+    page.goto(f"{live_server}/tasks/{task_id}")
+    page.set_input_files("#attach-file", files=[{"name": "minutes.txt", "mimeType": "text/plain",
+                                                 "buffer": b"Board minutes: policy agreed."}])
+    page.get_by_role("button", name="Upload").click()
+    assert "File attached as evidence." in page.locator(".flash").inner_text()
+    link = page.locator("#files").get_by_role("link", name="minutes.txt")
+    with page.expect_download() as download:
+        link.click()
+    assert Path(download.value.path()).read_bytes() == b"Board minutes: policy agreed."
+    response = page.request.get(live_server + link.get_attribute("href"))
+    assert response.headers["content-disposition"].startswith("attachment")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    page.set_input_files("#attach-file", files=[{"name": "run.exe", "mimeType": "application/octet-stream",
+                                                 "buffer": b"MZ..."}])
+    page.get_by_role("button", name="Upload").click()
+    assert "not accepted" in page.locator(".flash.error").inner_text()
+    assert session.scalar(select(AuditEvent.id).where(AuditEvent.action == "evidence.downloaded")) is not None
+
+
+def test_relationships_list_start_and_diagram(live_server, page, session, wf_engine, users, lifecycle):
+    sign_in(page, live_server, session, users["staff"])
+    page.goto(live_server + "/relationships")
+    page.get_by_label("Name of the relationship").fill("Joint bid with Beta")
+    page.get_by_role("button", name="Start at stage 1").click()
+    assert "Partner organisation" in page.locator(".field-error").inner_text() or \
+        "Name the partner organisation." in page.content()
+    assert page.get_by_label("Name of the relationship").input_value() == "Joint bid with Beta"
+    errors = []  # from here on the browser must report nothing wrong (the refusal above was a 400)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.get_by_label("Partner organisation").fill("Beta plc")
+    page.get_by_role("button", name="Start at stage 1").click()
+    assert "Started the relationship" in page.locator(".flash").inner_text()
+    page.locator(".diagram[data-drawn]").first.wait_for()
+    page.locator(".diagram[data-drawn=true]").nth(1).wait_for()  # (wait_for_function would need eval: CSP)
+    assert page.locator(".diagram .djs-container > svg").count() == 2
+    assert page.locator('[data-element-id="lc_stage1"].cf-active').count() == 1
+    assert page.locator('[data-element-id="s1_policy"].cf-active').count() == 1
+    assert page.locator('[data-element-id="s1_gate"]').count() == 1
+    assert page.locator('[data-element-id="s1_gate"].cf-active').count() == 0
+    assert "instance.started" in page.locator("#trail-h + table").inner_text()
+    page.goto(live_server + "/relationships")
+    row = page.locator("tr", has_text="Joint bid with Beta")
+    assert "Stage 1 · Awareness" in row.inner_text() and "with Beta plc" in row.inner_text()
+    assert row.locator("ol.stages li.current").count() == 1
+    assert errors == []
+
+
+@pytest.mark.skipif(not os.environ.get("COLLABFLOW_SCREENSHOTS"), reason="set COLLABFLOW_SCREENSHOTS=1 to refresh")
+def test_screenshots_for_the_readme(app, live_server, page, session, wf_engine):
+    """Refreshes docs/screenshots/*.png from the bundled lifecycle and `seed-demo` (run on purpose only)."""
+    from app.cli import DEMO_PASSWORD
+    from app.config import ROOT
+    from app.processes.services import deploy_version
+    from tests.app.test_cli import invoke
+    from workflows import read_directory
+    deploy_version(session, wf_engine, *read_directory(ROOT / "bpmn", ROOT / "forms"), message="screenshots")
+    assert invoke(app, "seed-demo").exit_code == 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1360, "height": 860})
+    page.goto(live_server + "/sign-in")
+    page.get_by_label("Username").fill("staff")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.screenshot(path=str(SCREENSHOTS / "inbox.png"))
+    page.goto(live_server + "/relationships")
+    page.screenshot(path=str(SCREENSHOTS / "relationships.png"))
+    page.get_by_role("link", name="Tailspin regional partnership").click()
+    page.locator(".diagram[data-drawn=true]").nth(1).wait_for()  # (wait_for_function would need eval: CSP)
+    page.screenshot(path=str(SCREENSHOTS / "relationship.png"), clip={"x": 0, "y": 0, "width": 1360, "height": 1500},
+                    full_page=True)
+    page.goto(live_server + "/inbox")
+    page.locator("a.task-name").first.click()
+    page.get_by_role("button", name="Complete task").click()
+    page.screenshot(path=str(SCREENSHOTS / "task.png"))
