@@ -20,6 +20,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .evidence import views as evidence_views
     from .inbox import views as inbox_views
     from .relationships import views as relationship_views
+    from .web import agenda as agenda_views
+    from .web import notifications as notification_views
     from .web import signin as signin_views
     extensions.init_app(app)
     web.init_app(app)
@@ -29,4 +31,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(inbox_views.bp)
     app.register_blueprint(relationship_views.bp)
     app.register_blueprint(evidence_views.bp)
+    app.register_blueprint(notification_views.bp)
+    app.register_blueprint(agenda_views.bp)
     return app

@@ -1,0 +1,43 @@
+"""The agenda page and its JSON twin: upcoming reviews, timers and deadlines, per relationship."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, jsonify, render_template, request
+
+from ..agenda.services import upcoming
+from ..db import utcnow
+from ..extensions import db_session
+
+bp = Blueprint("agenda", __name__)
+HORIZONS = {"1m": 31, "3m": 92, "12m": 366}
+
+
+def _query():
+    relationship = request.args.get("relationship", "")
+    horizon = request.args.get("horizon", "3m")
+    horizon = horizon if horizon in HORIZONS else "3m"
+    now = utcnow()
+    entries = upcoming(db_session(), now=now, until=now + timedelta(days=HORIZONS[horizon]),
+                       relationship_id=int(relationship) if relationship.isdigit() else None)
+    return entries, relationship, horizon, now
+
+
+@bp.get("/agenda")
+def index():
+    entries, relationship, horizon, now = _query()
+    months: dict[str, list] = {}
+    for entry in entries:
+        months.setdefault(entry.when.strftime("%B %Y"), []).append(entry)
+    return render_template("agenda/index.html", months=months, relationship=relationship, horizon=horizon,
+                           now=now, count=len(entries))
+
+
+@bp.get("/api/v1/agenda")
+def as_json():
+    entries, _relationship, _horizon, _now = _query()
+    return jsonify([{
+        "when": e.when.isoformat(), "kind": e.kind, "title": e.title, "relationship_id": e.relationship_id,
+        "relationship": e.relationship, "instance_id": e.instance_id, "process_id": e.process_id,
+        "task_id": e.task_id, "overdue": e.overdue} for e in entries])
