@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-STAGES = {1: "Awareness", 2: "Knowledge", 3: "Internal assessment", 4: "Partner selection",
-          5: "Working together", 6: "Value creation", 7: "Staying together", 8: "Exit strategy"}
-_STAGE_ID = re.compile(r"^stage([1-8])_")
+from ..lifecycle.stages import STAGES as LIFECYCLE_STAGES
+from ..lifecycle.stages import stage_of_process
+
+STAGES = {stage.number: stage.name for stage in LIFECYCLE_STAGES}
 
 
 @dataclass(frozen=True)
@@ -18,9 +19,8 @@ class Stage:
 
 
 def stage_of(process_id: str | None) -> Stage:
-    match = _STAGE_ID.match(process_id or "")
-    if match:
-        number = int(match.group(1))
+    number = stage_of_process(process_id)
+    if number:
         return Stage(f"stage{number}", number, f"{number} · {STAGES[number]}")
     name = (process_id or "unknown").replace("_", " ").strip()
     return Stage(process_id or "", None, name[:1].upper() + name[1:])
