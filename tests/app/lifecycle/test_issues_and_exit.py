@@ -130,3 +130,29 @@ def test_dismissed_trigger_leaves_the_stage_task_where_it_was(start):
     assert [e.payload["payload"]["source"] for e in rel.audit("signal.received")] == ["person", "person"]
     rel.drive()
     assert rel.completed and rel.data["outcome"] == "completed" and rel.data["premature_exit"] is False
+
+
+def test_people_hear_of_escalations_exit_triggers_and_approvals(start, users, session):
+    from sqlalchemy import select
+
+    from app.notifications.models import Notification
+
+    def kinds_for(name):
+        session.expire_all()
+        return [n.kind for n in session.scalars(select(Notification).where(
+            Notification.user_id == users[name].id).order_by(Notification.id))]
+
+    rel = start()
+    rel.drive(until=until_ready("s1_ser_gate"))
+    assert "approval" in kinds_for("ser") and "approval" not in kinds_for("staff")
+    rel.drive(until=until_ready("s6_improvement"))
+    assert "approval" in kinds_for("pser"), "the partner's SER is asked for joint approvals"
+    issue = rel.raise_issue("Late design documents")
+    issue.complete("ir_log_issue")
+    issue.wake(days=5, minutes=1)
+    assert kinds_for("jmt").count("escalation") == 1
+    issue.wake(days=10, minutes=1)
+    assert "escalation" in kinds_for("ser") and "escalation" in kinds_for("pser")
+    issue.wake(days=15, minutes=1)
+    assert kinds_for("ser")[-1] == "exit_trigger", "the SERs are told an exit trigger waits for their review"
+    assert "exit_trigger" not in kinds_for("staff")
