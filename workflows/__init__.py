@@ -9,6 +9,7 @@ from .errors import (
     EventNotExpected,
     InstanceNotFound,
     InvalidData,
+    MigrationRefused,
     Problem,
     ScriptFailed,
     SpecNotFound,
@@ -22,9 +23,10 @@ from .periods import add_period, next_after, parse_period
 from .specs import CompiledVersion, content_hash, read_directory, validate
 from .store import InMemoryStore, InstanceRecord, InstanceStore, StoredVersion
 from .user_tasks import Event, TimerDue, UserTask
+from .versions import ElementChange, MigrationVerdict, VersionDiff
 
 __all__ = [
-    "CompiledVersion", "Conflict", "Event", "EventNotExpected", "InMemoryStore", "InstanceNotFound",
+    "CompiledVersion", "Conflict", "ElementChange", "Event", "MigrationRefused", "MigrationVerdict", "VersionDiff", "EventNotExpected", "InMemoryStore", "InstanceNotFound",
     "InstanceRecord", "InstanceStore", "InvalidData", "Problem", "Result", "ScriptFailed", "SpecNotFound",
     "StateTooNew", "StoredVersion", "TaskNotFound", "TaskNotReady", "TimerDue", "UserTask", "ValidationFailed",
     "WorkflowEngine", "WorkflowError", "add_period", "content_hash", "default_helpers", "next_after",

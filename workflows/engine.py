@@ -33,6 +33,7 @@ from .errors import (
     Conflict,
     EventNotExpected,
     InvalidData,
+    MigrationRefused,
     ScriptFailed,
     ScriptLocation,
     SpecNotFound,
@@ -45,6 +46,7 @@ from .serialization import STATE_FORMAT, dump_specs, dump_state, load_specs, loa
 from .specs import CompiledVersion, validate
 from .store import InstanceRecord, InstanceStore, StoredVersion
 from .user_tasks import Effect, Event, TimerDue, UserTask
+from .versions import MigrationVerdict, VersionDiff, check_migration, diff_versions, migrate
 
 # Engine notes P6: sequence-flow loops deepen the task tree by 2 per pass and SpiffWorkflow's iterator
 # stops at depth 1000, silently stalling an instance after ~500 rework loops. Lift the bound.
@@ -269,6 +271,49 @@ class WorkflowEngine:
             result.linked.append(self.cancel(child_id, now=now, reason=f"parent {instance_id} cancelled"))
         return result
 
+    # ------------------------------------------------------------------ versions of running instances
+    def diff(self, old_version_id: int, new_version_id: int) -> VersionDiff:
+        """Elements added, removed and changed between two versions."""
+        return diff_versions(self.specs(old_version_id), self.specs(new_version_id))
+
+    def check_migration(self, instance_id: int, new_version_id: int) -> MigrationVerdict:
+        """Dry run: could the instance move to the new version, and if not, which open elements stop it."""
+        record = self.store.get_instance(instance_id)
+        if record.status != "running":
+            return MigrationVerdict(False, (f"the instance is {record.status}",))
+        if record.version_id == new_version_id:
+            return MigrationVerdict(False, ("the instance already runs on this version",))
+        return check_migration(self._load(record), self.specs(new_version_id))
+
+    def migrate(self, instance_id: int, new_version_id: int, *, now: datetime | None = None,
+                expected_revision: int | None = None) -> Result:
+        """Move a running instance to another version. Raises MigrationRefused naming what stops it."""
+        new_specs = self.specs(new_version_id)
+        record = self.store.get_instance(instance_id)
+        if record.version_id == new_version_id:
+            raise MigrationRefused("the instance already runs on this version", reasons=[])
+        old_version_id = record.version_id
+
+        def act(wf):
+            verdict = check_migration(wf, new_specs)
+            if not verdict.can_migrate:
+                raise MigrationRefused("the instance cannot move to version "
+                                       f"{new_version_id}: " + "; ".join(verdict.reasons), reasons=list(verdict.reasons))
+            migrate(wf, new_specs)
+            record_version[0] = new_version_id
+            return [Event("instance.migrated", {"from_version": old_version_id, "to_version": new_version_id})]
+
+        record_version = [old_version_id]
+        return self._operate(instance_id, act, now, expected_revision, version_after=record_version)
+
+    def restore(self, instance_id: int, version_id: int, state: str, *, expected_revision: int,
+                now: datetime | None = None) -> Result:
+        """Put back an earlier state (undo of a migration) if nobody changed the instance since."""
+        def act(wf):
+            return [Event("instance.restored", {"to_version": version_id})]
+        return self._operate(instance_id, act, now, expected_revision, advance=False,
+                             version_after=[version_id], replace_state=state)
+
     def ready_tasks(self, instance_id: int) -> list[UserTask]:
         """The ready user tasks, read from the stored record (no workflow is loaded)."""
         return list(self.store.get_instance(instance_id).ready_tasks)
@@ -296,7 +341,8 @@ class WorkflowEngine:
         wf.script_engine = self.script_engine  # engine notes P2: never run with Spiff's default engine
         return wf
 
-    def _operate(self, instance_id, act, now, expected_revision, advance=True, save_unchanged=True) -> Result:
+    def _operate(self, instance_id, act, now, expected_revision, advance=True, save_unchanged=True,
+                 version_after: list | None = None, replace_state: str | None = None) -> Result:
         record = self.store.get_instance(instance_id)
         if expected_revision is not None and record.revision != expected_revision:
             raise Conflict(f"instance {instance_id} is at revision {record.revision}, not {expected_revision}")
@@ -305,8 +351,13 @@ class WorkflowEngine:
         budget = _Budget()
         now = now or clock.now()  # one instant per operation: nothing falls due half-way through
         with clock.running_at(now), _collect_effects() as effects:
+            if replace_state is not None:
+                record.version_id = version_after[0]
+                record.state = replace_state
             wf = self._load(record)
             events = _guarded(act, wf)
+            if version_after is not None:
+                record.version_id = version_after[0]
             if advance:
                 self._advance(wf)
             result = self._snapshot(record, wf, events)

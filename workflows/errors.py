@@ -86,6 +86,12 @@ class InvalidData(WorkflowError):
     code = "invalid_data"
 
 
+class MigrationRefused(WorkflowError):
+    """The instance cannot move to the other version; `details['reasons']` names each open element in the way."""
+
+    code = "migration_refused"
+
+
 class StateTooNew(WorkflowError):
     """Stored state was written by a newer collabflow than this one."""
 

@@ -74,6 +74,11 @@ def load_state(state: str | bytes, specs: dict) -> BpmnWorkflow:
     return _STATE.from_dict(dct, spec=specs[dct["spec_name"]], subprocess_specs=specs)
 
 
+def spec_registry():
+    """The converter registry SpiffWorkflow's spec diff compares task specs with."""
+    return _SPECS.registry
+
+
 def dump_specs(specs: dict) -> str:
     """All process specs of a version as one JSON text (stored once per version)."""
     return orjson.dumps({pid: _SPECS.to_dict(spec) for pid, spec in specs.items()}, default=_fallback).decode()

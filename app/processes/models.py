@@ -110,3 +110,19 @@ class Timer(Base):
     name: Mapped[str | None] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(10))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class InstanceMove(Base):
+    """One instance moved to another version, with the state it had before, so the move can be undone."""
+
+    __tablename__ = "instance_moves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    from_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    to_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    old_state: Mapped[str] = mapped_column(Text)
+    revision_after: Mapped[int]  # the undo is refused once the instance moved on from this revision
+    moved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    moved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -48,7 +48,8 @@ def _setting(statement, *columns):
 
 _SAVE_WHERE = update(ProcessInstance).where(
     ProcessInstance.id == bindparam("instance_id"), ProcessInstance.revision == bindparam("expected"))
-_SAVED = ("status", "state", "state_format", "revision", "updated_at", "next_due_at", "error", "error_at")
+_SAVED = ("version_id", "status", "state", "state_format", "revision", "updated_at", "next_due_at", "error",
+          "error_at")
 _SAVE_RUNNING = _setting(_SAVE_WHERE, *_SAVED)
 _SAVE_ENDED = _setting(_SAVE_WHERE, *_SAVED, "completed_at", "data")
 _NOTIFY = text("SELECT pg_notify(:channel, :due)")
@@ -139,7 +140,7 @@ class SqlInstanceStore:
     def save_instance(self, record: InstanceRecord) -> int:
         now = self._now()
         next_due = record.timers[0].due_at if record.timers else None
-        values = dict(status=record.status, state=record.state, state_format=record.state_format,
+        values = dict(version_id=record.version_id, status=record.status, state=record.state, state_format=record.state_format,
                       revision=record.revision + 1, updated_at=now, next_due_at=next_due, error=None, error_at=None)
         if record.status != "running":
             values.update(completed_at=now, data=record.data)

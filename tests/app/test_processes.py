@@ -167,3 +167,46 @@ def test_linked_instances_are_rows_with_a_parent(session, wf_engine, users, vers
                          name="exit_trigger", payload={"reason": "insolvency"})
     assert [r.name for r in ready_rows(session, parent.instance_id)] == ["Review the exit trigger"]
     assert ("signal.received", "jmt") in actions(session, parent.instance_id)
+
+
+def test_migrate_with_dry_run_record_and_undo(session, wf_engine, users, version):
+    from app.processes import versioning
+    from app.processes.models import InstanceMove
+    from tests.workflows.test_versions import version_2
+    files, forms = read_test_bundle()
+    v2, _, _ = services.deploy_version(session, wf_engine, version_2(files), forms, user=users["owner"], now=T0)
+    fresh = start(session, wf_engine, users)
+    later = start(session, wf_engine, users)
+    (row,) = ready_rows(session, later.instance_id)
+    services.complete_task(session, wf_engine, user=users["staff"], human_task_id=row.id, data={"plan": "p"})
+
+    with pytest.raises(Forbidden):
+        versioning.dry_run(session, wf_engine, user=users["staff"], to_version_id=v2.id)
+    rows = {r.instance_id: r.verdict for r in versioning.dry_run(session, wf_engine, user=users["owner"],
+                                                                  to_version_id=v2.id)}
+    assert rows[fresh.instance_id].can_migrate and rows[later.instance_id].can_migrate
+
+    seen = []
+    outcome = versioning.migrate(session, wf_engine, user=users["owner"], instance_ids=[fresh.instance_id],
+                                 to_version_id=v2.id, now=T0, progress=lambda d, t: seen.append((d, t)))
+    assert outcome == {fresh.instance_id: None} and seen == [(1, 1)]
+    session.expire_all()
+    assert session.get(ProcessInstance, fresh.instance_id).version_id == v2.id
+    assert ("instance.migrated", "owner") in actions(session, fresh.instance_id)
+
+    move = session.scalar(select(InstanceMove).where(InstanceMove.instance_id == fresh.instance_id))
+    versioning.undo(session, wf_engine, user=users["owner"], move_id=move.id, now=T0)
+    session.expire_all()
+    assert session.get(ProcessInstance, fresh.instance_id).version_id == version.id
+    assert ("instance.restored", "owner") in actions(session, fresh.instance_id)
+
+
+def test_roll_back_redeploys_an_old_version_as_a_new_one(session, wf_engine, users, version):
+    from app.processes import versioning
+    from tests.workflows.test_versions import version_2
+    files, forms = read_test_bundle()
+    v2, _, _ = services.deploy_version(session, wf_engine, version_2(files), forms, user=users["owner"], now=T0)
+    assert not versioning.compare(session, wf_engine, version.id, v2.id).empty
+    v3 = versioning.roll_back(session, wf_engine, user=users["owner"], version_id=version.id, now=T0)
+    assert v3.id > v2.id and v3.content_hash == version.content_hash
+    assert versioning.compare(session, wf_engine, version.id, v3.id).empty

@@ -1,0 +1,107 @@
+"""Versions of running instances: the diff between two versions, the migration dry run that names what
+stops an instance, migrating one, and undoing it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import read_test_bundle
+from workflows import Conflict, InMemoryStore, MigrationRefused, WorkflowEngine
+
+CHECK_STEP = b'''<bpmn:userTask id="check" name="Check the plan">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="note.schema.json" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f2b</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f2b" sourceRef="check" targetRef="approve" />
+    <bpmn:userTask id="approve"'''
+
+
+def version_2(files):
+    """approval v2: a 'Check the plan' step between prepare and approve; the approval renamed."""
+    xml = files["approval.bpmn"]
+    xml = xml.replace(b'<bpmn:sequenceFlow id="f2" sourceRef="prepare" targetRef="approve" />',
+                      b'<bpmn:sequenceFlow id="f2" sourceRef="prepare" targetRef="check" />')
+    xml = xml.replace(b'<bpmn:userTask id="approve"', CHECK_STEP, 1)
+    xml = xml.replace(b'<bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>',
+                      b'<bpmn:incoming>f2b</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>')
+    xml = xml.replace(b'name="Approve the plan"', b'name="Approve the checked plan"')
+    return {**files, "approval.bpmn": xml}
+
+
+def version_3(files):
+    """approval v3: no approval step at all (prepare, then record)."""
+    xml = files["approval.bpmn"]
+    start, end = xml.index(b'<bpmn:userTask id="approve"'), xml.index(b"</bpmn:userTask>", xml.index(b'id="approve"'))
+    xml = xml[:start] + xml[end + len(b"</bpmn:userTask>"):]
+    xml = xml.replace(b'<bpmn:sequenceFlow id="f2" sourceRef="prepare" targetRef="approve" />', b"")
+    xml = xml.replace(b'<bpmn:sequenceFlow id="f3" sourceRef="approve" targetRef="gate" />',
+                      b'<bpmn:sequenceFlow id="f3" sourceRef="prepare" targetRef="gate" />')
+    xml = xml.replace(b"<bpmn:outgoing>f2</bpmn:outgoing>", b"<bpmn:outgoing>f3</bpmn:outgoing>", 1)
+    xml = xml.replace(b'<spiffworkflow:property name="dueIn" value="P2D" />', b"")
+    return {**files, "approval.bpmn": xml}
+
+
+@pytest.fixture
+def versions():
+    engine = WorkflowEngine(InMemoryStore())
+    files, forms = read_test_bundle()
+    v1, _ = engine.deploy(files, forms)
+    v2, _ = engine.deploy(version_2(files), forms)
+    return engine, v1, v2
+
+
+def test_the_diff_lists_added_removed_and_changed_elements(versions):
+    engine, v1, v2 = versions
+    diff = engine.diff(v1, v2)
+    assert [(c.process_id, c.element_id, c.name) for c in diff.added] == [("approval", "check", "Check the plan")]
+    assert diff.removed == [] and diff.added_processes == diff.removed_processes == []
+    changed = {c.element_id: c for c in diff.changed}
+    assert "approve" in changed and "bpmn_name" in changed["approve"].attributes
+    assert engine.diff(v1, v1).empty
+
+
+def test_an_instance_whose_open_task_survives_migrates_and_follows_the_new_path(versions):
+    engine, v1, v2 = versions
+    started = engine.start(v1, "approval", {})
+    assert engine.check_migration(started.instance_id, v2).can_migrate
+    moved = engine.migrate(started.instance_id, v2)
+    assert [e.action for e in moved.events] == ["instance.migrated"]
+    assert engine.store.get_instance(started.instance_id).version_id == v2
+    (task,) = moved.ready
+    nxt = engine.complete_task(started.instance_id, task.id, {"plan": "grow"})
+    assert [t.name for t in nxt.ready] == ["Check the plan"], "the new step of version 2"
+
+
+def test_the_dry_run_names_the_open_task_that_would_be_lost(versions):
+    engine, v1, _v2 = versions
+    files, forms = read_test_bundle()
+    v3, _ = engine.deploy(version_3(files), forms)
+    started = engine.start(v1, "approval", {})
+    at_approval = engine.complete_task(started.instance_id, started.ready[0].id, {"plan": "p"})
+    verdict = engine.check_migration(started.instance_id, v3)
+    assert not verdict.can_migrate
+    assert verdict.reasons == ("approve (Approve the plan) is ready here but does not exist in the new version",)
+    revision = engine.store.get_instance(started.instance_id).revision
+    with pytest.raises(MigrationRefused, match="approve"):
+        engine.migrate(started.instance_id, v3)
+    assert engine.store.get_instance(started.instance_id).revision == revision, "a refusal changes nothing"
+    assert [t.name for t in engine.ready_tasks(started.instance_id)] == [t.name for t in at_approval.ready]
+
+
+def test_a_migration_can_be_undone_unless_someone_changed_the_instance_since(versions):
+    engine, v1, v2 = versions
+    started = engine.start(v1, "approval", {})
+    before = engine.store.get_instance(started.instance_id)
+    moved = engine.migrate(started.instance_id, v2)
+    back = engine.restore(started.instance_id, v1, before.state, expected_revision=moved.revision)
+    assert engine.store.get_instance(started.instance_id).version_id == v1
+    assert [e.action for e in back.events] == ["instance.restored"]
+    nxt = engine.complete_task(started.instance_id, back.ready[0].id, {"plan": "p"})
+    assert [t.name for t in nxt.ready] == ["Approve the plan"], "version 1's path again"
+
+    again = engine.migrate(started.instance_id, v2)
+    engine.complete_task(started.instance_id, again.ready[0].id, {"decision": "rework", "comments": "x"})
+    with pytest.raises(Conflict):
+        engine.restore(started.instance_id, v1, before.state, expected_revision=again.revision)
