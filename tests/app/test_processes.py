@@ -173,12 +173,12 @@ def test_migrate_with_dry_run_record_and_undo(session, wf_engine, users, version
     from app.processes import versioning
     from app.processes.models import InstanceMove
     from tests.workflows.test_versions import version_2
-    files, forms = read_test_bundle()
-    v2, _, _ = services.deploy_version(session, wf_engine, version_2(files), forms, user=users["owner"], now=T0)
-    fresh = start(session, wf_engine, users)
+    fresh = start(session, wf_engine, users)                 # both on version 1
     later = start(session, wf_engine, users)
     (row,) = ready_rows(session, later.instance_id)
     services.complete_task(session, wf_engine, user=users["staff"], human_task_id=row.id, data={"plan": "p"})
+    files, forms = read_test_bundle()
+    v2, _, _ = services.deploy_version(session, wf_engine, version_2(files), forms, user=users["owner"], now=T0)
 
     with pytest.raises(Forbidden):
         versioning.dry_run(session, wf_engine, user=users["staff"], to_version_id=v2.id)
