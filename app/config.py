@@ -22,6 +22,8 @@ def from_environment(instance_path: str) -> dict:
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'collabflow.sqlite3'}",
         "BPMN_DIR": env.get("COLLABFLOW_BPMN_DIR", str(ROOT / "bpmn")),
         "FORMS_DIR": env.get("COLLABFLOW_FORMS_DIR", str(ROOT / "forms")),
+        # the requirement ids diagrams may name (BS 11000 / ISO 44001 as shipped); a process owner's catalogue
+        "REQUIREMENTS_FILE": env.get("COLLABFLOW_REQUIREMENTS_FILE", str(ROOT / "app" / "lifecycle" / "requirements.yaml")),
         "MAX_CONTENT_LENGTH": int(env.get("COLLABFLOW_MAX_REQUEST_BYTES", 16 * 1024 * 1024)),
         "UPLOAD_MAX_BYTES": int(env.get("COLLABFLOW_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)),
         "SCRIPT_TIME_LIMIT": float(env.get("COLLABFLOW_SCRIPT_TIME_LIMIT", 1.0)),

@@ -29,6 +29,7 @@ from ..db import utcnow
 from ..errors import Forbidden, NotFound
 from ..notifications.services import TaskNotice, notice_kind, notify_tasks
 from . import timer_notices
+from .checks import deploy_checks
 from .forms import form_schema, validate_submission
 from .lanes import lane_role
 from .models import HumanTask, ProcessInstance, ProcessVersion, Timer
@@ -61,7 +62,8 @@ def deploy_version(session: Session, engine: WorkflowEngine, files: Mapping[str,
     store = SqlInstanceStore(session, actor_id=getattr(user, "id", None), now=now)
     try:
         version_id, compiled = engine.using(store).deploy(
-            files, forms, author=getattr(user, "username", None) or "system", message=message)
+            files, forms, author=getattr(user, "username", None) or "system", message=message,
+            extra_checks=deploy_checks(session.info.get("requirements_file")))
         record(session, "version.deployed", actor=user, at=now, payload={
             "version_id": version_id, "hash": compiled.content_hash, "message": message,
             "processes": compiled.process_ids, "files": sorted(files), "forms": sorted(forms)})

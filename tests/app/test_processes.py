@@ -210,3 +210,16 @@ def test_roll_back_redeploys_an_old_version_as_a_new_one(session, wf_engine, use
     v3 = versioning.roll_back(session, wf_engine, user=users["owner"], version_id=version.id, now=T0)
     assert v3.id > v2.id and v3.content_hash == version.content_hash
     assert versioning.compare(session, wf_engine, version.id, v3.id).empty
+
+
+def test_deploy_refuses_unmapped_lanes_and_unknown_requirement_ids(session, wf_engine, users, version):
+    files, forms = read_test_bundle()
+    bad = files["approval.bpmn"].replace(b'name="SER"', b'name="Board"').replace(b"S1.02,S1.03", b"S1.02,S9.99")
+    with pytest.raises(ValidationFailed) as refused:
+        services.deploy_version(session, wf_engine, {**files, "approval.bpmn": bad}, forms, user=users["owner"])
+    messages = {(p.element_id, p.message) for p in refused.value.problems}
+    assert ("approve", "the lane 'Board' is not mapped to a role (lanes: Staff, SER, Joint management team, "
+                       "Partner SER)") in messages
+    assert ("prepare", "requirement id 'S9.99' is not in the requirements catalogue") in messages
+    assert all(p.file == "approval.bpmn" and p.line for p in refused.value.problems if p.severity == "error")
+    assert session.scalar(select(func.count()).select_from(ProcessVersion)) == 1

@@ -68,15 +68,8 @@ def validator(schema):
 # The requirement catalogue (shared/domain/requirements.yaml, read without a YAML library)
 # ------------------------------------------------------------------------------------------------
 def requirements_yaml_path():
-    """shared/ sits beside the repository (CI clones main with shared/ next to it)."""
-    import os
-    candidates = [os.environ.get("COLLABFLOW_REQUIREMENTS_YAML"),
-                  ROOT.parent / "shared" / "domain" / "requirements.yaml",
-                  Path("/work/shared/domain/requirements.yaml")]
-    for c in candidates:
-        if c and Path(c).is_file():
-            return Path(c)
-    raise FileNotFoundError("requirements.yaml not found; set COLLABFLOW_REQUIREMENTS_YAML")
+    """The product's catalogue (app/lifecycle/requirements.yaml, a copy of shared/domain/requirements.yaml)."""
+    return ROOT / "app" / "lifecycle" / "requirements.yaml"
 
 
 def requirement_ids():

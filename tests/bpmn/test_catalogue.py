@@ -195,3 +195,11 @@ def test_signals_carry_their_payload():
                 assert sig.xpath("string(.//spiffworkflow:variableName)", namespaces=NS) == "exit_info"
             if sig.get("name") == "exit_invoked" and stem == "lifecycle":
                 assert sig.xpath("string(.//spiffworkflow:variableName)", namespaces=NS) == "exit_invocation"
+
+
+def test_the_products_catalogue_is_the_domain_catalogue():
+    """app/lifecycle/requirements.yaml ships with the product; shared/domain/requirements.yaml is its source."""
+    shared = driver.ROOT.parent / "shared" / "domain" / "requirements.yaml"
+    if not shared.is_file():
+        pytest.skip("shared/ is not beside the repository")
+    assert driver.requirements_yaml_path().read_text() == shared.read_text()
