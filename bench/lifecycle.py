@@ -34,7 +34,7 @@ def median_ms(samples):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=31)
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="collabflow-bench-lifecycle-")
@@ -105,21 +105,22 @@ def main():
     memory.add_version(StoredVersion(None, stored.files, stored.forms, stored.content_hash, stored.spec_json,
                                      stored.process_ids))
     engine = WorkflowEngine(memory)
-    results = {}
+    prepared = {}
     for name, record in records.items():
         instance_id = memory.create_instance(copy.deepcopy(record))
         pristine = copy.deepcopy(memory._instances[instance_id])
         task = next(t for t in record.ready_tasks if t.bpmn_id == "s7_manage_activities")
         data = engine.get_task(instance_id, task.id).data
         answer = {k: data[k] for k in ("joint_activities", "activity_status") if k in data}
-        samples = []
-        for _ in range(args.repeat):
+        prepared[name] = (instance_id, pristine, task, answer, [])
+    for _ in range(args.repeat):  # interleaved, so that load from other processes hits both alike
+        for instance_id, pristine, task, answer, samples in prepared.values():
             memory._instances[instance_id] = copy.deepcopy(pristine)
             started = time.perf_counter()
             engine.complete_task(instance_id, task.id, answer, now=START + timedelta(days=2000))
             samples.append(time.perf_counter() - started)
-        wf = engine._load(pristine)
-        results[name] = (median_ms(samples), len(record.state), len(wf.get_tasks()))
+    results = {name: (median_ms(samples), len(records[name].state), len(engine._load(pristine).get_tasks()))
+               for name, (_i, pristine, _t, _a, samples) in prepared.items()}
 
     print(f"# bench/lifecycle.py — {os.cpu_count()} cores, SQLite, medians of {args.repeat}")
     print()
