@@ -289,30 +289,24 @@ class WorkflowEngine:
                 expected_revision: int | None = None) -> Result:
         """Move a running instance to another version. Raises MigrationRefused naming what stops it."""
         new_specs = self.specs(new_version_id)
-        record = self.store.get_instance(instance_id)
-        if record.version_id == new_version_id:
-            raise MigrationRefused("the instance already runs on this version", reasons=[])
-        old_version_id = record.version_id
+        # (should another migration slip in between, this save's revision check refuses it)
+        from_version = self.store.get_instance(instance_id).version_id
 
         def act(wf):
             verdict = check_migration(wf, new_specs)
             if not verdict.can_migrate:
-                raise MigrationRefused("the instance cannot move to version "
-                                       f"{new_version_id}: " + "; ".join(verdict.reasons), reasons=list(verdict.reasons))
+                raise MigrationRefused(f"the instance cannot move to version {new_version_id}: "
+                                       + "; ".join(verdict.reasons), reasons=list(verdict.reasons))
             migrate(wf, new_specs)
-            record_version[0] = new_version_id
-            return [Event("instance.migrated", {"from_version": old_version_id, "to_version": new_version_id})]
+            return [Event("instance.migrated", {"from_version": from_version, "to_version": new_version_id})]
 
-        record_version = [old_version_id]
-        return self._operate(instance_id, act, now, expected_revision, version_after=record_version)
+        return self._operate(instance_id, act, now, expected_revision, version_after=new_version_id)
 
     def restore(self, instance_id: int, version_id: int, state: str, *, expected_revision: int,
                 now: datetime | None = None) -> Result:
         """Put back an earlier state (undo of a migration) if nobody changed the instance since."""
-        def act(wf):
-            return [Event("instance.restored", {"to_version": version_id})]
-        return self._operate(instance_id, act, now, expected_revision, advance=False,
-                             version_after=[version_id], replace_state=state)
+        return self._operate(instance_id, lambda wf: [Event("instance.restored", {"to_version": version_id})], now,
+                             expected_revision, advance=False, replace_state=(version_id, state))
 
     def ready_tasks(self, instance_id: int) -> list[UserTask]:
         """The ready user tasks, read from the stored record (no workflow is loaded)."""
@@ -342,7 +336,7 @@ class WorkflowEngine:
         return wf
 
     def _operate(self, instance_id, act, now, expected_revision, advance=True, save_unchanged=True,
-                 version_after: list | None = None, replace_state: str | None = None) -> Result:
+                 version_after: int | None = None, replace_state: tuple[int, str] | None = None) -> Result:
         record = self.store.get_instance(instance_id)
         if expected_revision is not None and record.revision != expected_revision:
             raise Conflict(f"instance {instance_id} is at revision {record.revision}, not {expected_revision}")
@@ -352,12 +346,11 @@ class WorkflowEngine:
         now = now or clock.now()  # one instant per operation: nothing falls due half-way through
         with clock.running_at(now), _collect_effects() as effects:
             if replace_state is not None:
-                record.version_id = version_after[0]
-                record.state = replace_state
+                record.version_id, record.state = replace_state
             wf = self._load(record)
             events = _guarded(act, wf)
             if version_after is not None:
-                record.version_id = version_after[0]
+                record.version_id = version_after
             if advance:
                 self._advance(wf)
             result = self._snapshot(record, wf, events)
