@@ -27,6 +27,7 @@ MAP_FILE = ROOT / "docs" / "requirements-map.md"
 
 STAFF, SER, JMT, PSER = "Staff", "SER", "Joint management team", "Partner SER"
 REVIEW_DEFAULTS = {"R.S3": "P6M", "R.S5": "P6M", "R.S7": "P3M", "R.EX": "P12M", "R.RK": "P3M"}
+REVIEW_DUE_IN = "P14D"  # a review that fell due is to be done within two weeks (then it shows as overdue)
 REVIEW_TITLES = {  # requirements.yaml periodic_reviews `what`: the title people see in calendars
     "R.S3": "SER review of the management system", "R.S5": "Internal audit of collaborative processes",
     "R.S7": "SER performance review of the relationship", "R.EX": "Review of the joint exit strategy",
@@ -197,7 +198,7 @@ def stage3():
         ("s3_skills_gaps", "Run the collaborative skills gap analysis", STAFF, ["S3.05"]),
         ("s3_action_plan", "Write the internal action plan", STAFF, ["S3.06"]),
         ("s3_rmp_update", "Update the RMP with the internal assessment", STAFF, ["S3.08"]),
-    ], gate_requirements=["S3.G"], approve_scripts=[
+    ], gate_requirements=["S3.G", "S3.07"], approve_scripts=[
         ("s3_schedule_reviews", "Schedule the SER management system review (R.S3)",
          "# The first review is due one interval from now; each review schedules the next (periodic_review).\n"
          + start_review("R.S3") + 'reviews_scheduled = ["R.S3"]\n', ["S3.07"]),
@@ -628,11 +629,11 @@ def periodic_review():
     ]
     ends = []
     for rid, tid, name, lane, reqs in routes:
-        p.at(route).user(tid, name, lane=lane, requirements=reqs, flow_name=rid,
+        p.at(route).user(tid, name, lane=lane, requirements=reqs, flow_name=rid, props={"dueIn": REVIEW_DUE_IN},
                          condition=f'review_id == "{rid}"', instructions=instructions(tid))
         if rid == "R.S7":
             p.user("pr_ser_performance_feedback", "SER confirms rating, gives feedback", lane=SER,
-                   requirements=["S7.06"], instructions=instructions("pr_ser_performance_feedback", """
+                   requirements=["S7.06"], props={"dueIn": REVIEW_DUE_IN}, instructions=instructions("pr_ser_performance_feedback", """
 **Proposed overall rating:** {{ overall_rating }}{% if previous_overall %} (previous review: {{ previous_overall }}){% endif %}
 """))
             p.script("pr_check_performance", "Check for consecutive red reviews", CHECK_PERFORMANCE,

@@ -1,0 +1,125 @@
+"""The compliance matrix an assessor asks for: every requirement id of the catalogue -> its status for a
+relationship -> the evidence (completed tasks carrying the id, with who, when and what they submitted).
+
+Read from task rows (the `requirements` property each human task carries), never by loading workflows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import yaml
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from workflows import add_period
+
+from ..auth.models import User
+from ..processes.models import HumanTask, ProcessInstance
+
+STATUSES = ("not_started", "in_progress", "evidenced", "review_overdue")
+REVIEW_GRACE = timedelta(days=14)  # a review is overdue this long after its interval ran out
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    stage: str
+    stage_name: str
+    kind: str
+    role: str
+    text: str
+    review_cycle: str | None = None  # ISO period when a periodic review keeps it current
+
+
+@dataclass(frozen=True)
+class Evidence:
+    human_task_id: int
+    instance_id: int
+    name: str
+    completed_at: datetime
+    completed_by: str | None
+    submitted: dict
+
+
+@dataclass
+class MatrixRow:
+    requirement: Requirement
+    status: str
+    evidence: list[Evidence] = field(default_factory=list)
+    open_tasks: list[str] = field(default_factory=list)
+
+
+@cache
+def catalogue(path: str) -> tuple[Requirement, ...]:
+    data = yaml.safe_load(Path(path).read_text())
+    cycles = {r["requirement"]: r["default_cycle"] for r in data.get("periodic_reviews", [])}
+    return tuple(Requirement(r["id"], stage["id"], stage["name"], r["kind"], r["role"], r["text"], cycles.get(r["id"]))
+                 for stage in data["stages"] for r in stage["requirements"])
+
+
+def _carried(row_properties: dict) -> list[str]:
+    return [p.strip() for p in (row_properties or {}).get("requirements", "").split(",") if p.strip()]
+
+
+def matrix(session: Session, relationship_id: int, *, now: datetime) -> list[MatrixRow]:
+    """Every requirement of the catalogue with its status and evidence for one relationship."""
+    requirements = catalogue(session.info["requirements_file"])
+    rows = session.execute(
+        select(HumanTask, User.display_name)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .outerjoin(User, User.id == HumanTask.completed_by_id)
+        .where(or_(ProcessInstance.id == relationship_id, ProcessInstance.parent_id == relationship_id),
+               HumanTask.state.in_(("ready", "completed")))
+        .order_by(HumanTask.completed_at, HumanTask.id)).all()
+    evidence: dict[str, list[Evidence]] = {}
+    open_tasks: dict[str, list[HumanTask]] = {}
+    for task, completed_by in rows:
+        for rid in _carried(task.properties):
+            if task.state == "completed":
+                evidence.setdefault(rid, []).append(Evidence(task.id, task.instance_id, task.name, task.completed_at,
+                                                             completed_by, task.submitted or {}))
+            else:
+                open_tasks.setdefault(rid, []).append(task)
+    result = []
+    for requirement in requirements:
+        done, pending = evidence.get(requirement.id, []), open_tasks.get(requirement.id, [])
+        if done and (_review_lapsed(requirement, done, now) or any(_overdue(t, now) for t in pending)):
+            status = "review_overdue"
+        elif done:
+            status = "evidenced"
+        elif pending:
+            status = "review_overdue" if any(_overdue(t, now) for t in pending) else "in_progress"
+        else:
+            status = "not_started"
+        result.append(MatrixRow(requirement, status, done, [t.name for t in pending]))
+    return result
+
+
+def _overdue(task: HumanTask, now: datetime) -> bool:
+    return task.due_at is not None and task.due_at < now
+
+
+def _review_lapsed(requirement: Requirement, evidence: list[Evidence], now: datetime) -> bool:
+    if not requirement.review_cycle:
+        return False
+    latest = max(e.completed_at for e in evidence)
+    return add_period(latest, requirement.review_cycle) + REVIEW_GRACE < now
+
+
+def summary(rows: list[MatrixRow]) -> dict[str, int]:
+    counts = Counter(row.status for row in rows)
+    return {status: counts.get(status, 0) for status in STATUSES}
+
+
+def gaps(rows: list[MatrixRow]) -> dict[str, list[MatrixRow]]:
+    """What is missing or not current, stage by stage (the gap analysis)."""
+    missing: dict[str, list[MatrixRow]] = {}
+    for row in rows:
+        if row.status != "evidenced":
+            missing.setdefault(f"{row.requirement.stage} {row.requirement.stage_name}", []).append(row)
+    return missing
