@@ -60,3 +60,27 @@ def test_reviews_not_done_on_time_are_flagged_overdue(start, session):
     rel.wake(at=add_period(rel.now, "P6M") + timedelta(minutes=1))     # the six-monthly review falls due
     assert status(rel.now) == "evidenced", "due, and still within its two weeks"
     assert status(rel.now + timedelta(days=15)) == "review_overdue", "not done within two weeks of falling due"
+
+
+def test_every_approved_stage_is_a_controlled_version_of_the_plan(start, session):
+    from app.compliance import rmp
+    rel = start()
+    rel.drive({"s1_policy": {"policy_text": "We collaborate openly."}}, until=until_ready("s1_ser_gate"))
+    rel.complete("s1_ser_gate", {"decision": "rework", "comments": "Name the channels."})
+    rel.drive({"s1_policy": {"policy_text": "We collaborate openly, monthly."}}, until=until_ready("s1_ser_gate"))
+    rel.complete("s1_ser_gate", {"decision": "approve"})
+    live_a_year_in_stage_7(rel)
+    rel.drive()
+    plans = rmp.versions(session, rel.instance_id)
+    assert [(v.number, v.kind, v.stage) for v in plans] == [
+        (1, "CRMP", 1), (2, "CRMP", 2), (3, "CRMP", 3), (4, "PRMP", 4),
+        (5, "JRMP", 5), (6, "JRMP", 6), (7, "JRMP", 7), (8, "JRMP", 8)]
+    assert plans[0].approvers == ["ser"] and sorted(plans[4].approvers) == ["pser", "ser"]
+    assert plans[0].changes == ["first version of the plan"]
+    assert any(c.startswith("Stage 2: Knowledge: added") for c in plans[1].changes)
+    markdown = rmp.to_markdown(plans[-1], "ACME joint bid")
+    for number, stage in enumerate(("Awareness", "Knowledge", "Internal assessment", "Partner selection",
+                                    "Working together", "Value creation", "Staying together", "Exit strategy"), 1):
+        assert f"## Stage {number}: {stage}" in markdown
+    assert "We collaborate openly, monthly." in markdown and "We collaborate openly." not in markdown.replace(
+        "We collaborate openly, monthly.", "")
