@@ -76,6 +76,7 @@ class TaskPage:
     decisions: list[Answer] = field(default_factory=list)
     answers: list[Answer] = field(default_factory=list)
     notice: str | None = None  # e.g. someone else changed the task meanwhile
+    sent_back: Answer | None = None  # the SER decision that sent this stage back, for the task redone
 
     @property
     def is_approval(self) -> bool:
@@ -148,6 +149,8 @@ def task_page(session: Session, engine: WorkflowEngine, user: User, row: HumanTa
     if row.approval_gate:
         page.stage_work = answers(session, stage_work(session, row))
         page.decisions = answers(session, earlier_decisions(session, row))
+    elif row.state == "ready":
+        page.sent_back = _sent_back(session, row)
     shown = {a.row.id for a in page.stage_work}
     earlier = [r for r in relationship_answers(session, relationship.id, exclude=row.id) if r.id not in shown]
     page.answers = answers(session, earlier[:ANSWERS_SHOWN])
@@ -155,3 +158,15 @@ def task_page(session: Session, engine: WorkflowEngine, user: User, row: HumanTa
              for v in evidence_values(task_form(session, a.row).schema, a.row.submitted or {})]
     page.files.update(evidence.by_ids(session, cited))
     return page
+
+
+def _sent_back(session: Session, row: HumanTask) -> Answer | None:
+    """The gate decision that sent this task's stage back for rework, when it is the stage's latest decision
+    and came before this task was ready again (so the person redoing it reads why)."""
+    decisions = earlier_decisions(session, row)
+    latest = decisions[-1] if decisions else None
+    if latest is None or (latest.submitted or {}).get("decision") != "rework":
+        return None
+    if latest.completed_at and row.created_at and latest.completed_at > row.created_at:
+        return None
+    return answers(session, [latest])[0]

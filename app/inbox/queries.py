@@ -21,6 +21,8 @@ from .models import TaskComment, TaskDraft
 from .stages import Stage, stage_condition, stage_of
 
 PAGE_SIZE = 20
+ROLE_NAMES = {"staff": "staff", "ser": "SER", "jmt": "joint management team", "process_owner": "process owner",
+              "assessor": "assessor", "admin": "administrator"}
 SORTS = {
     "due": "Due date",
     "newest": "Newest first",
@@ -218,10 +220,19 @@ def may_view(session: Session, user: User, row: HumanTask) -> bool:
 
 
 def visible_task(session: Session, user: User, human_task_id: int) -> HumanTask:
-    """The task row if `user` may see it. Raises NotFound (also when hidden: its existence is not told)."""
+    """The task row if `user` may see it. Raises NotFound when it does not exist or belongs to the other
+    organisation (its existence is not told), Forbidden when it is our own organisation's but in a lane the
+    user's roles may not open (a staff member on an SER gate): they are told why."""
     row = session.get(HumanTask, human_task_id)
-    if row is None or not may_view(session, user, row):
+    if row is None:
         raise NotFound(f"task {human_task_id} does not exist")
+    if not may_view(session, user, row):
+        if row.partner_side != user.is_partner:
+            raise NotFound(f"task {human_task_id} does not exist")
+        needed = ROLE_NAMES.get(row.role or "staff", row.role)
+        roles = ", ".join(ROLE_NAMES.get(r, r) for r in sorted(user.roles)) or "none"
+        raise Forbidden(f"You may not open the task “{row.name}”: it is in the {row.lane or 'Staff'} lane, for "
+                        f"people with the role {needed}; your roles: {roles}.")
     return row
 
 

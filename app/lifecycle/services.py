@@ -63,7 +63,7 @@ def raise_issue(session: Session, engine: WorkflowEngine, *, user: User, relatio
     rel = relationship(session, relationship_id)
     stage = _require_running_stage(session, rel, "an issue")
     now = now or utcnow()
-    data = {"issue_title": title.strip(), "issue_description": description, "raised_by": user.display_name,
+    data = {"title": title.strip(), "issue_title": title.strip(), "issue_description": description, "raised_by": user.display_name,
             "raised_on": now.date().isoformat(), "raised_in_stage": stage}
     store = SqlInstanceStore(session, actor_id=user.id, now=now, started_by_id=user.id)
     return run_action(session, user, now, lambda: engine.using(store).start(

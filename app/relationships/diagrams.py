@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound
-from ..processes.models import VersionFile
+from ..lifecycle.stages import stage_of_process
+from ..processes.models import ProcessVersion, VersionFile
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 BPMNDI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
@@ -37,21 +38,25 @@ class Diagram:
     caption: str
     active: list[str] = field(default_factory=list)
     has_layout: bool = True
+    completed: list[str] = field(default_factory=list)  # the path taken: completed tasks and stages
 
 
-_cache: dict[int, dict[str, DiagramFile]] = {}
+_cache: dict[tuple[int, str | None], dict[str, DiagramFile]] = {}
 _lock = threading.Lock()
 
 
 def files_of(session: Session, version_id: int) -> dict[str, DiagramFile]:
+    """The parsed diagrams of a version, kept by (id, content hash): an id given again to other content (a
+    database emptied and filled again, as tests do) is never served another version's diagrams."""
+    key = (version_id, session.scalar(select(ProcessVersion.content_hash).where(ProcessVersion.id == version_id)))
     with _lock:
-        if version_id in _cache:
-            return _cache[version_id]
+        if key in _cache:
+            return _cache[key]
     rows = session.execute(select(VersionFile.name, VersionFile.content).where(
         VersionFile.version_id == version_id, VersionFile.kind == "bpmn")).all()
     parsed = {name: _parse(name, content) for name, content in rows}
     with _lock:
-        _cache[version_id] = parsed
+        _cache[key] = parsed
     return parsed
 
 
@@ -91,12 +96,39 @@ def active_processes(session: Session, version_id: int, running: set[str]) -> se
     return active
 
 
+def reachable(files: dict[str, DiagramFile], process_id: str) -> set[str]:
+    """The processes `process_id` calls, directly or through the processes it calls."""
+    calls = [call for f in files.values() for call in f.calls.values()]
+    found, todo = set(), [process_id]
+    while todo:
+        current = todo.pop()
+        for owner, called in calls:
+            if owner == current and called not in found:
+                found.add(called)
+                todo.append(called)
+    return found
+
+
 def diagram(session: Session, version_id: int, process_id: str, caption: str, *, ready_bpmn_ids: set[str],
-            active: set[str]) -> Diagram | None:
-    """The diagram of `process_id` with its ready tasks and the call activities leading to them marked."""
-    f = file_for(session, version_id, process_id)
+            active: set[str], completed: set[tuple[str, str]] = frozenset(),
+            done_stages: set[int] = frozenset()) -> Diagram | None:
+    """The diagram of `process_id` with its ready tasks and the call activities leading to them marked, and
+    the path already taken: `completed` (process id, bpmn id) tasks, and the call activities whose stages
+    are all in `done_stages` (or, leading to no stage, whose called processes completed tasks and are idle).
+    """
+    files = files_of(session, version_id)
+    f = next((f for f in files.values() if process_id in f.processes), None)
     if f is None:
         return None
     marks = {i for i in ready_bpmn_ids if i in f.elements}
     marks |= {call_id for call_id, (_owner, called) in f.calls.items() if called in active}
-    return Diagram(version_id, f.name, caption, sorted(marks), f.has_layout)
+    done = {bpmn_id for owner, bpmn_id in completed if owner in f.processes and bpmn_id in f.elements}
+    worked = {owner for owner, _bpmn_id in completed}
+    for call_id, (_owner, called) in f.calls.items():
+        if called in active:
+            continue
+        below = {called} | reachable(files, called)
+        stages = {stage_of_process(p) for p in below} - {None}
+        if (stages and stages <= done_stages) or (not stages and below & worked):
+            done.add(call_id)
+    return Diagram(version_id, f.name, caption, sorted(marks), f.has_layout, sorted(done - marks))

@@ -5,6 +5,7 @@ Progress is read from rows (ready and past human tasks, timers), never by loadin
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +22,7 @@ from ..evidence import services as evidence
 from ..evidence.models import EvidenceFile
 from ..inbox.queries import TaskRow, open_tasks
 from ..inbox.stages import STAGES, stage_of
+from ..lifecycle.stages import ISSUE_PROCESS, ISSUE_STAGES
 from ..processes.models import HumanTask, ProcessInstance, Timer
 from ..processes.services import latest_version, start_instance
 from . import diagrams
@@ -138,6 +140,77 @@ class Detail:
     linked: list[ProcessInstance]
     diagrams: list[diagrams.Diagram] = field(default_factory=list)
     people: dict[int, User] = field(default_factory=dict)
+    issues: list[LinkedIssue] = field(default_factory=list)
+
+    @property
+    def other_linked(self) -> list[ProcessInstance]:
+        """The linked processes that are not issues (periodic reviews, ...): issues have their own list."""
+        return [m for m in self.linked if m.process_id != ISSUE_PROCESS]
+
+
+@dataclass
+class LinkedIssue:
+    """An issue-resolution instance of a relationship: its title, status and the level it is worked at."""
+
+    instance: ProcessInstance
+    title: str
+    level: str | None  # "Level 2", "Being logged", ... while running; None once it ended
+    tasks: list[HumanTask] = field(default_factory=list)  # its ready tasks
+
+    @property
+    def outcome(self) -> str | None:
+        outcome = (self.instance.data or {}).get("outcome") if self.instance.status != "running" else None
+        return outcome.replace("_", " ") if isinstance(outcome, str) else None
+
+
+_LEVEL = re.compile(r"^ir_level(\d+)")
+
+
+def level_of(bpmn_ids) -> str | None:
+    """The escalation level of an issue from the ids of its ready tasks (ir_level1, ir_level3_ser, ...)."""
+    levels = sorted({int(m.group(1)) for m in map(_LEVEL.match, bpmn_ids) if m})
+    if levels:
+        return f"Level {levels[-1]}"
+    return "Being logged" if "ir_log_issue" in bpmn_ids else None
+
+
+def linked_issues(session: Session, relationship_id: int) -> list[LinkedIssue]:
+    """The issues raised on a relationship, newest first, read from rows (never by loading a workflow).
+
+    The title is the instance's title; an issue started without one (`raise_issue` passes it in the start
+    data as `issue_title`) is named from the data its tasks were completed with, else "Issue #id".
+    """
+    found = list(session.scalars(select(ProcessInstance).where(
+        ProcessInstance.parent_id == relationship_id, ProcessInstance.process_id == ISSUE_PROCESS)
+        .order_by(ProcessInstance.created_at.desc(), ProcessInstance.id.desc())))
+    if not found:
+        return []
+    rows = session.scalars(select(HumanTask).where(HumanTask.instance_id.in_([i.id for i in found]),
+                                                   HumanTask.state.in_(("ready", "completed")))
+                           .order_by(HumanTask.id)).all()
+    ready: dict[int, list[HumanTask]] = {}
+    titles: dict[int, str] = {}
+    for row in rows:
+        if row.state == "ready":
+            ready.setdefault(row.instance_id, []).append(row)
+        title = (row.submitted or {}).get("issue_title")
+        if isinstance(title, str) and title.strip():
+            titles[row.instance_id] = title.strip()
+    issues = []
+    for instance in found:
+        title = instance.title or titles.get(instance.id) or (instance.data or {}).get("issue_title")
+        tasks = ready.get(instance.id, [])
+        level = level_of([t.bpmn_id for t in tasks]) if instance.status == "running" else None
+        issues.append(LinkedIssue(instance, title if isinstance(title, str) and title else f"Issue #{instance.id}",
+                                  level, tasks))
+    return issues
+
+
+def may_raise(user: User, relationship: ProcessInstance, stage: int | None) -> bool:
+    """Whether the page offers raising issues and exit triggers: the roles and stages the lifecycle allows
+    (`app.lifecycle.services.raise_issue` decides again, and its refusal is what counts)."""
+    allowed = bool(user.roles & {"staff", "ser", "jmt", "admin"})
+    return allowed and relationship.status == "running" and stage in ISSUE_STAGES
 
 
 def relationship(session: Session, relationship_id: int, *, now: datetime, trail: int | None = 50) -> Detail:
@@ -158,30 +231,50 @@ def relationship(session: Session, relationship_id: int, *, now: datetime, trail
     tasks = open_tasks(session, root.id, now=now)
     detail = Detail(summary, tasks, [(e, name) for e, name in events], count,
                     evidence.for_relationship(session, root.id), [m for m in members if m.id != root.id])
-    detail.diagrams = _diagrams(session, root, members, tasks)
+    detail.diagrams = _diagrams(session, root, members, tasks, summary.progress)
+    detail.issues = linked_issues(session, root.id)
     return detail
 
 
-def _diagrams(session, root, members, tasks) -> list[diagrams.Diagram]:
-    """The relationship's own diagram, then the diagram of each process with ready tasks (the current stage)."""
+def _diagrams(session, root, members, tasks, progress: Progress) -> list[diagrams.Diagram]:
+    """The relationship's own diagram, then the diagram of each process with ready tasks (the current stage).
+
+    Each is marked with where the relationship is now (ready tasks, the call activities leading to them) and
+    the path it took (its completed tasks, the call activities of its completed stages).
+    """
     version_of = {m.id: m.version_id for m in members}
     ready = session.execute(select(HumanTask.instance_id, HumanTask.process_id, HumanTask.bpmn_id).where(
         HumanTask.id.in_([t.id for t in tasks]))).all() if tasks else []
     running = {p for _i, p, _b in ready}
     ready_ids = {b for _i, _p, b in ready}
     active = diagrams.active_processes(session, root.version_id, running)
+    completed = _completed_tasks(session, [m.id for m in members])
+    worked = {stage_of(p).number for p, _b in completed.get(root.id, set())}
+    done_stages = {n for n in STAGES if progress.state_of(n) == "done" and n in worked}  # not skipped by an exit
     shown = [diagrams.diagram(session, root.version_id, root.process_id, "The relationship's lifecycle",
-                              ready_bpmn_ids=ready_ids, active=active)]
+                              ready_bpmn_ids=ready_ids, active=active, completed=completed.get(root.id, set()),
+                              done_stages=done_stages)]
     seen = {shown[0].file} if shown[0] else set()
     for instance_id, process_id, _bpmn in sorted(ready, key=lambda r: -(stage_of(r[1]).number or 0)):
         version_id = version_of.get(instance_id, root.version_id)
         found = diagrams.diagram(session, version_id, process_id, f"Current stage: {stage_of(process_id).label}"
                                  if stage_of(process_id).number else f"Now running: {stage_of(process_id).label}",
-                                 ready_bpmn_ids=ready_ids, active=active)
+                                 ready_bpmn_ids=ready_ids, active=active, completed=completed.get(instance_id, set()),
+                                 done_stages=done_stages if instance_id == root.id else set())
         if found and found.file not in seen and len(seen) < 3:
             seen.add(found.file)
             shown.append(found)
     return [d for d in shown if d is not None]
+
+
+def _completed_tasks(session, instance_ids) -> dict[int, set[tuple[str, str]]]:
+    """Per instance, the (process id, bpmn id) of its completed human tasks."""
+    done: dict[int, set[tuple[str, str]]] = {}
+    for instance_id, process_id, bpmn_id in session.execute(
+            select(HumanTask.instance_id, HumanTask.process_id, HumanTask.bpmn_id).where(
+                HumanTask.instance_id.in_(instance_ids), HumanTask.state == "completed").distinct()):
+        done.setdefault(instance_id, set()).add((process_id, bpmn_id))
+    return done
 
 
 def lifecycle_deployed(session: Session) -> bool:

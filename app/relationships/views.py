@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
+from workflows import Conflict, WorkflowError
+
+from ..agenda.services import upcoming
 from ..auth.session import me
 from ..db import utcnow
 from ..errors import BadRequest, Forbidden
 from ..extensions import db_session, services
 from ..inbox.stages import STAGES
+from ..lifecycle import services as lifecycle
 from . import diagrams
 from . import services as relationships
 
@@ -38,11 +42,71 @@ def start():
     return redirect(url_for("relationships.show", relationship_id=result.instance_id))
 
 
+UPCOMING_SHOWN = 8
+RELOAD = "Someone else changed this relationship at the same moment. Nothing was raised; try again."
+
+
 @bp.get("/relationships/<id:relationship_id>")
 def show(relationship_id: int):
+    return _show(relationship_id)
+
+
+@bp.post("/relationships/<id:relationship_id>/issues")
+def raise_issue(relationship_id: int):
+    """Start an issue-resolution process on the relationship (stages 5-7, the roles that work)."""
+    title, description = request.form.get("title", ""), request.form.get("description", "")
+    return _raise(relationship_id, "issue", {"title": title, "description": description},
+                  lambda session, now: lifecycle.raise_issue(
+                      session, services().workflows, user=me(), relationship_id=relationship_id, title=title,
+                      description=description.strip(), now=now),
+                  f"Issue raised: {title.strip()!r}. It starts at level 1; its tasks are in the inbox.")
+
+
+@bp.post("/relationships/<id:relationship_id>/exit-triggers")
+def raise_exit_trigger(relationship_id: int):
+    """Raise an exit trigger: both SERs get an exit review."""
+    reason = request.form.get("reason", "")
+    return _raise(relationship_id, "exit", {"reason": reason},
+                  lambda session, now: lifecycle.raise_exit_trigger(
+                      session, services().workflows, user=me(), relationship_id=relationship_id, reason=reason,
+                      now=now),
+                  "Exit trigger raised: the SERs of both organisations now review it.")
+
+
+def _raise(relationship_id, form, typed, action, done):
+    """Run a raise action; a refusal comes back on the relationship's page with what was typed."""
+    session = db_session()
+    try:
+        action(session, utcnow())
+    except (BadRequest, Forbidden) as exc:
+        session.rollback()
+        return _show(relationship_id, refused=_refusal(form, exc.message, exc.errors, typed),
+                     status_code=exc.status)
+    except Conflict:
+        session.rollback()
+        return _show(relationship_id, refused=_refusal(form, RELOAD, {}, typed), status_code=409)
+    except WorkflowError as exc:  # e.g. the diagram refused the data: explained, never a 500
+        session.rollback()
+        return _show(relationship_id, refused=_refusal(form, exc.message, {}, typed), status_code=422)
+    flash(done, "success")
+    return redirect(url_for("relationships.show", relationship_id=relationship_id))
+
+
+def _refusal(form, message, errors, typed):
+    fields = {k: v for k, v in (errors or {}).items() if k in typed} if isinstance(errors, dict) else {}
+    return {"form": form, "message": message[:1].upper() + message[1:], "errors": fields, "typed": typed}
+
+
+def _show(relationship_id: int, *, refused=None, status_code=200):
+    session, now = db_session(), utcnow()
     everything = request.args.get("trail") == "all"
-    detail = relationships.relationship(db_session(), relationship_id, now=utcnow(), trail=None if everything else 50)
-    return render_template("relationships/show.html", detail=detail, stages=STAGES, now=utcnow())
+    detail = relationships.relationship(session, relationship_id, now=now, trail=None if everything else 50)
+    stage = lifecycle.current_stage(session, relationship_id)
+    agenda = upcoming(session, now=now, relationship_id=relationship_id, limit=UPCOMING_SHOWN + 1)
+    return render_template("relationships/show.html", detail=detail, stages=STAGES, now=now,
+                           may_raise=relationships.may_raise(me(), detail.summary.instance, stage),
+                           upcoming=agenda[:UPCOMING_SHOWN], more_upcoming=len(agenda) > UPCOMING_SHOWN,
+                           refused=refused or {}), status_code
 
 
 @bp.get("/versions/<id:version_id>/diagrams/<name>")

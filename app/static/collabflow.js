@@ -84,6 +84,7 @@
     if (typeof window.BpmnJS !== "function") { if (status) status.textContent = "The diagram viewer did not load."; return; }
     var viewer = new window.BpmnJS({ container: container.querySelector(".canvas") });
     var active = JSON.parse(container.getAttribute("data-active") || "[]");
+    var completed = JSON.parse(container.getAttribute("data-completed") || "[]");
     fetch(container.getAttribute("data-xml"), { credentials: "same-origin" })
       .then(function (response) { if (!response.ok) throw new Error(response.status); return response.text(); })
       .then(function (xml) { return viewer.importXML(xml); })
@@ -91,6 +92,7 @@
         var canvas = viewer.get("canvas");
         canvas.zoom("fit-viewport", "auto");
         var registry = viewer.get("elementRegistry");
+        completed.forEach(function (id) { if (registry.get(id)) canvas.addMarker(id, "cf-done"); });
         active.forEach(function (id) { if (registry.get(id)) canvas.addMarker(id, "cf-active"); });
         container.classList.add("ready");
         container.setAttribute("data-drawn", "true");

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -37,12 +39,40 @@ def browser():
         launched.close()
 
 
+_screenshot_dirs: list[Path] = []
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    """Where this run's screenshots go (under pytest's temporary directory; the path is printed at the end)."""
+    path = tmp_path_factory.mktemp("screenshots")
+    _screenshot_dirs.append(path)
+    return path
+
+
+def screenshot(page, path: Path, *, full_page=True) -> Path:
+    page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+    return path
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request, screenshots):
+    """A fresh browser page; whatever it shows when the test ends is kept as <test name>.png."""
     context = browser.new_context()
     page = context.new_page()
     yield page
+    from playwright.sync_api import Error
+    if page.url not in ("", "about:blank"):
+        try:
+            screenshot(page, screenshots / (re.sub(r"[^\w.-]+", "_", request.node.name) + ".png"))
+        except Error:
+            pass  # a page that cannot be drawn any more must not hide the test's own result
     context.close()
 
 
-from tests.web.conftest import lifecycle  # noqa: E402, F401  (the page tests drive the test lifecycle too)
+def pytest_terminal_summary(terminalreporter):
+    for path in _screenshot_dirs:
+        terminalreporter.write_line(f"browser screenshots: {path}")
+
+
+from tests.web.conftest import bundled, lifecycle, working_together  # noqa: E402, F401  (the same lifecycles)

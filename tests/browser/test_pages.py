@@ -1,12 +1,11 @@
 """Each page in a real browser (Debian's Chromium): sign in, inbox, task form, drafts, approval with four
-eyes, evidence, relationships and the bpmn-js diagram with the active task highlighted."""
+eyes, send back and approve, a readable 403, evidence, relationships and the bpmn-js diagram with the active
+task and the path already taken marked. (README's screenshots: tools/screenshots.py.)"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
@@ -17,8 +16,6 @@ from app.relationships import services as relationships
 from tests.browser.helpers import sign_in
 from tests.web.conftest import set_password
 from tests.web.test_flow import VALID_POLICY, complete_policy
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def start(session, wf_engine, user, title="ACME supply partnership", partner="ACME Ltd"):
@@ -184,30 +181,79 @@ def test_relationships_list_start_and_diagram(live_server, page, session, wf_eng
     assert errors == []
 
 
-@pytest.mark.skipif(not os.environ.get("COLLABFLOW_SCREENSHOTS"), reason="set COLLABFLOW_SCREENSHOTS=1 to refresh")
-def test_screenshots_for_the_readme(app, live_server, page, session, wf_engine):
-    """Refreshes docs/screenshots/*.png from the bundled lifecycle and `seed-demo` (run on purpose only)."""
-    from app.cli import DEMO_PASSWORD
-    from app.config import ROOT
-    from app.processes.services import deploy_version
-    from tests.app.test_cli import invoke
-    from workflows import read_directory
-    deploy_version(session, wf_engine, *read_directory(ROOT / "bpmn", ROOT / "forms"), message="screenshots")
-    assert invoke(app, "seed-demo").exit_code == 0
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1360, "height": 860})
-    page.goto(live_server + "/sign-in")
-    page.get_by_label("Username").fill("staff")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.screenshot(path=str(SCREENSHOTS / "inbox.png"))
-    page.goto(live_server + "/relationships")
-    page.screenshot(path=str(SCREENSHOTS / "relationships.png"))
-    page.get_by_role("link", name="Tailspin regional partnership").click()
-    page.locator(".diagram[data-drawn=true]").nth(1).wait_for()  # (wait_for_function would need eval: CSP)
-    page.screenshot(path=str(SCREENSHOTS / "relationship.png"), clip={"x": 0, "y": 0, "width": 1360, "height": 1500},
-                    full_page=True)
-    page.goto(live_server + "/inbox")
-    page.locator("a.task-name").first.click()
+def test_staff_get_a_readable_403_on_an_ser_gate_and_the_ser_sends_back_then_approves(
+        live_server, browser, page, session, wf_engine, users, lifecycle):
+    relationship = start(session, wf_engine, users["staff"]).instance_id
+    complete_policy(session, wf_engine, users["staff"], open_task(session, "s1_policy"))
+    gate = open_task(session, "s1_gate")
+
+    sign_in(page, live_server, session, users["staff"])
+    response = page.goto(f"{live_server}/tasks/{gate}")
+    assert response.status == 403
+    heading = page.locator("h1").inner_text()
+    assert "You may not open the task “SER approval: Awareness”" in heading
+    assert "SER lane" in heading and "your roles: staff" in heading
+    assert "ask an SER or an administrator" in page.locator("main").inner_text()
+    assert page.get_by_role("button", name="Record decision").count() == 0
+
+    ser = browser.new_context().new_page()
+    sign_in(ser, live_server, session, users["ser"])
+    ser.get_by_role("link", name="SER approval: Awareness").click()
+    ser.get_by_label("Send back for rework").check()
+    ser.get_by_label("Comments").fill("Name the policy owner.")
+    ser.get_by_role("button", name="Record decision").click()
+    assert "Completed: SER approval: Awareness." in ser.locator(".flash").first.inner_text()
+
+    page.goto(live_server + "/inbox")  # the stage comes back to staff, with the SER's reason beside it
+    page.get_by_role("link", name="Write the policy").click()
+    sent_back = page.locator("#sent-back").inner_text()
+    assert "Sent back for rework by ser" in sent_back and "Name the policy owner." in sent_back
+    assert page.get_by_label("Policy statement").input_value() == VALID_POLICY["policy_text"]
+    page.get_by_label("Policy statement").fill("We collaborate openly. The SER owns this policy.")
     page.get_by_role("button", name="Complete task").click()
-    page.screenshot(path=str(SCREENSHOTS / "task.png"))
+    assert "Completed: Write the policy." in page.locator(".flash").first.inner_text()
+
+    ser.goto(live_server + "/inbox")
+    ser.get_by_role("link", name="SER approval: Awareness").click()
+    decisions = ser.locator("section", has=ser.locator("#decisions")).inner_text()
+    assert "Rework" in decisions and "Name the policy owner." in decisions
+    assert "The SER owns this policy." in ser.locator("section", has=ser.locator("#produced")).inner_text()
+    ser.get_by_label("Approve the stage").check()
+    ser.get_by_role("button", name="Record decision").click()
+    assert "Completed: SER approval: Awareness." in ser.locator(".flash").first.inner_text()
+    ser.goto(f"{live_server}/relationships/{relationship}")
+    assert "Stage 2 · Knowledge" in ser.locator(".page-head").inner_text()
+    decided = session.scalars(select(HumanTask.submitted).where(HumanTask.bpmn_id == "s1_gate",
+                                                                HumanTask.state == "completed")
+                              .order_by(HumanTask.id)).all()
+    assert [d["decision"] for d in decided] == ["rework", "approve"]
+    ser.context.close()
+
+
+def test_the_diagrams_colour_the_path_already_taken(live_server, page, session, wf_engine, users, lifecycle):
+    relationship = start(session, wf_engine, users["staff"]).instance_id
+    complete_policy(session, wf_engine, users["staff"], open_task(session, "s1_policy"))
+    sign_in(page, live_server, session, users["ser"])
+    page.goto(f"{live_server}/relationships/{relationship}")
+    page.locator(".diagram[data-drawn=true]").nth(1).wait_for()
+    assert page.locator('[data-element-id="s1_policy"].cf-done').count() == 1
+    assert page.locator('[data-element-id="s1_policy"].cf-active').count() == 0
+    assert page.locator('[data-element-id="s1_gate"].cf-active').count() == 1
+    assert page.locator('[data-element-id="s1_gate"].cf-done').count() == 0
+    assert page.locator('[data-element-id="lc_stage1"].cf-active').count() == 1
+
+    gate = open_task(session, "s1_gate")
+    from app.inbox import services as tasks
+    tasks.submit(session, wf_engine, users["ser"], gate, {"decision": "approve"}, now=utcnow())
+    page.reload()
+    page.locator(".diagram[data-drawn=true]").nth(1).wait_for()
+    done = page.locator('[data-element-id="lc_stage1"].cf-done')
+    assert done.count() == 1 and page.locator('[data-element-id="lc_stage1"].cf-active').count() == 0
+    assert page.locator('[data-element-id="lc_stage2"].cf-active').count() == 1
+    assert page.locator('[data-element-id="lc_stage2"].cf-done').count() == 0
+    assert page.locator('[data-element-id="s2_case"].cf-active').count() == 1
+    # the marker is drawn in its own colour: green for done, blue for where the relationship is now
+    shape = done.locator(".djs-visual > :first-child")
+    assert shape.evaluate("e => getComputedStyle(e).stroke") == "rgb(30, 122, 70)"
+    now_shape = page.locator('[data-element-id="lc_stage2"].cf-active .djs-visual > :first-child')
+    assert now_shape.evaluate("e => getComputedStyle(e).stroke") == "rgb(29, 95, 191)"

@@ -212,3 +212,20 @@ def test_every_action_is_audited(signed_in, session, users, acme):
     recorded = set(session.scalars(select(AuditEvent.action).where(AuditEvent.task_id == task.task_id)))
     assert {"task.created", "task.claimed", "task.draft_saved", "task.commented", "task.released"} <= recorded
     assert session.scalar(select(HumanTask.assignee_id).where(HumanTask.id == task.id)) is None
+
+
+def test_staff_opening_an_ser_gate_are_told_why_and_partners_learn_nothing(signed_in, session, wf_engine, users,
+                                                                            acme):
+    complete_policy(session, wf_engine, users["staff"], ready(session, "s1_policy").id)
+    gate = ready(session, "s1_gate")
+    staff = signed_in("staff")
+    response = staff.get(f"/tasks/{gate.id}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "You may not open the task “SER approval: Awareness”: it is in the SER lane" in html
+    assert "your roles: staff" in html and "Record decision" not in html
+    assert staff.post(f"/tasks/{gate.id}/claim", page="/inbox").status_code == 403
+    as_json = staff.get(f"/tasks/{gate.id}", headers={"Accept": "application/json"})
+    assert as_json.status_code == 403 and as_json.json["code"] == "forbidden"
+    assert signed_in("pser").get(f"/tasks/{gate.id}").status_code == 404  # the other organisation: not told
+    assert signed_in("ser").get(f"/tasks/{gate.id}").status_code == 200
