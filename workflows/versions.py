@@ -1,9 +1,9 @@
 """What changed between two deployed versions, and whether (and how) a running instance can move to the new one.
 
 Built on SpiffWorkflow's own diff/migrate facilities (SpecDiff aligns task specs by BPMN id; migrate_workflow
-re-points tasks and re-predicts what is ready or waiting). collabflow's rule for a safe move: every task of
-the instance that is open (ready, waiting or started) must still exist in the new version, and every running
-call activity's process must still exist; completed history may refer to elements that are gone.
+re-points tasks and re-predicts what is ready or waiting). collabflow's rule for a safe move: every element the instance has a task for (open or already done) must
+still exist in the new version, and so must every call activity's process. (SpiffWorkflow keeps the old spec
+on a task whose element was removed, and such an instance could no longer be loaded after the move.)
 """
 
 from __future__ import annotations
@@ -73,21 +73,31 @@ def check_migration(wf, new_specs: dict) -> MigrationVerdict:
     if new_spec is None:
         return MigrationVerdict(False, (f"the new version has no process {wf.spec.name!r}",))
     top, subprocesses = diff_workflow(spec_registry(), wf, new_spec, new_specs)
-    reasons = [_lost(task) for task in top.removed if task.has_state(OPEN)]
+    reasons = _lost(top.removed)
     for sp_id, sp_diff in subprocesses.items():
         subprocess = wf.subprocesses[sp_id]
         if sp_diff is None:
-            if not subprocess.completed:
-                reasons.append(f"the running call activity's process {subprocess.spec.name!r} is not in the new version")
+            reasons.append(f"the call activity's process {subprocess.spec.name!r} is not in the new version")
             continue
-        reasons += [_lost(task) for task in sp_diff.removed if task.has_state(OPEN)]
+        reasons += _lost(sp_diff.removed)
     return MigrationVerdict(not reasons, tuple(reasons))
 
 
-def _lost(task) -> str:
-    spec = task.task_spec
-    label = f"{spec.bpmn_id} ({spec.bpmn_name})" if spec.bpmn_name else (spec.bpmn_id or spec.name)
-    return f"{label} is {TaskState.get_name(task.state).lower()} here but does not exist in the new version"
+def _lost(tasks) -> list[str]:
+    """One reason per removed element (open tasks first), not one per task of it."""
+    reasons, seen = [], set()
+    for task in sorted(tasks, key=lambda t: not t.has_state(OPEN)):
+        spec = task.task_spec
+        if spec.name in seen:
+            continue
+        seen.add(spec.name)
+        label = f"{spec.bpmn_id} ({spec.bpmn_name})" if spec.bpmn_name else (spec.bpmn_id or spec.name)
+        if task.has_state(OPEN):
+            reasons.append(f"{label} is {TaskState.get_name(task.state).lower()} here but does not exist in the "
+                           "new version")
+        else:
+            reasons.append(f"{label} is in this instance's history but does not exist in the new version")
+    return reasons
 
 
 def migrate(wf, new_specs: dict) -> None:

@@ -105,3 +105,17 @@ def test_a_migration_can_be_undone_unless_someone_changed_the_instance_since(ver
     engine.complete_task(started.instance_id, again.ready[0].id, {"decision": "rework", "comments": "x"})
     with pytest.raises(Conflict):
         engine.restore(started.instance_id, v1, before.state, expected_revision=again.revision)
+
+
+def test_history_of_a_removed_element_also_stops_a_move(versions):
+    """An instance whose history holds a task of a removed element could not be loaded after the move."""
+    engine, v1, _v2 = versions
+    files, forms = read_test_bundle()
+    v3, _ = engine.deploy(version_3(files), forms)
+    started = engine.start(v1, "approval", {})
+    at_approval = engine.complete_task(started.instance_id, started.ready[0].id, {"plan": "p"})
+    back = engine.complete_task(started.instance_id, at_approval.ready[0].id, {"decision": "rework", "comments": "x"})
+    assert [t.name for t in back.ready] == ["Prepare the plan"]
+    verdict = engine.check_migration(started.instance_id, v3)
+    assert verdict.reasons == ("approve (Approve the plan) is in this instance's history but does not exist "
+                               "in the new version",)
