@@ -77,8 +77,8 @@ def test_raising_an_issue_lists_it_with_its_level_and_title(signed_in, session, 
     tree = page_of(client.get(page))
     assert "Issue raised: 'Late design drawings'" in flashed(tree)
     listed = section(tree, "issues")
-    # the instance has no title column yet (raise_issue passes it as data), so it is named by its id
-    assert f"Issue #{issue.id}" in listed and "Being logged" in listed and "running" in listed
+    assert issue.title == "Late design drawings", "raise_issue names the issue instance"
+    assert "Late design drawings" in listed and "Being logged" in listed and "running" in listed
     assert tree.xpath(f'//*[@id="issues"]//a[@href="/tasks/{rel.linked_driver(issue.id).task("ir_log_issue").id}"]')
 
     worked = rel.linked_driver(issue.id)
