@@ -16,9 +16,10 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
-    from . import error_handlers, extensions, views, web
+    from . import api, error_handlers, extensions, views, web
     from .evidence import views as evidence_views
     from .inbox import views as inbox_views
+    from .modeler import views as modeler_views
     from .relationships import views as relationship_views
     from .web import agenda as agenda_views
     from .web import notifications as notification_views
@@ -27,10 +28,12 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
     error_handlers.init_app(app)
     signin_views.init_app(app)
+    api.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(inbox_views.bp)
     app.register_blueprint(relationship_views.bp)
     app.register_blueprint(evidence_views.bp)
     app.register_blueprint(notification_views.bp)
     app.register_blueprint(agenda_views.bp)
+    app.register_blueprint(modeler_views.bp)
     return app

@@ -1,16 +1,18 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
+from .api.models import ApiToken
 from .audit.models import AuditEvent
 from .auth.models import Organisation, User, UserRole
 from .db import Base
 from .evidence.models import EvidenceFile
 from .inbox.models import TaskComment, TaskDraft
+from .modeler.models import Draft, Upload
 from .notifications.models import Notification, OutboxEmail
 from .processes.models import HumanTask, ProcessInstance, ProcessVersion, Timer, VersionFile
 from .relationships.models import RelationshipProfile
 
 metadata = Base.metadata
 
-__all__ = ["AuditEvent", "EvidenceFile", "HumanTask", "Notification", "Organisation", "OutboxEmail",
-           "ProcessInstance", "ProcessVersion", "RelationshipProfile", "TaskComment", "TaskDraft", "Timer", "User",
+__all__ = ["ApiToken", "AuditEvent", "EvidenceFile", "HumanTask", "Notification", "Organisation", "OutboxEmail",
+           "ProcessInstance", "ProcessVersion", "Draft", "Upload", "RelationshipProfile", "TaskComment", "TaskDraft", "Timer", "User",
            "UserRole", "VersionFile", "metadata"]
