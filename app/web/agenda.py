@@ -1,10 +1,10 @@
-"""The agenda page and its JSON twin: upcoming reviews, timers and deadlines, per relationship."""
+"""The agenda page: upcoming reviews, timers and deadlines, per relationship (JSON: the API's /api/v1/agenda)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, render_template, request
 
 from ..agenda.services import upcoming
 from ..db import utcnow
@@ -32,12 +32,3 @@ def index():
         months.setdefault(entry.when.strftime("%B %Y"), []).append(entry)
     return render_template("agenda/index.html", months=months, relationship=relationship, horizon=horizon,
                            now=now, count=len(entries))
-
-
-@bp.get("/api/v1/agenda")
-def as_json():
-    entries, _relationship, _horizon, _now = _query()
-    return jsonify([{
-        "when": e.when.isoformat(), "kind": e.kind, "title": e.title, "relationship_id": e.relationship_id,
-        "relationship": e.relationship, "instance_id": e.instance_id, "process_id": e.process_id,
-        "task_id": e.task_id, "overdue": e.overdue} for e in entries])

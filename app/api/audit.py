@@ -1,0 +1,69 @@
+"""The audit trail of a relationship (its own events and those of its linked instances)."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+from sqlalchemy import func, select
+
+from ..audit.models import AuditEvent
+from ..errors import NotFound
+from ..processes.models import ProcessInstance
+from .common import PageArgs, blueprint, session
+
+bp = blueprint("api_audit", "Who did what, when")
+
+
+class EventArgs(PageArgs):
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    action = fields.String(load_default="", validate=validate.Length(max=80))
+
+
+class EventOut(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    actor = fields.String()
+    actor_id = fields.Integer(allow_none=True)
+    action = fields.String()
+    instance_id = fields.Integer(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    payload = fields.Dict()
+
+
+class EventPage(Schema):
+    items = fields.List(fields.Nested(EventOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    pages = fields.Integer()
+    per_page = fields.Integer()
+
+
+def member_ids(relationship_id: int) -> list[int]:
+    """The relationship and the instances linked to it (up to two links down)."""
+    db = session()
+    ids = [relationship_id]
+    frontier = [relationship_id]
+    for _ in range(2):
+        frontier = list(db.scalars(select(ProcessInstance.id).where(ProcessInstance.parent_id.in_(frontier))))
+        ids += frontier
+    return ids
+
+
+@bp.get("/relationships/<id:relationship_id>/events")
+@bp.arguments(EventArgs, location="query", unknown=RAISE)
+@bp.response(200, EventPage)
+def events(args, relationship_id):
+    """The relationship's audit events, oldest first, in pages."""
+    db = session()
+    root = db.get(ProcessInstance, relationship_id)
+    if root is None or root.parent_id is not None:
+        raise NotFound(f"relationship {relationship_id} does not exist")
+    where = [AuditEvent.instance_id.in_(member_ids(relationship_id))]
+    if args["action"]:
+        where.append(AuditEvent.action == args["action"])
+    total = db.scalar(select(func.count()).select_from(AuditEvent).where(*where))
+    per_page = args["per_page"]
+    pages = max(1, -(-total // per_page))
+    page = min(args["page"], pages)
+    items = db.scalars(select(AuditEvent).where(*where).order_by(AuditEvent.at, AuditEvent.id)
+                       .limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": items, "total": total, "page": page, "pages": pages, "per_page": per_page}

@@ -1,0 +1,190 @@
+"""Process versions: list, validate diagrams and forms, deploy, compare two versions, dry-run a migration."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import select
+
+from workflows import ValidationFailed
+
+from ..errors import Forbidden
+from ..processes import versioning
+from ..processes.checks import deploy_checks
+from ..processes.models import ProcessVersion
+from ..processes.services import deploy_version
+from .common import TEXT_MAX, In, blueprint, engine, now, session, user
+
+bp = blueprint("api_processes", "Diagrams and forms: validation, immutable versions, diffs, migration dry runs")
+
+OWNERS = {"process_owner", "admin"}
+READERS = OWNERS | {"assessor"}
+MAX_FILES = 200
+FILE_MAX_CHARS = 5 * 1024 * 1024
+BPMN_NAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,200}\.bpmn$",
+                            error="a diagram is named like `stage1_awareness.bpmn`")
+FORM_NAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,200}\.json$",
+                            error="a form is named like `s1_scope.schema.json`")
+
+
+def _text():
+    return fields.String(validate=validate.Length(max=FILE_MAX_CHARS))
+
+
+class BundleIn(In):
+    files = fields.Dict(keys=fields.String(validate=BPMN_NAME), values=_text(), required=True,
+                        metadata={"description": "BPMN diagrams: {file name: XML text}"})
+    forms = fields.Dict(keys=fields.String(validate=FORM_NAME), values=_text(), load_default=dict,
+                        metadata={"description": "forms: {file name: JSON Schema or UI schema text}"})
+
+    @validates_schema
+    def _bounded(self, data, **_kwargs):
+        if not data.get("files"):
+            raise ValidationError("give at least one diagram", "files")
+        if len(data["files"]) + len(data.get("forms", {})) > MAX_FILES:
+            raise ValidationError(f"at most {MAX_FILES} files", "files")
+
+
+class DeployIn(BundleIn):
+    message = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=TEXT_MAX))
+
+
+class DiffArgs(In):
+    from_ = fields.Integer(required=True, data_key="from", validate=validate.Range(min=1, max=2**31 - 1))
+    to = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class DryRunArgs(In):
+    to = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class ProblemOut(Schema):
+    message = fields.String()
+    file = fields.String(allow_none=True)
+    element_id = fields.String(allow_none=True)
+    element_name = fields.String(allow_none=True)
+    line = fields.Integer(allow_none=True)
+    severity = fields.String()
+
+
+class VersionOut(Schema):
+    id = fields.Integer()
+    content_hash = fields.String()
+    author = fields.String(allow_none=True)
+    message = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    process_ids = fields.List(fields.String())
+    files = fields.List(fields.String())
+    forms = fields.List(fields.String())
+
+
+class ValidateOut(Schema):
+    valid = fields.Boolean()
+    problems = fields.List(fields.Nested(ProblemOut), metadata={"description": "errors block a deploy; warnings not"})
+    process_ids = fields.List(fields.String())
+
+
+class DeployOut(Schema):
+    version = fields.Nested(VersionOut)
+    created = fields.Boolean(metadata={"description": "false when the same content was the latest version"})
+    warnings = fields.List(fields.Nested(ProblemOut))
+
+
+class ChangeOut(Schema):
+    process_id = fields.String()
+    element_id = fields.String()
+    name = fields.String(allow_none=True)
+    kind = fields.String()
+    attributes = fields.List(fields.String())
+
+
+class DiffOut(Schema):
+    added_processes = fields.List(fields.String())
+    removed_processes = fields.List(fields.String())
+    added = fields.List(fields.Nested(ChangeOut))
+    removed = fields.List(fields.Nested(ChangeOut))
+    changed = fields.List(fields.Nested(ChangeOut))
+
+
+class DryRunOut(Schema):
+    instance_id = fields.Integer()
+    title = fields.String(allow_none=True)
+    process_id = fields.String()
+    from_version_id = fields.Integer()
+    can_migrate = fields.Boolean()
+    reasons = fields.List(fields.String())
+
+
+def _require(roles: set[str], what: str):
+    if not roles & user().roles:
+        raise Forbidden(f"only {what} may do this")
+
+
+def version_dict(version: ProcessVersion) -> dict:
+    return {"id": version.id, "content_hash": version.content_hash, "author": version.author,
+            "message": version.message, "created_at": version.created_at, "process_ids": version.process_ids or [],
+            "files": [f.name for f in version.files if f.kind == "bpmn"],
+            "forms": [f.name for f in version.files if f.kind == "form"]}
+
+
+def _bundle(args) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    encode = lambda text: text.encode("utf-8", "surrogatepass")  # noqa: E731
+    return ({k: encode(v) for k, v in args["files"].items()}, {k: encode(v) for k, v in args["forms"].items()})
+
+
+@bp.get("/processes/versions")
+@bp.response(200, VersionOut(many=True))
+def versions():
+    """Every deployed version, newest first (process owners, administrators, assessors)."""
+    _require(READERS, "process owners, administrators and assessors")
+    return [version_dict(v) for v in session().scalars(select(ProcessVersion).order_by(ProcessVersion.id.desc()))]
+
+
+@bp.post("/processes/validate")
+@bp.arguments(BundleIn)
+@bp.response(200, ValidateOut)
+def validate_bundle(args):
+    """Validate diagrams and forms without deploying: every problem located by file, element and line."""
+    _require(OWNERS, "process owners and administrators")
+    files, forms = _bundle(args)
+    try:
+        compiled = engine().validate(files, forms, extra_checks=deploy_checks(session().info.get("requirements_file")))
+    except ValidationFailed as exc:
+        return {"valid": False, "problems": [p.as_dict() for p in exc.problems], "process_ids": []}
+    return {"valid": True, "problems": [p.as_dict() for p in compiled.problems], "process_ids": compiled.process_ids}
+
+
+@bp.post("/processes/deploy")
+@bp.arguments(DeployIn)
+@bp.response(201, DeployOut)
+def deploy(args):
+    """Validate and deploy as a new immutable version (422 with every problem; nothing is stored then)."""
+    _require(OWNERS, "process owners and administrators")
+    files, forms = _bundle(args)
+    version, warnings, created = deploy_version(session(), engine(), files, forms, user=user(),
+                                                message=args["message"], now=now(), skip_if_unchanged=True)
+    return {"version": version_dict(version), "created": created, "warnings": [p.as_dict() for p in warnings]}
+
+
+@bp.get("/processes/diff")
+@bp.arguments(DiffArgs, location="query", unknown=RAISE)
+@bp.response(200, DiffOut)
+def diff(args):
+    """What changed between two versions, element by element."""
+    _require(READERS, "process owners, administrators and assessors")
+    found = versioning.compare(session(), engine(), args["from_"], args["to"])
+    change = lambda c: {"process_id": c.process_id, "element_id": c.element_id, "name": c.name,  # noqa: E731
+                        "kind": c.kind, "attributes": list(c.attributes)}
+    return {"added_processes": found.added_processes, "removed_processes": found.removed_processes,
+            "added": [change(c) for c in found.added], "removed": [change(c) for c in found.removed],
+            "changed": [change(c) for c in found.changed]}
+
+
+@bp.get("/processes/migrations/dry-run")
+@bp.arguments(DryRunArgs, location="query", unknown=RAISE)
+@bp.response(200, DryRunOut(many=True))
+def dry_run(args):
+    """For each running instance on another version: could it move to `to`, and if not, why."""
+    rows = versioning.dry_run(session(), engine(), user=user(), to_version_id=args["to"])
+    return [{"instance_id": r.instance_id, "title": r.title, "process_id": r.process_id,
+             "from_version_id": r.from_version_id, "can_migrate": r.verdict.can_migrate,
+             "reasons": list(r.verdict.reasons)} for r in rows]
