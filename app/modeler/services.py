@@ -15,6 +15,7 @@ from datetime import datetime
 
 import jsonschema
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflows import Problem, ValidationFailed, WorkflowEngine
@@ -170,6 +171,14 @@ def save_draft(session: Session, user: User, kind: str, name: str, content: byte
     if max_bytes is not None and len(content) > max_bytes:
         raise BadRequest(f"the draft is {len(content):,} bytes; the limit is {max_bytes:,}")
     now = now or utcnow()
+    try:
+        return _write_draft(session, user, kind, name, content, base_version_id, now)
+    except IntegrityError:  # the same draft created at the same moment (two tabs): write over it
+        session.rollback()
+        return _write_draft(session, user, kind, name, content, base_version_id, now)
+
+
+def _write_draft(session, user, kind, name, content, base_version_id, now) -> Draft:
     try:
         row = draft(session, user, kind, name)
         if row is None:
