@@ -109,3 +109,31 @@ def version(session, wf_engine, users):
     deployed, _warnings, _created = deploy_version(session, wf_engine, files, forms, user=users["owner"],
                                                    message="test bundle", now=T0)
     return deployed
+
+
+@pytest.fixture
+def bundled(session, wf_engine, users):
+    """The real bundled lifecycle (bpmn/ + forms/) deployed as the latest version."""
+    from app.config import ROOT
+    from app.processes.services import deploy_version
+    from workflows import read_directory
+    files, forms = read_directory(ROOT / "bpmn", ROOT / "forms")
+    deployed, _warnings, _created = deploy_version(session, wf_engine, files, forms, user=users["owner"],
+                                                   message="the bundled lifecycle", now=T0)
+    return deployed
+
+
+@pytest.fixture
+def working_together(session, services, users, bundled):
+    """A relationship on the bundled lifecycle, driven by real people's tasks into stage 5 -> its Driver."""
+    from app.db import utcnow
+    from app.lifecycle.services import current_stage
+    from app.relationships import services as relationships
+    from tests.app.lifecycle.driver import Driver
+    now = utcnow()
+    started = relationships.start(session, services.workflows, users["staff"], title="Tailspin partnership",
+                                  partner="Tailspin Toys", now=now)
+    driver = Driver(session, services, users, started.instance_id, now)
+    driver.drive(until=lambda d: (current_stage(session, d.instance_id) or 0) >= 5)
+    assert current_stage(session, driver.instance_id) == 5
+    return driver

@@ -8,7 +8,6 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import T0
 from tests.web.conftest import PASSWORD, lifecycle, set_password  # noqa: F401  (fixture re-exported)
 
 _META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -81,31 +80,9 @@ def session_api(app, session, users):
 
 
 @pytest.fixture
-def bundled(session, wf_engine, users):
-    """The real bundled lifecycle (bpmn/ + forms/) deployed as the latest version."""
-    from app.config import ROOT
-    from app.processes.services import deploy_version
-    from workflows import read_directory
-    files, forms = read_directory(ROOT / "bpmn", ROOT / "forms")
-    deployed, _warnings, _created = deploy_version(session, wf_engine, files, forms, user=users["owner"],
-                                                   message="the bundled lifecycle", now=T0)
-    return deployed
-
-
-@pytest.fixture
-def in_stage5(session, services, users, bundled):
+def in_stage5(working_together):
     """A relationship on the bundled lifecycle driven (through the services) into stage 5 -> its id."""
-    from app.db import utcnow
-    from app.lifecycle.services import current_stage
-    from app.relationships import services as relationships
-    from tests.app.lifecycle.driver import Driver
-    now = utcnow()
-    started = relationships.start(session, services.workflows, users["staff"], title="Tailspin partnership",
-                                  partner="Tailspin Toys", now=now)
-    driver = Driver(session, services, users, started.instance_id, now)
-    driver.drive(until=lambda d: (current_stage(session, d.instance_id) or 0) >= 5)
-    assert current_stage(session, driver.instance_id) == 5
-    return started.instance_id
+    return working_together.instance_id
 
 
 def count(session, model, *where) -> int:
