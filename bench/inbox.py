@@ -14,7 +14,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, text  # noqa: E402
+
+from bench.common import fresh_app  # noqa: E402
 
 ROLES = ["staff", "ser", "jmt", "process_owner", "assessor", "admin"]
 LANES = [("Staff", "staff", False), ("SER", "ser", False), ("Joint management team", "jmt", False),
@@ -91,23 +92,10 @@ def main():
     parser.add_argument("--requests", type=int, default=40)
     args = parser.parse_args()
 
-    workdir = tempfile.mkdtemp(prefix="collabflow-bench-inbox-")
-    url = args.database_url or f"sqlite:///{workdir}/bench.sqlite3"
-    if url.startswith("postgresql"):
-        from sqlalchemy import create_engine
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    os.environ["COLLABFLOW_INSTANCE"] = workdir
-    from app import create_app
+    app, url = fresh_app(args.database_url, "inbox", WTF_CSRF_ENABLED=False)
     from app.auth.services import get_user
     from app.inbox.queries import InboxFilters, inbox
-    from app.migrate import upgrade
 
-    upgrade(url)
-    app = create_app({"DATABASE_URL": url, "WTF_CSRF_ENABLED": False})
     svc = app.extensions["collabflow"]
     usernames = build(svc, args.tasks, args.relationships, args.users)
     if url.startswith("postgresql"):

@@ -16,14 +16,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import event, insert, select, text  # noqa: E402
+from sqlalchemy import event, insert, select  # noqa: E402
+
+from bench.common import fresh_app  # noqa: E402
 
 T0 = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 
@@ -95,27 +96,14 @@ def main():
     parser.add_argument("--idle-seconds", type=float, default=20.0)
     args = parser.parse_args()
 
-    workdir = tempfile.mkdtemp(prefix="collabflow-bench-timers-")
-    url = args.database_url or f"sqlite:///{workdir}/bench.sqlite3"
-    if url.startswith("postgresql"):
-        from sqlalchemy import create_engine
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    os.environ["COLLABFLOW_INSTANCE"] = workdir
+    app, url = fresh_app(args.database_url, "timers")
 
-    from app import create_app
     from app.auth.services import create_user
     from app.jobs.scheduler import TimerScheduler
-    from app.migrate import upgrade
     from app.processes.services import deploy_version
     from app.processes.store import SqlInstanceStore
     from workflows import read_directory
 
-    upgrade(url)
-    app = create_app({"DATABASE_URL": url})
     services = app.extensions["collabflow"]
     data = Path(__file__).resolve().parents[1] / "tests" / "workflows" / "data"
     with services.sessions() as session:
