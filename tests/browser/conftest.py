@@ -75,4 +75,4 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"browser screenshots: {path}")
 
 
-from tests.web.conftest import bundled, lifecycle, working_together  # noqa: E402, F401  (the same lifecycles)
+from tests.web.conftest import lifecycle  # noqa: E402, F401  (the same lifecycle; bundled ones come from tests/conftest.py)
