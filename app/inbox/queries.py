@@ -6,14 +6,17 @@ side (the joint management team works from both), and the assignee.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from types import SimpleNamespace
 
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ..auth.models import User
+from ..access import services as access
+from ..auth.models import RelationshipProfile, User
 from ..errors import Forbidden, NotFound
 from ..processes.models import HumanTask, ProcessInstance
 from ..processes.services import WORKER_ROLES, check_can_work_on
@@ -33,18 +36,31 @@ SORTS = {
 
 
 def workable(user: User):
-    """SQL: the rows whose lane `user` may work on, leaving the assignee aside."""
+    """SQL: the rows whose lane `user` may work on, leaving the assignee aside. Every row names its role
+    (the store writes "staff" for a task outside the mapped lanes), so this is a plain `role IN (...)`."""
     roles = user.roles
     if "assessor" in roles and not roles & WORKER_ROLES:
         return false()
-    return and_(func.coalesce(HumanTask.role, "staff").in_(sorted(roles) or ["-"]),
-                or_(HumanTask.role == "jmt", HumanTask.partner_side == user.is_partner))
+    lanes = and_(HumanTask.role.in_(sorted(roles) or ["-"]),
+                 or_(HumanTask.role == "jmt", HumanTask.partner_side == user.is_partner))
+    if not user.is_partner:
+        return lanes
+    # a partner works only on the relationships its organisation is the partner of
+    theirs = select(RelationshipProfile.instance_id).where(
+        RelationshipProfile.partner_organisation_id == user.organisation_id)
+    return and_(lanes, HumanTask.instance_id.in_(select(ProcessInstance.id).where(ProcessInstance.root_id.in_(theirs))))
 
 
 def visible_to_work(user: User):
     """SQL: ready rows in `user`'s inbox: assigned to them, or unassigned in a lane they may work."""
     return and_(HumanTask.state == "ready",
                 or_(HumanTask.assignee_id == user.id, and_(HumanTask.assignee_id.is_(None), workable(user))))
+
+
+def of_relationship(relationship_id: int):
+    """SQL: the rows of a relationship's instances (itself and those linked to it), found by the indexed
+    `process_instances.root_id`."""
+    return HumanTask.instance_id.in_(select(ProcessInstance.id).where(ProcessInstance.root_id == relationship_id))
 
 
 @dataclass
@@ -102,22 +118,41 @@ class InboxPage:
     page: int
     pages: int
     counts: dict
-    relationships: list[tuple[int, str]] = field(default_factory=list)
-    stages: list[Stage] = field(default_factory=list)
+    # the filter drop-downs' choices, read on first use (the page shows them, the API does not)
+    load_options: Callable[[], tuple[list[tuple[int, str]], list[Stage]]] | None = field(
+        default=None, repr=False, compare=False)
+
+    @cached_property
+    def _options(self) -> tuple[list[tuple[int, str]], list[Stage]]:
+        return self.load_options() if self.load_options is not None else ([], [])
+
+    @property
+    def relationships(self) -> list[tuple[int, str]]:
+        """(id, title) of every relationship with a task in the inbox, by title."""
+        return self._options[0]
+
+    @property
+    def stages(self) -> list[Stage]:
+        """Every stage with a task in the inbox, in lifecycle order."""
+        return self._options[1]
+
+
+# Module-level aliases: the statements built from them are the same on every call, so SQLAlchemy's
+# compiled cache serves them.
+_INSTANCE = aliased(ProcessInstance, name="instance")
+_RELATIONSHIP = aliased(ProcessInstance, name="relationship")
+_ASSIGNEE = aliased(User, name="assignee")
 
 
 def _task_rows_query():
-    instance, parent, grand = aliased(ProcessInstance), aliased(ProcessInstance), aliased(ProcessInstance)
-    assignee = aliased(User)
-    root_id = func.coalesce(grand.id, parent.id, instance.id)
-    root_title = func.coalesce(grand.title, parent.title, instance.title)
-    query = (select(HumanTask, root_id.label("root_id"), root_title.label("root_title"),
-                    assignee.display_name.label("assignee_name"))
-             .join(instance, instance.id == HumanTask.instance_id)
-             .outerjoin(parent, parent.id == instance.parent_id)
-             .outerjoin(grand, grand.id == parent.parent_id)
-             .outerjoin(assignee, assignee.id == HumanTask.assignee_id))
-    return query, root_id, root_title
+    """(query, relationship id, relationship title): task rows with their relationship (the instance's
+    root_id, one join) and their assignee's name."""
+    query = (select(HumanTask, _INSTANCE.root_id.label("root_id"), _RELATIONSHIP.title.label("root_title"),
+                    _ASSIGNEE.display_name.label("assignee_name"))
+             .join(_INSTANCE, _INSTANCE.id == HumanTask.instance_id)
+             .outerjoin(_RELATIONSHIP, _RELATIONSHIP.id == _INSTANCE.root_id)
+             .outerjoin(_ASSIGNEE, _ASSIGNEE.id == HumanTask.assignee_id))
+    return query, _INSTANCE.root_id, _RELATIONSHIP.title
 
 
 def _task_row(found, now: datetime) -> TaskRow:
@@ -129,29 +164,33 @@ def _task_row(found, now: datetime) -> TaskRow:
 
 
 def inbox(session: Session, user: User, filters: InboxFilters, *, now: datetime) -> InboxPage:
-    """One page of the tasks `user` may work on, filtered and sorted, with counts for the whole inbox."""
+    """One page of the tasks `user` may work on, filtered and sorted, with counts for the whole inbox.
+
+    Three statements: the counts and the filtered total in one pass over `human_tasks` (no join), the page of
+    rows, and, only when read (`InboxPage.relationships` / `.stages`), the drop-downs' choices."""
     query, root_id, root_title = _task_rows_query()
     base = visible_to_work(user)
-    counts = session.execute(select(
-        func.count().filter(HumanTask.assignee_id == user.id),
-        func.count().filter(HumanTask.assignee_id.is_(None)),
-        func.count().filter(HumanTask.due_at < now),
-        func.count()).where(base)).one()
-    conditions = [base]
+    conditions = []
     if filters.scope == "mine":
         conditions.append(HumanTask.assignee_id == user.id)
     elif filters.scope == "claimable":
         conditions.append(HumanTask.assignee_id.is_(None))
     if filters.relationship is not None:
-        conditions.append(root_id == filters.relationship)
+        conditions.append(of_relationship(filters.relationship))
     if filters.stage:
         conditions.append(stage_condition(HumanTask.process_id, filters.stage))
     if filters.role:
-        conditions.append(func.coalesce(HumanTask.role, "staff") == filters.role)
+        conditions.append(HumanTask.role == filters.role)
     if filters.overdue:
         conditions.append(HumanTask.due_at < now)
-    filtered = query.where(*conditions)
-    total = session.scalar(select(func.count()).select_from(filtered.subquery()))
+    counts = session.execute(select(
+        func.count().filter(HumanTask.assignee_id == user.id),
+        func.count().filter(HumanTask.assignee_id.is_(None)),
+        func.count().filter(HumanTask.due_at < now),
+        func.count(),
+        func.count().filter(and_(*conditions)) if conditions else func.count()).where(base)).one()
+    total = counts[4]
+    _remember_count(session, user, counts[3])
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(filters.page, pages)
     order = {
@@ -161,14 +200,31 @@ def inbox(session: Session, user: User, filters: InboxFilters, *, now: datetime)
         "name": (HumanTask.name, HumanTask.id),
         "relationship": (root_title, HumanTask.created_at, HumanTask.id),
     }[filters.sort]
-    found = session.execute(filtered.order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    options = session.execute(query.with_only_columns(root_id, root_title, HumanTask.process_id)
-                              .where(base).distinct()).all()
+    found = []
+    if total:
+        # The page's ids first, sorted on human_tasks alone (a top-N sort, no join), then their relationship
+        # and assignee for those 20 rows only. Sorting by relationship needs the titles, so joins first.
+        chosen = (query if filters.sort == "relationship" else select(HumanTask.id)).where(base, *conditions)
+        chosen = chosen.with_only_columns(HumanTask.id).order_by(*order).limit(PAGE_SIZE)
+        chosen = chosen.offset((page - 1) * PAGE_SIZE).subquery("chosen")
+        found = session.execute(query.join(chosen, chosen.c.id == HumanTask.id).order_by(*order)).all()
     return InboxPage(
         rows=[_task_row(f, now) for f in found], total=total, page=page, pages=pages,
         counts={"mine": counts[0], "claimable": counts[1], "overdue": counts[2], "all": counts[3]},
-        relationships=sorted({(r, t or f"Relationship #{r}") for r, t, _p in options}, key=lambda x: x[1].lower()),
-        stages=sorted({stage_of(p) for _r, _t, p in options}, key=lambda s: (s.number or 99, s.label)))
+        load_options=lambda: filter_options(session, user))
+
+
+def filter_options(session: Session, user: User) -> tuple[list[tuple[int, str]], list[Stage]]:
+    """The inbox drop-downs' choices: (id, title) of the relationships with a task in `user`'s inbox, by title,
+    and the stages, in lifecycle order. Two small queries: the distinct relationships (one row each, through
+    the root_id index) and the distinct process ids (a handful)."""
+    base = visible_to_work(user)
+    roots = select(_INSTANCE.root_id).join(HumanTask, HumanTask.instance_id == _INSTANCE.id).where(base)
+    relationships = session.execute(select(ProcessInstance.id, ProcessInstance.title)
+                                    .where(ProcessInstance.id.in_(roots))).all()
+    processes = session.scalars(select(HumanTask.process_id).where(base).distinct()).all()
+    return (sorted(((r, t or f"Relationship #{r}") for r, t in relationships), key=lambda x: (x[1].lower(), x[0])),
+            sorted({stage_of(p) for p in processes}, key=lambda s: (s.number or 99, s.label)))
 
 
 def open_tasks(session: Session, relationship_id: int, *, now: datetime) -> list[TaskRow]:
@@ -185,7 +241,9 @@ def root_instance(session: Session, instance_id: int) -> ProcessInstance:
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
         raise NotFound(f"instance {instance_id} does not exist")
-    for _ in range(20):
+    if instance.root_id is not None:
+        return instance if instance.root_id == instance.id else session.get(ProcessInstance, instance.root_id)
+    for _ in range(20):  # a row written without root_id: walk up
         if instance.parent_id is None:
             break
         instance = session.get(ProcessInstance, instance.parent_id)
@@ -212,6 +270,8 @@ def refusal(session: Session, user: User, row: HumanTask, *, ignore_assignee: bo
 def may_view(session: Session, user: User, row: HumanTask) -> bool:
     """Anyone who may work it, its assignee, administrators and assessors, and SERs of the same side."""
     roles = user.roles
+    if user.is_partner and not access.may_see_instance(session, user, row.instance_id, row.process_id):
+        return False  # a partner sees only its own relationships' joint tasks
     if row.assignee_id == user.id or roles & {"admin", "assessor"}:
         return True
     if "ser" in roles and (row.partner_side == user.is_partner or row.role == "jmt"):
@@ -227,7 +287,8 @@ def visible_task(session: Session, user: User, human_task_id: int) -> HumanTask:
     if row is None:
         raise NotFound(f"task {human_task_id} does not exist")
     if not may_view(session, user, row):
-        if row.partner_side != user.is_partner:
+        if row.partner_side != user.is_partner or (
+                user.is_partner and not access.may_see_instance(session, user, row.instance_id, row.process_id)):
             raise NotFound(f"task {human_task_id} does not exist")
         needed = ROLE_NAMES.get(row.role or "staff", row.role)
         roles = ", ".join(ROLE_NAMES.get(r, r) for r in sorted(user.roles)) or "none"
@@ -298,9 +359,22 @@ def users_by_id(session: Session, ids) -> dict[int, User]:
 
 
 __all__ = ["InboxFilters", "InboxPage", "TaskRow", "candidates", "comments_of", "draft_of",
-           "earlier_decisions", "inbox", "may_view", "open_tasks", "refusal", "relationship_answers",
+           "earlier_decisions", "filter_options", "inbox", "may_view", "open_tasks", "refusal", "relationship_answers",
            "root_instance", "stage_work", "visible_task"]
 
 
 def inbox_count(session: Session, user: User) -> int:
+    """How many tasks are in `user`'s inbox (the header's badge). The inbox page counted them already in
+    this transaction: that count is reused rather than asked again."""
+    remembered = session.info.get(_COUNTED)
+    transaction = session.get_transaction()
+    if remembered is not None and transaction is not None and remembered[:2] == (transaction, user.id):
+        return remembered[2]
     return session.scalar(select(func.count()).select_from(HumanTask).where(visible_to_work(user))) or 0
+
+
+_COUNTED = "collabflow.inbox_count"  # session.info key: (transaction, user id, count) as inbox() counted
+
+
+def _remember_count(session: Session, user: User, count: int) -> None:
+    session.info[_COUNTED] = (session.get_transaction(), user.id, count)

@@ -43,12 +43,16 @@ class VersionFile(Base):
 
 class ProcessInstance(Base):
     __tablename__ = "process_instances"
-    __table_args__ = (Index("ix_process_instances_parent_id_process_id", "parent_id", "process_id"),)
+    __table_args__ = (Index("ix_process_instances_parent_id_process_id", "parent_id", "process_id"),
+                      Index("ix_process_instances_root_id", "root_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
     process_id: Mapped[str] = mapped_column(String(255))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
+    # The relationship it belongs to: the top of its chain of parents, its own id for a relationship. Set by
+    # the store when the row is inserted and never changed (derived, like next_due_at: no foreign key).
+    root_id: Mapped[int | None] = mapped_column()
     title: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(20), index=True)  # running | completed | cancelled
     state: Mapped[str] = mapped_column(Text)
@@ -82,7 +86,7 @@ class HumanTask(Base):
     process_id: Mapped[str] = mapped_column(String(255))  # the (called) process holding the task
     subprocess_id: Mapped[str | None] = mapped_column(String(36))  # groups one stage run's tasks
     lane: Mapped[str | None] = mapped_column(String(120))
-    role: Mapped[str | None] = mapped_column(String(30))
+    role: Mapped[str | None] = mapped_column(String(30))  # always a concrete role: "staff" outside mapped lanes
     partner_side: Mapped[bool] = mapped_column(default=False)  # lane belongs to the partner organisation
     approval_gate: Mapped[bool] = mapped_column(default=False)  # an SER gate: four eyes apply
     form_key: Mapped[str | None] = mapped_column(String(255))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from workflows import (
@@ -57,6 +57,9 @@ _CLOSE_WHERE = update(HumanTask).where(HumanTask.id == bindparam("row_id"))
 _CLOSE_COMPLETED = _setting(_CLOSE_WHERE, "state", "completed_at", "completed_by_id", "submitted")
 _CLOSE_CANCELLED = _setting(_CLOSE_WHERE, "state", "completed_at")
 _INSERT_TASKS = insert(HumanTask)
+_PARENT = ProcessInstance.__table__.alias("parent")
+_SET_OWN_ROOT = update(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id")).values(
+    root_id=ProcessInstance.id)
 _DELETE_TIMERS = delete(Timer).where(Timer.instance_id == bindparam("instance_id"))
 _INSERT_TIMERS = insert(Timer)
 
@@ -102,8 +105,14 @@ class SqlInstanceStore:
     # instances ---------------------------------------------------------------
     def create_instance(self, record: InstanceRecord) -> int:
         now = self._now()
+        # root_id: the parent's relationship (the parent itself when its row predates root_id); a top-level
+        # instance is its own relationship, set just below once its id is known.
+        root_id = None if record.parent_id is None else (
+            select(func.coalesce(_PARENT.c.root_id, _PARENT.c.id)).where(_PARENT.c.id == record.parent_id)
+            .scalar_subquery())
         result = self._execute(insert(ProcessInstance).values(
             version_id=record.version_id, process_id=record.process_id, parent_id=record.parent_id,
+            root_id=root_id,
             title=(self.title if record.parent_id is None else None) or record.title, status=record.status,
             state=record.state,
             state_format=record.state_format, revision=1, data=record.data, started_by_id=self.started_by_id,
@@ -111,6 +120,8 @@ class SqlInstanceStore:
             next_due_at=record.timers[0].due_at if record.timers else None,
         ).returning(ProcessInstance.id))
         instance_id = result.scalar_one()
+        if record.parent_id is None:
+            self._execute(_SET_OWN_ROOT, {"instance_id": instance_id})
         record.id = instance_id
         self._sync_rows(record, existing_ready={}, timers_before=[])
         if record.timers:
@@ -196,7 +207,9 @@ class SqlInstanceStore:
             new_rows.append(dict(
                 instance_id=record.id, task_id=task.id, bpmn_id=task.bpmn_id, name=task.name,
                 process_id=task.process_id, subprocess_id=task.subprocess_id, lane=task.lane,
-                role=mapped.role if mapped else None, partner_side=bool(mapped and mapped.partner_side),
+                # outside a mapped lane any staff member may work it: say so in the row, so that inboxes
+                # filter on a plain `role IN (...)` the (state, role) index serves
+                role=mapped.role if mapped else "staff", partner_side=bool(mapped and mapped.partner_side),
                 approval_gate=str(task.properties.get("approvalGate", "")).lower() == "true",
                 due_at=task.due_at,
                 form_key=task.form, ui_form_key=task.ui_form, properties=task.properties, state="ready",
