@@ -24,8 +24,8 @@ DEMO_USERS = [
     ("owner", "Pat Process-Owner", ["process_owner"], "Our organisation", "own"),
     ("assessor", "Alex Assessor", ["assessor"], "Our organisation", "own"),
     ("admin", "Ada Admin", ["admin"], "Our organisation", "own"),
-    ("partner-ser", "Morgan Partner SER", ["ser"], "Partner Ltd", "partner"),
-    ("partner-jmt", "Kim Partner Joint-Team", ["jmt"], "Partner Ltd", "partner"),
+    ("partner-ser", "Morgan Partner SER", ["ser"], "Tailspin Toys", "partner"),
+    ("partner-jmt", "Kim Partner Joint-Team", ["jmt"], "Tailspin Toys", "partner"),
 ]
 
 

@@ -2,17 +2,17 @@
 
 from .api.models import ApiToken
 from .audit.models import AuditEvent
-from .auth.models import Organisation, User, UserRole
+from .auth.models import Organisation, RelationshipProfile, User, UserRole
 from .db import Base
 from .evidence.models import EvidenceFile
 from .inbox.models import TaskComment, TaskDraft
 from .modeler.models import Draft, Upload
 from .notifications.models import Notification, OutboxEmail
 from .processes.models import HumanTask, ProcessInstance, ProcessVersion, Timer, VersionFile
-from .relationships.models import RelationshipProfile
+from .registers.models import RegisterChange, RegisterEntry, RegisterFeed
 
 metadata = Base.metadata
 
 __all__ = ["ApiToken", "AuditEvent", "EvidenceFile", "HumanTask", "Notification", "Organisation", "OutboxEmail",
-           "ProcessInstance", "ProcessVersion", "Draft", "Upload", "RelationshipProfile", "TaskComment", "TaskDraft", "Timer", "User",
+           "ProcessInstance", "RegisterChange", "RegisterEntry", "RegisterFeed", "ProcessVersion", "Draft", "Upload", "RelationshipProfile", "TaskComment", "TaskDraft", "Timer", "User",
            "UserRole", "VersionFile", "metadata"]

@@ -132,7 +132,7 @@ def working_together(session, services, users, bundled):
     from tests.app.lifecycle.driver import Driver
     now = utcnow()
     started = relationships.start(session, services.workflows, users["staff"], title="Tailspin partnership",
-                                  partner="Tailspin Toys", now=now)
+                                  partner="Partner Ltd", now=now)
     driver = Driver(session, services, users, started.instance_id, now)
     driver.drive(until=lambda d: (current_stage(session, d.instance_id) or 0) >= 5)
     assert current_stage(session, driver.instance_id) == 5

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
+from ..access import services as access
 from ..processes.models import HumanTask, ProcessInstance, Timer
 
 
@@ -26,10 +27,11 @@ class AgendaEntry:
 
 
 def upcoming(session: Session, *, now: datetime, relationship_id: int | None = None,
-             until: datetime | None = None, limit: int = 500) -> list[AgendaEntry]:
-    """What falls due from `now` on (overdue deadlines included), earliest first."""
+             until: datetime | None = None, limit: int = 500, viewer=None) -> list[AgendaEntry]:
+    """What falls due from `now` on (overdue deadlines included), earliest first; for a partner `viewer`,
+    only its relationships' joint processes."""
     rel = aliased(ProcessInstance)
-    relationship = func.coalesce(ProcessInstance.parent_id, ProcessInstance.id)
+    relationship = ProcessInstance.root_id  # indexed; linked instances at any depth
     timers = (select(Timer.due_at, Timer.name, ProcessInstance.id, ProcessInstance.process_id, ProcessInstance.title,
                      relationship.label("relationship_id"), rel.title.label("relationship_title"))
               .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
@@ -43,6 +45,12 @@ def upcoming(session: Session, *, now: datetime, relationship_id: int | None = N
     if relationship_id is not None:
         timers = timers.where(relationship == relationship_id)
         deadlines = deadlines.where(relationship == relationship_id)
+    visible = access.visible_relationship_ids(session, viewer) if viewer is not None else None
+    if visible is not None:
+        # a partner sees the timers of linked joint processes (reviews, issues) and the deadlines of joint tasks
+        internal = or_(*(HumanTask.process_id.like(f"stage{n}%") for n in sorted(access.INTERNAL_STAGES)))
+        timers = timers.where(relationship.in_(visible), ProcessInstance.parent_id.is_not(None))
+        deadlines = deadlines.where(relationship.in_(visible), ~internal)
     if until is not None:
         timers = timers.where(Timer.due_at <= until)
         deadlines = deadlines.where(HumanTask.due_at <= until)

@@ -58,3 +58,16 @@ class UserRole(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(30))
+
+
+class RelationshipProfile(Base):
+    """Who a relationship is with: the partner's name, and the partner organisation whose users may see the
+    relationship's joint parts (people data, so it lives with organisations and users)."""
+
+    __tablename__ = "relationship_profiles"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    partner_name: Mapped[str] = mapped_column(String(200))
+    partner_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -27,3 +27,7 @@ class EvidenceFile(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # document control: versions of one document share its first file's id; older versions are kept
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_files.id"), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

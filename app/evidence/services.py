@@ -16,9 +16,11 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..access import services as access
 from ..audit.services import record
 from ..auth.models import User
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, Forbidden, NotFound
+from ..processes.models import HumanTask
 from .models import EvidenceFile
 
 _ZIP = (b"PK\x03\x04",)
@@ -92,6 +94,48 @@ def store(session: Session, user: User, upload: Upload, *, relationship_id: int,
     return evidence
 
 
+UPLOADERS = frozenset({"staff", "ser", "jmt", "admin"})
+
+
+def supersede(session: Session, user: User, evidence_id: int, upload: Upload, *, max_bytes: int,
+              now: datetime) -> EvidenceFile:
+    """Upload a new version of a document (document control). The earlier version is kept, marked superseded,
+    and stays what the tasks that cited it point to. Raises NotFound, Forbidden, BadRequest. Commits."""
+    previous = get(session, evidence_id)
+    if not visible_to(session, user, [previous]):
+        raise NotFound(f"evidence {evidence_id} does not exist")
+    if not user.roles & UPLOADERS:
+        raise Forbidden("your roles let you read evidence but not upload it")
+    if previous.superseded_at is not None:
+        raise BadRequest(f"{previous.filename} version {previous.version} is already superseded; "
+                         "upload a new version of the current one")
+    filename, content_type, content = read_checked(upload, max_bytes)
+    current = EvidenceFile(relationship_id=previous.relationship_id, instance_id=previous.instance_id,
+                           human_task_id=previous.human_task_id, field=previous.field, filename=filename,
+                           content_type=content_type, size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+                           content=content, uploaded_by_id=user.id, uploaded_at=now,
+                           document_id=previous.document_id or previous.id, version=previous.version + 1)
+    previous.superseded_at = now
+    session.add(current)
+    session.flush()
+    record(session, "evidence.superseded", actor=user, instance_id=previous.instance_id, at=now, payload={
+        "evidence_id": current.id, "supersedes": previous.id, "version": current.version, "filename": filename,
+        "sha256": current.sha256})
+    session.commit()
+    return current
+
+
+def versions(session: Session, user: User, evidence_id: int) -> list[EvidenceFile]:
+    """Every version of the document a file belongs to, newest first (superseded ones kept)."""
+    evidence = get(session, evidence_id)
+    if not visible_to(session, user, [evidence]):
+        raise NotFound(f"evidence {evidence_id} does not exist")
+    document = evidence.document_id or evidence.id
+    return list(session.scalars(select(EvidenceFile).where(
+        (EvidenceFile.id == document) | (EvidenceFile.document_id == document))
+        .order_by(EvidenceFile.version.desc())))
+
+
 def get(session: Session, evidence_id: int) -> EvidenceFile:
     evidence = session.get(EvidenceFile, evidence_id)
     if evidence is None:
@@ -99,9 +143,24 @@ def get(session: Session, evidence_id: int) -> EvidenceFile:
     return evidence
 
 
+def visible_to(session: Session, user: User, files: list[EvidenceFile]) -> list[EvidenceFile]:
+    """The files `user` may see: all for our own organisation; for a partner, those of its relationships
+    attached to joint tasks (never our stages 1-4, never files attached to no task)."""
+    if access.sees_everything(user):
+        return files
+    task_ids = {f.human_task_id for f in files if f.human_task_id}
+    processes = dict(session.execute(select(HumanTask.id, HumanTask.process_id)
+                                     .where(HumanTask.id.in_(task_ids))).all()) if task_ids else {}
+    return [f for f in files if f.human_task_id in processes and access.joint_process(processes[f.human_task_id])
+            and access.may_see(session, user, f.relationship_id)]
+
+
 def download(session: Session, user: User, evidence_id: int, *, now: datetime) -> tuple[EvidenceFile, bytes]:
-    """The file and its bytes; the download is recorded (assessors ask who read what). Raises NotFound."""
+    """The file and its bytes; the download is recorded (assessors ask who read what). Raises NotFound, also
+    for a file the user may not see."""
     evidence = get(session, evidence_id)
+    if not visible_to(session, user, [evidence]):
+        raise NotFound(f"evidence {evidence_id} does not exist")
     content = evidence.content
     record(session, "evidence.downloaded", actor=user, instance_id=evidence.instance_id, at=now,
            payload={"evidence_id": evidence.id, "filename": evidence.filename})
@@ -109,9 +168,12 @@ def download(session: Session, user: User, evidence_id: int, *, now: datetime) -
     return evidence, content
 
 
-def for_relationship(session: Session, relationship_id: int) -> list[EvidenceFile]:
-    return list(session.scalars(select(EvidenceFile).where(EvidenceFile.relationship_id == relationship_id)
-                                .order_by(EvidenceFile.uploaded_at.desc(), EvidenceFile.id.desc())))
+def for_relationship(session: Session, relationship_id: int, *, superseded: bool = False) -> list[EvidenceFile]:
+    """The relationship's evidence, newest first: current versions only unless `superseded`."""
+    query = select(EvidenceFile).where(EvidenceFile.relationship_id == relationship_id)
+    if not superseded:
+        query = query.where(EvidenceFile.superseded_at.is_(None))
+    return list(session.scalars(query.order_by(EvidenceFile.uploaded_at.desc(), EvidenceFile.id.desc())))
 
 
 def for_task(session: Session, human_task_id: int) -> list[EvidenceFile]:

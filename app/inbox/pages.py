@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from workflows import WorkflowEngine, WorkflowError
 
+from ..access import services as access
 from ..auth.models import User
 from ..evidence import services as evidence
 from ..evidence.models import EvidenceFile
@@ -97,16 +98,20 @@ def task_form(session: Session, row: HumanTask, version_id: int | None = None) -
     return TaskForm(form_schema(session, version_id, row.form_key), form_schema(session, version_id, row.ui_form_key))
 
 
-def answer(session: Session, row: HumanTask, people: dict[int, User]) -> Answer:
+def answer(session: Session, row: HumanTask, people: dict[int, User], viewer: User | None = None) -> Answer:
     form = task_form(session, row)
-    fields = build_fields(form.schema, form.ui, row.submitted or {})
+    submitted = row.submitted or {}
+    fields = build_fields(form.schema, form.ui, access.redact(submitted, viewer) if viewer else submitted)
     who = people.get(row.completed_by_id)
     return Answer(row, (form.schema or {}).get("title") or row.name, fields, who.display_name if who else None)
 
 
-def answers(session: Session, rows: list[HumanTask]) -> list[Answer]:
+def answers(session: Session, rows: list[HumanTask], viewer: User | None = None) -> list[Answer]:
+    """The answers as `viewer` may read them: a partner only joint tasks' answers, withheld knowledge removed."""
+    if viewer is not None and not access.sees_everything(viewer):
+        rows = [r for r in rows if access.joint_process(r.process_id)]
     people = users_by_id(session, [r.completed_by_id for r in rows])
-    return [answer(session, r, people) for r in rows]
+    return [answer(session, r, people, viewer) for r in rows]
 
 
 def task_page(session: Session, engine: WorkflowEngine, user: User, row: HumanTask, *, values: dict | None = None,
@@ -129,6 +134,7 @@ def task_page(session: Session, engine: WorkflowEngine, user: User, row: HumanTa
             values = draft.data
         else:
             values = declared(form.schema, engine_task.data if engine_task else {})
+        values = access.redact(values, user)  # a partner never sees withheld knowledge, even prefilled
     reason = refusal(session, user, row)
     manager = row.state == "ready" and _may_manage(user, row)
     page = TaskPage(
@@ -147,13 +153,13 @@ def task_page(session: Session, engine: WorkflowEngine, user: User, row: HumanTa
     order = list(page.field_titles)
     page.errors = dict(sorted(page.errors.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else -1))
     if row.approval_gate:
-        page.stage_work = answers(session, stage_work(session, row))
-        page.decisions = answers(session, earlier_decisions(session, row))
+        page.stage_work = answers(session, stage_work(session, row), user)
+        page.decisions = answers(session, earlier_decisions(session, row), user)
     elif row.state == "ready":
         page.sent_back = _sent_back(session, row)
     shown = {a.row.id for a in page.stage_work}
     earlier = [r for r in relationship_answers(session, relationship.id, exclude=row.id) if r.id not in shown]
-    page.answers = answers(session, earlier[:ANSWERS_SHOWN])
+    page.answers = answers(session, earlier[:ANSWERS_SHOWN], user)
     cited = [v for a in page.stage_work + page.decisions + page.answers
              for v in evidence_values(task_form(session, a.row).schema, a.row.submitted or {})]
     page.files.update(evidence.by_ids(session, cited))
@@ -169,4 +175,4 @@ def _sent_back(session: Session, row: HumanTask) -> Answer | None:
         return None
     if latest.completed_at and row.created_at and latest.completed_at > row.created_at:
         return None
-    return answers(session, [latest])[0]
+    return answers(session, [latest])[0]  # our own rework decision, shown to whoever redoes the task

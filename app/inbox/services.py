@@ -154,10 +154,15 @@ def discard_draft(session: Session, user: User, human_task_id: int, *, now: date
         raise
 
 
+READ_ONLY_ROLES = frozenset({"assessor"})
+
+
 def add_comment(session: Session, user: User, human_task_id: int, body: str, *, now: datetime) -> TaskComment:
     """A remark on a task, visible to everyone who can see it. Raises BadRequest when empty or too long."""
     try:
         row = visible_task(session, user, human_task_id)
+        if not user.roles - READ_ONLY_ROLES:
+            raise Forbidden("assessors read tasks and their discussion but do not take part in it")
         body = (body or "").strip()
         if not body:
             raise BadRequest("write a comment first", {"comment": "This field is required."})

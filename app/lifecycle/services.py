@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from workflows import EventNotExpected, Result, WorkflowEngine
 
+from ..access import services as access
 from ..auth.models import User
 from ..db import utcnow
 from ..errors import BadRequest, Forbidden, NotFound
@@ -61,6 +62,7 @@ def raise_issue(session: Session, engine: WorkflowEngine, *, user: User, relatio
     if not title or not title.strip():
         raise BadRequest("an issue needs a title", {"title": "this field is required"})
     rel = relationship(session, relationship_id)
+    access.require_relationship(session, user, rel.id)
     stage = _require_running_stage(session, rel, "an issue")
     now = now or utcnow()
     data = {"title": title.strip(), "issue_title": title.strip(), "issue_description": description, "raised_by": user.display_name,
@@ -79,6 +81,7 @@ def raise_exit_trigger(session: Session, engine: WorkflowEngine, *, user: User, 
     if not reason or not reason.strip():
         raise BadRequest("say why the exit trigger is raised", {"reason": "this field is required"})
     rel = relationship(session, relationship_id)
+    access.require_relationship(session, user, rel.id)
     _require_running_stage(session, rel, "an exit trigger")
     try:
         return send_signal(session, engine, user=user, instance_id=rel.id, name=EXIT_TRIGGER_SIGNAL,

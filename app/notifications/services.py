@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import column, false, func, insert, or_, select, table, update
 from sqlalchemy.orm import Session
 
-from ..auth.models import Organisation, User, UserRole
+from ..auth.models import Organisation, RelationshipProfile, User, UserRole
 from .models import Notification, OutboxEmail
 
 MAX_ATTEMPTS = 8
@@ -59,16 +59,38 @@ def notice_kind(properties: dict, approval_gate: bool) -> str:
     return "approval" if approval_gate else "task"
 
 
-def recipients(session: Session, role: str | None, partner_side: bool, assignee_id: int | None) -> list[User]:
-    """The assignee, else everyone with the lane's role on the lane's side (the joint team: both sides)."""
+_instances = table("process_instances", column("id"), column("parent_id"))  # read here without the model
+
+
+def partner_organisation_of(session: Session, instance_id: int) -> int | None:
+    """The partner organisation of the relationship an instance belongs to (None: no partner is named)."""
+    current = instance_id
+    for _ in range(20):
+        parent = session.scalar(select(_instances.c.parent_id).where(_instances.c.id == current))
+        if parent is None:
+            break
+        current = parent
+    return session.scalar(select(RelationshipProfile.partner_organisation_id)
+                          .where(RelationshipProfile.instance_id == current))
+
+
+def recipients(session: Session, role: str | None, partner_side: bool, assignee_id: int | None,
+               partner_organisation_id: int | None = None) -> list[User]:
+    """The assignee, else everyone with the lane's role on the lane's side (the joint team: both sides). On the
+    partner's side only the users of this relationship's partner organisation: no other partner ever hears
+    of it."""
     if assignee_id is not None:
         user = session.get(User, assignee_id)
         return [user] if user is not None and user.is_active else []
     query = (select(User).join(UserRole, UserRole.user_id == User.id)
              .join(Organisation, Organisation.id == User.organisation_id)
              .where(UserRole.role == (role or "staff"), User.is_active.is_(True)))
-    if role != "jmt":
-        query = query.where(Organisation.kind == ("partner" if partner_side else "own"))
+    ours = Organisation.kind == "own"
+    theirs = Organisation.id == partner_organisation_id if partner_organisation_id is not None else false()
+    if role == "jmt":
+        query = query.where(or_(ours, theirs))
+    else:
+        query = query.where(theirs if partner_side else ours)
     return list(session.scalars(query.order_by(User.id)))
 
 
@@ -76,8 +98,12 @@ def notify_tasks(session: Session, notices: list[TaskNotice], now: datetime) -> 
     """One notification per recipient per task (and an outbox e-mail when mail is on). Returns how many."""
     mail = mail_settings(session)
     rows, emails = [], []
+    partners: dict[int, int | None] = {}
     for notice in notices:
-        for user in recipients(session, notice.role, notice.partner_side, notice.assignee_id):
+        if notice.instance_id not in partners and (notice.partner_side or notice.role == "jmt"):
+            partners[notice.instance_id] = partner_organisation_of(session, notice.instance_id)
+        for user in recipients(session, notice.role, notice.partner_side, notice.assignee_id,
+                               partners.get(notice.instance_id)):
             title = TITLES[notice.kind].format(name=notice.name)
             rows.append(dict(user_id=user.id, kind=notice.kind, title=title, body="", instance_id=notice.instance_id,
                              task_id=notice.task_id, created_at=now))

@@ -9,15 +9,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from workflows import Result, WorkflowEngine
 
+from ..access import services as access
 from ..audit.models import AuditEvent
 from ..audit.services import record
-from ..auth.models import User
-from ..errors import BadRequest, NotFound
+from ..auth.models import Organisation, RelationshipProfile, User
+from ..errors import BadRequest, Forbidden, NotFound
 from ..evidence import services as evidence
 from ..evidence.models import EvidenceFile
 from ..inbox.queries import TaskRow, open_tasks
@@ -26,7 +27,6 @@ from ..lifecycle.stages import ISSUE_PROCESS, ISSUE_STAGES
 from ..processes.models import HumanTask, ProcessInstance, Timer
 from ..processes.services import latest_version, start_instance
 from . import diagrams
-from .models import RelationshipProfile
 
 LIFECYCLE = "lifecycle"
 LIST_LIMIT = 200
@@ -71,20 +71,21 @@ class Summary:
 
 
 def _root_of_instance():
-    """(instance alias, SQL root id) for instances up to two links below their relationship."""
-    instance, parent, grand = aliased(ProcessInstance), aliased(ProcessInstance), aliased(ProcessInstance)
-    root = func.coalesce(grand.id, parent.id, instance.id)
-    joins = lambda q: q.outerjoin(parent, parent.id == instance.parent_id).outerjoin(  # noqa: E731
-        grand, grand.id == parent.parent_id)
-    return instance, root, joins
+    """(instance alias, SQL root id, joins): an instance's relationship is its indexed `root_id`."""
+    instance = aliased(ProcessInstance)
+    return instance, instance.root_id, lambda query: query
 
 
 def summaries(session: Session, *, now: datetime, status: str = "", limit: int = LIST_LIMIT,
-              only: int | None = None) -> list[Summary]:
-    """The relationships (top-level instances), newest first, each with progress and counts."""
+              only: int | None = None, viewer: User | None = None) -> list[Summary]:
+    """The relationships (top-level instances) `viewer` may see, newest first, each with progress and counts
+    (a partner's counts are of the joint tasks only)."""
     query = select(ProcessInstance, RelationshipProfile.partner_name).outerjoin(
         RelationshipProfile, RelationshipProfile.instance_id == ProcessInstance.id).where(
         ProcessInstance.parent_id.is_(None))
+    partner = viewer is not None and not access.sees_everything(viewer)
+    if partner:
+        query = query.where(RelationshipProfile.partner_organisation_id == viewer.organisation_id)
     if only is not None:
         query = query.where(ProcessInstance.id == only)
     if status in ("running", "completed", "cancelled"):
@@ -120,8 +121,9 @@ def summaries(session: Session, *, now: datetime, status: str = "", limit: int =
     running_stage: dict[int, int] = {}
     for root_id, process_id, due_at in ready:
         summary = by_root[root_id]
-        summary.open_tasks += 1
-        summary.overdue += bool(due_at is not None and due_at < now)
+        if not partner or access.joint_process(process_id):
+            summary.open_tasks += 1
+            summary.overdue += bool(due_at is not None and due_at < now)
         number = stage_of(process_id).number
         if number:
             running_stage[root_id] = max(running_stage.get(root_id, 0), number)
@@ -213,27 +215,54 @@ def may_raise(user: User, relationship: ProcessInstance, stage: int | None) -> b
     return allowed and relationship.status == "running" and stage in ISSUE_STAGES
 
 
-def relationship(session: Session, relationship_id: int, *, now: datetime, trail: int | None = 50) -> Detail:
-    """One relationship with its open tasks, audit trail, evidence and diagrams. Raises NotFound."""
+def relationship(session: Session, relationship_id: int, *, now: datetime, trail: int | None = 50,
+                 viewer: User | None = None) -> Detail:
+    """One relationship with its open tasks, audit trail, evidence and diagrams, as `viewer` may see it: a
+    partner organisation's user sees only its own relationships' joint parts. Raises NotFound."""
     root = session.get(ProcessInstance, relationship_id)
     if root is None or root.parent_id is not None:
         raise NotFound(f"relationship {relationship_id} does not exist")
-    summary = summaries(session, now=now, only=root.id)[0]
+    partner = viewer is not None and not access.sees_everything(viewer)
+    if viewer is not None:
+        access.require_relationship(session, viewer, root.id)
+    summary = summaries(session, now=now, only=root.id, viewer=viewer)[0]
     instance, root_id, joins = _root_of_instance()
     members = list(session.scalars(joins(select(instance).select_from(instance)).where(root_id == root.id)
                                    .order_by(instance.id)))
     member_ids = [m.id for m in members]
     in_trail = AuditEvent.instance_id.in_(member_ids)
+    if partner:
+        in_trail = in_trail & partner_trail(session, root.id, member_ids)
     events = session.execute(select(AuditEvent, User.display_name).outerjoin(User, User.id == AuditEvent.actor_id)
                              .where(in_trail).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                              .limit(trail or 10_000)).all()
     count = session.scalar(select(func.count()).select_from(AuditEvent).where(in_trail))
     tasks = open_tasks(session, root.id, now=now)
-    detail = Detail(summary, tasks, [(e, name) for e, name in events], count,
-                    evidence.for_relationship(session, root.id), [m for m in members if m.id != root.id])
+    files = evidence.for_relationship(session, root.id)
+    if partner:
+        tasks = [t for t in tasks if access.joint_process(_process_of(session, t.id))]
+        files = evidence.visible_to(session, viewer, files)
+    detail = Detail(summary, tasks, [(e, name) for e, name in events], count, files,
+                    [m for m in members if m.id != root.id])
     detail.diagrams = _diagrams(session, root, members, tasks, summary.progress)
     detail.issues = linked_issues(session, root.id)
     return detail
+
+
+def _process_of(session: Session, human_task_id: int) -> str | None:
+    return session.scalar(select(HumanTask.process_id).where(HumanTask.id == human_task_id))
+
+
+def partner_trail(session: Session, root_id: int, member_ids: list[int]):  # SQL condition on AuditEvent
+    """The audit events a partner may read: those of linked joint processes (issues, reviews), and those of
+    the relationship itself that concern a joint task (never our stages 1-4)."""
+    internal_ids = list(session.scalars(select(HumanTask.task_id).where(
+        HumanTask.instance_id == root_id, or_(*(HumanTask.process_id.like(f"stage{n}%")
+                                                for n in sorted(access.INTERNAL_STAGES))))))
+    others = [m for m in member_ids if m != root_id]
+    return or_(AuditEvent.instance_id.in_(others),
+               (AuditEvent.instance_id == root_id) & AuditEvent.task_id.is_not(None)
+               & AuditEvent.task_id.not_in(internal_ids or [""]))
 
 
 def _diagrams(session, root, members, tasks, progress: Progress) -> list[diagrams.Diagram]:
@@ -277,6 +306,21 @@ def _completed_tasks(session, instance_ids) -> dict[int, set[tuple[str, str]]]:
     return done
 
 
+def partner_organisation(session: Session, name: str) -> Organisation:
+    """The partner organisation of that name (any case), created when new: its users, once an administrator
+    adds them, see this relationship's joint parts."""
+    found = session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower(),
+                                                      Organisation.kind == "partner"))
+    if found is None:
+        if session.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower())):
+            raise BadRequest(f"{name!r} is our own organisation's name, not a partner's",
+                             {"partner": "name the partner organisation"})
+        found = Organisation(name=name, kind="partner")
+        session.add(found)
+        session.flush()
+    return found
+
+
 def lifecycle_deployed(session: Session) -> bool:
     version = latest_version(session)
     return version is not None and LIFECYCLE in (version.process_ids or [])
@@ -297,6 +341,8 @@ def start(session: Session, engine: WorkflowEngine, user: User, *, title: str, p
         errors["partner"] = "Keep the partner's name under 200 characters."
     if errors:
         raise BadRequest("some fields need attention", errors)
+    if user.is_partner:
+        raise Forbidden("relationships are started by our own organisation; a partner joins at stage 5")
     if not lifecycle_deployed(session):
         session.rollback()
         raise BadRequest("no lifecycle is deployed yet: a process owner must deploy the diagrams first "
@@ -304,9 +350,11 @@ def start(session: Session, engine: WorkflowEngine, user: User, *, title: str, p
     session.rollback()
     result = start_instance(session, engine, user=user, process_id=LIFECYCLE, title=title, now=now,
                             data={"relationship_name": title, "partner_organisation": partner})
-    session.add(RelationshipProfile(instance_id=result.instance_id, partner_name=partner, created_at=now))
+    organisation = partner_organisation(session, partner)
+    session.add(RelationshipProfile(instance_id=result.instance_id, partner_name=partner, created_at=now,
+                                    partner_organisation_id=organisation.id))
     record(session, "relationship.described", actor=user, instance_id=result.instance_id, at=now,
-           payload={"title": title, "partner": partner})
+           payload={"title": title, "partner": partner, "partner_organisation_id": organisation.id})
     session.commit()
     return result
 

@@ -100,9 +100,10 @@ def _refusal(form, message, errors, typed):
 def _show(relationship_id: int, *, refused=None, status_code=200):
     session, now = db_session(), utcnow()
     everything = request.args.get("trail") == "all"
-    detail = relationships.relationship(session, relationship_id, now=now, trail=None if everything else 50)
+    detail = relationships.relationship(session, relationship_id, now=now, trail=None if everything else 50,
+                                         viewer=me())
     stage = lifecycle.current_stage(session, relationship_id)
-    agenda = upcoming(session, now=now, relationship_id=relationship_id, limit=UPCOMING_SHOWN + 1)
+    agenda = upcoming(session, now=now, relationship_id=relationship_id, limit=UPCOMING_SHOWN + 1, viewer=me())
     return render_template("relationships/show.html", detail=detail, stages=STAGES, now=now,
                            may_raise=relationships.may_raise(me(), detail.summary.instance, stage),
                            upcoming=agenda[:UPCOMING_SHOWN], more_upcoming=len(agenda) > UPCOMING_SHOWN,
@@ -117,8 +118,8 @@ def diagram_xml(version_id: int, name: str):
 
 def _list(*, status="", errors=None, message=None, typed=None, status_code=200):
     session = db_session()
-    found = relationships.summaries(session, now=utcnow(), status=status)
+    found = relationships.summaries(session, now=utcnow(), status=status, viewer=me())
     return render_template("relationships/index.html", relationships=found, stages=STAGES, status=status,
                            errors=errors or {}, message=message, typed=typed or {},
-                           can_start="admin" in me().roles or bool(me().roles & {"staff", "ser", "jmt"}),
+                           can_start=not me().is_partner and ("admin" in me().roles or bool(me().roles & {"staff", "ser", "jmt"})),
                            lifecycle=relationships.lifecycle_deployed(session), now=utcnow()), status_code

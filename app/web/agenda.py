@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Blueprint, render_template, request
 
 from ..agenda.services import upcoming
+from ..auth.session import me
 from ..db import utcnow
 from ..extensions import db_session
 
@@ -20,7 +21,7 @@ def _query():
     horizon = horizon if horizon in HORIZONS else "3m"
     now = utcnow()
     entries = upcoming(db_session(), now=now, until=now + timedelta(days=HORIZONS[horizon]),
-                       relationship_id=int(relationship) if relationship.isdigit() else None)
+                       relationship_id=int(relationship) if relationship.isdigit() else None, viewer=me())
     return entries, relationship, horizon, now
 
 

@@ -1,0 +1,113 @@
+"""Partner visibility, decided here once so pages, the API, jobs and exports all obey the same rule.
+
+- Users of our own organisation see every relationship (their roles decide what they may *do*).
+- Users of a partner organisation see only the relationships whose partner is their organisation, and of
+  those only the joint parts: stages 5-8, issues, periodic reviews and exit reviews (stages 1-4 are our
+  internal preparation: the corporate plan, our assessment of them, our negotiation strategy).
+- Within joint data, knowledge the knowledge map withholds is removed, and knowledge shared only on request
+  shows its name and owner but not its details.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..auth.models import RelationshipProfile, User
+from ..errors import Forbidden, NotFound
+from ..lifecycle.stages import stage_of_process
+from ..processes.models import ProcessInstance
+
+INTERNAL_STAGES = frozenset({1, 2, 3, 4})
+WITHHELD = frozenset({"withhold", "not_shared"})
+ON_REQUEST = frozenset({"share_under_nda", "shared_with_conditions", "share_on_request"})
+SHARING = {"share": "share", "shared": "share", "share_under_nda": "share_on_request",
+           "shared_with_conditions": "share_on_request", "share_on_request": "share_on_request",
+           "withhold": "withhold", "not_shared": "withhold"}
+ON_REQUEST_KEEPS = ("asset", "item", "title", "owner", "owner_organisation", "sharing")
+
+
+def sees_everything(user: User) -> bool:
+    """Our own organisation's users (assessors included) read every relationship."""
+    return not user.is_partner
+
+
+def joint_process(process_id: str | None) -> bool:
+    """Whether tasks of this process are joint work a partner may see (not our stages 1-4)."""
+    return stage_of_process(process_id) not in INTERNAL_STAGES
+
+
+def root_id(session: Session, instance_id: int) -> int | None:
+    """The relationship (top-level instance) an instance belongs to."""
+    return session.scalar(select(ProcessInstance.root_id).where(ProcessInstance.id == instance_id))
+
+
+def partner_organisation(session: Session, relationship_id: int) -> int | None:
+    return session.scalar(select(RelationshipProfile.partner_organisation_id)
+                          .where(RelationshipProfile.instance_id == relationship_id))
+
+
+def visible_relationship_ids(session: Session, user: User) -> list[int] | None:
+    """The relationships a partner user may see; None means all of them (our own organisation)."""
+    if sees_everything(user):
+        return None
+    return list(session.scalars(select(RelationshipProfile.instance_id).where(
+        RelationshipProfile.partner_organisation_id == user.organisation_id)))
+
+
+def may_see(session: Session, user: User, relationship_id: int) -> bool:
+    return sees_everything(user) or partner_organisation(session, relationship_id) == user.organisation_id
+
+
+def require_relationship(session: Session, user: User, relationship_id: int) -> None:
+    """Raise NotFound when the user may not see the relationship: a partner learns nothing of the others."""
+    if not may_see(session, user, relationship_id):
+        raise NotFound(f"relationship {relationship_id} does not exist")
+
+
+def may_see_instance(session: Session, user: User, instance_id: int, process_id: str | None = None) -> bool:
+    """Whether the user may see an instance (a relationship or a process linked to one) and its process's
+    tasks: partners only their relationships' joint processes."""
+    if sees_everything(user):
+        return True
+    root = root_id(session, instance_id)
+    if root is None or partner_organisation(session, root) != user.organisation_id:
+        return False
+    return process_id is None or joint_process(process_id)
+
+
+def require_own_organisation(user: User, what: str) -> None:
+    """For our internal records (the compliance matrix, the dashboard, corporate plans)."""
+    if not sees_everything(user):
+        raise Forbidden(f"{what} is not shared with partner organisations")
+
+
+def sharing_of(item: dict) -> str | None:
+    """The normalised sharing rule of a knowledge item (share / share_on_request / withhold), if it has one."""
+    value = item.get("sharing") if isinstance(item, dict) else None
+    return SHARING.get(value) if isinstance(value, str) else None
+
+
+def redact(data, user: User):
+    """Data as `user` may see it: for partners, withheld knowledge removed at any depth and knowledge shared
+    on request reduced to its name and owner. Our own users get `data` unchanged."""
+    if sees_everything(user):
+        return data
+    return _redact(data)
+
+
+def _redact(value):
+    if isinstance(value, dict):
+        rule = sharing_of(value)
+        if rule == "share_on_request":
+            return {k: v for k, v in value.items() if k in ON_REQUEST_KEEPS}
+        return {k: _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value if sharing_of(v) != "withhold"]
+    return value
+
+
+def member_ids(session: Session, relationship_id: int) -> list[int]:
+    """The relationship and every instance linked below it (issues, reviews, their levels)."""
+    return list(session.scalars(select(ProcessInstance.id).where(ProcessInstance.root_id == relationship_id)
+                                .order_by(ProcessInstance.id)))

@@ -1,0 +1,101 @@
+"""What each register holds: its columns (as a JSON Schema, so the same form code draws and checks them),
+the column that names an entry, and which form fields of the lifecycle's tasks feed it.
+
+Feeds match by field name, so a process owner's new diagram that asks for `risks` feeds the risk register
+without code. Knowledge items keep the sharing rule of the task they came from, normalised to
+share / share_on_request / withhold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LEVELS = {"type": "integer", "minimum": 1, "maximum": 5}
+STATUS = {"type": "string", "enum": ["open", "in_progress", "done", "cancelled"]}
+
+
+@dataclass(frozen=True)
+class Register:
+    name: str  # the URL and storage name
+    title: str
+    key: str  # the column naming an entry
+    schema: dict
+    feeds: tuple[str, ...]  # form fields (arrays of objects) that feed this register
+    description: str = ""
+    editable: bool = True
+    order: tuple[str, ...] = field(default=())
+
+    @property
+    def columns(self) -> list[tuple[str, str]]:
+        props = self.schema["properties"]
+        names = self.order or tuple(props)
+        return [(n, props[n].get("title", n)) for n in names]
+
+
+def _text(title, max_length=300, **extra):
+    return {"type": "string", "title": title, "maxLength": max_length, **extra}
+
+
+def _object(required, **properties):
+    return {"type": "object", "properties": properties, "required": list(required), "additionalProperties": False}
+
+
+RISK = Register(
+    "risks", "Risk register", "risk", _object(
+        ("risk", "owner", "likelihood", "impact"),
+        risk=_text("Risk", minLength=1), category={"type": "string", "title": "Category", "enum": [
+            "general", "relationship", "internal", "sustainability"]},
+        owner=_text("Owner", minLength=1),
+        owner_organisation={"type": "string", "title": "Owner's organisation", "enum": ["ours", "partner", "joint"]},
+        likelihood={**LEVELS, "title": "Likelihood (1-5)"}, impact={**LEVELS, "title": "Impact (1-5)"},
+        mitigation=_text("Mitigation", 2000), review_date={"type": "string", "format": "date", "title": "Review date"}),
+    ("risks",), "Every risk with its owner, rating, mitigation and next review; overdue reviews are flagged.")
+VALUE = Register(
+    "value", "Value register", "idea", _object(
+        ("idea", "status"),
+        idea=_text("Idea", minLength=1), proposed_by=_text("Proposed by"),
+        cost={"type": "number", "title": "Cost", "minimum": 0}, benefit={"type": "number", "title": "Benefit",
+                                                                          "minimum": 0},
+        status={"type": "string", "title": "Status", "enum": ["proposed", "approved", "in_progress", "realised",
+                                                              "rejected"]},
+        realised_value={"type": "number", "title": "Realised value", "minimum": 0}),
+    ("value_register",), "Ideas for joint value with their cost, benefit and what they realised.")
+KNOWLEDGE = Register(
+    "knowledge", "Knowledge map", "asset", _object(
+        ("asset", "owner", "sharing"),
+        asset=_text("Knowledge asset", minLength=1), owner=_text("Owner", minLength=1),
+        classification={"type": "string", "title": "Classification", "enum": [
+            "public", "internal", "confidential", "restricted"]},
+        sharing={"type": "string", "title": "Sharing with the partner", "enum": [
+            "share", "share_on_request", "withhold"]},
+        details=_text("Details", 4000), conditions=_text("Conditions", 2000)),
+    ("knowledge_map", "joint_knowledge_plan"),
+    "What knowledge exists, who owns it, and what the partner may see: shared items in full, items shared on "
+    "request by name only, withheld items not at all.")
+EXIT_TRIGGERS = Register(
+    "exit-triggers", "Exit triggers", "trigger", _object(
+        ("trigger",),
+        trigger=_text("Trigger", minLength=1), category={"type": "string", "title": "Category", "enum": [
+            "insolvency", "change_of_control", "under_performance", "breach_of_principles", "objectives_achieved",
+            "other"]},
+        indicator=_text("How we will know", 2000), response=_text("What then happens", 2000)),
+    ("exit_triggers",),
+    "Events that would lead the partners to consider ending the relationship. From stage 5 to 7, staff, SERs "
+    "and the joint management team of either organisation may raise one; both SERs decide.")
+ACTIONS = Register(
+    "actions", "Action plans", "action", _object(
+        ("action", "owner", "deadline", "status"),
+        action=_text("Action", minLength=1), owner=_text("Owner", minLength=1),
+        deadline={"type": "string", "format": "date", "title": "Deadline"}, status={**STATUS, "title": "Status"},
+        plan=_text("Plan"), kind={"type": "string", "title": "Kind", "enum": ["preventive", "corrective"]}),
+    ("internal_action_plan", "selection_action_plan", "preventive_corrective_actions"),
+    "Actions from every plan with owner, deadline and status; open actions past their deadline are overdue.")
+ISSUES = Register(
+    "issues", "Issue log", "title", _object(("title",), title=_text("Issue")), (),
+    "Issues raised in stages 5-7 with their escalation history, read from the issue-resolution processes.",
+    editable=False)
+
+REGISTERS = {r.name: r for r in (RISK, VALUE, KNOWLEDGE, EXIT_TRIGGERS, ACTIONS, ISSUES)}
+FEEDS = {f: r for r in REGISTERS.values() for f in r.feeds}
+PLAN_OF_FEED = {"internal_action_plan": "Internal action plan", "selection_action_plan": "Selection action plan",
+                "preventive_corrective_actions": "Preventive and corrective actions"}
