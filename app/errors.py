@@ -44,6 +44,12 @@ class BadRequest(AppError):
     code, status = "bad_request", 400
 
 
+class Unavailable(AppError):
+    """Something this machine lacks (a system library), not something the user did wrong."""
+
+    code, status = "unavailable", 503
+
+
 STATUS_FOR = {
     ValidationFailed: 422, InvalidData: 422, ScriptFailed: 422, Conflict: 409, TaskNotReady: 409,
     EventNotExpected: 409, TaskNotFound: 404, InstanceNotFound: 404, SpecNotFound: 404,

@@ -2,6 +2,7 @@
 relationship -> the evidence (completed tasks carrying the id, with who, when and what they submitted).
 
 Read from task rows (the `requirements` property each human task carries), never by loading workflows.
+The matrix is our own organisation's record: `matrix_for` and `organisation_matrix` refuse partner users.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows import add_period
 
+from ..access import services as access
 from ..auth.models import User
+from ..errors import NotFound
+from ..lifecycle.stages import LIFECYCLE
 from ..processes.models import HumanTask, ProcessInstance
 
 STATUSES = ("not_started", "in_progress", "evidenced", "review_overdue")
@@ -67,13 +71,15 @@ def _carried(row_properties: dict) -> list[str]:
 
 
 def matrix(session: Session, relationship_id: int, *, now: datetime) -> list[MatrixRow]:
-    """Every requirement of the catalogue with its status and evidence for one relationship."""
+    """Every requirement of the catalogue with its status and evidence for one relationship. Once the
+    relationship has ended, its periodic reviews can no longer fall overdue: there is nothing left to review."""
     requirements = catalogue(session.info["requirements_file"])
+    running = session.scalar(select(ProcessInstance.status).where(ProcessInstance.id == relationship_id)) == "running"
     rows = session.execute(
         select(HumanTask, User.display_name)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .outerjoin(User, User.id == HumanTask.completed_by_id)
-        .where(or_(ProcessInstance.id == relationship_id, ProcessInstance.parent_id == relationship_id),
+        .where(ProcessInstance.root_id == relationship_id,
                HumanTask.state.in_(("ready", "completed")))
         .order_by(HumanTask.completed_at, HumanTask.id)).all()
     evidence: dict[str, list[Evidence]] = {}
@@ -88,7 +94,7 @@ def matrix(session: Session, relationship_id: int, *, now: datetime) -> list[Mat
     result = []
     for requirement in requirements:
         done, pending = evidence.get(requirement.id, []), open_tasks.get(requirement.id, [])
-        if done and (_review_lapsed(requirement, done, now) or any(_overdue(t, now) for t in pending)):
+        if done and ((running and _review_lapsed(requirement, done, now)) or any(_overdue(t, now) for t in pending)):
             status = "review_overdue"
         elif done:
             status = "evidenced"
@@ -123,3 +129,52 @@ def gaps(rows: list[MatrixRow]) -> dict[str, list[MatrixRow]]:
         if row.status != "evidenced":
             missing.setdefault(f"{row.requirement.stage} {row.requirement.stage_name}", []).append(row)
     return missing
+
+
+# ---- with the reader's rights (pages, API and exports go through these) ---------------------------------------
+
+def relationship_for(session: Session, user: User, relationship_id: int, what: str) -> ProcessInstance:
+    """The relationship whose compliance records `user` asks for: NotFound when it does not exist or the user may
+    not see it, Forbidden for partner organisations (the matrix is our own organisation's record)."""
+    relationship = session.get(ProcessInstance, relationship_id)
+    if relationship is None or relationship.parent_id is not None:
+        raise NotFound(f"relationship {relationship_id} does not exist")
+    access.require_relationship(session, user, relationship_id)
+    access.require_own_organisation(user, what)
+    return relationship
+
+
+def matrix_for(session: Session, user: User, relationship_id: int, *, now: datetime) -> list[MatrixRow]:
+    """`matrix` for our own organisation's users only (Forbidden for partners, NotFound when unknown)."""
+    relationship_for(session, user, relationship_id, "the compliance matrix")
+    return matrix(session, relationship_id, now=now)
+
+
+@dataclass
+class OrganisationMatrix:
+    relationships: list[ProcessInstance]
+    requirements: tuple[Requirement, ...]
+    status: dict[str, dict[int, str]]  # requirement id -> relationship id -> status
+    by_requirement: dict[str, dict[str, int]]  # requirement id -> status -> count of relationships
+    by_relationship: dict[int, dict[str, int]]  # relationship id -> status -> count of requirements
+    totals: dict[str, int]
+
+
+def organisation_matrix(session: Session, user: User, *, now: datetime) -> OrganisationMatrix:
+    """Every requirement x every relationship's status, with counts. Our own organisation only (Forbidden)."""
+    access.require_own_organisation(user, "the organisation's compliance matrix")
+    relationships = list(session.scalars(select(ProcessInstance).where(
+        ProcessInstance.parent_id.is_(None), ProcessInstance.process_id == LIFECYCLE)
+        .order_by(ProcessInstance.created_at, ProcessInstance.id)))
+    requirements = catalogue(session.info["requirements_file"])
+    status: dict[str, dict[int, str]] = {r.id: {} for r in requirements}
+    by_relationship = {}
+    for relationship in relationships:
+        rows = matrix(session, relationship.id, now=now)
+        for row in rows:
+            status[row.requirement.id][relationship.id] = row.status
+        by_relationship[relationship.id] = summary(rows)
+    by_requirement = {rid: {s: sum(1 for v in cells.values() if v == s) for s in STATUSES}
+                      for rid, cells in status.items()}
+    totals = {s: sum(counts[s] for counts in by_relationship.values()) for s in STATUSES}
+    return OrganisationMatrix(relationships, requirements, status, by_requirement, by_relationship, totals)

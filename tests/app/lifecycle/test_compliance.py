@@ -33,6 +33,8 @@ def test_the_happy_path_evidences_every_requirement(start, session):
     assert evidence.name == "Write the collaborative working policy" and evidence.completed_by == "staff"
     assert evidence.submitted.get("policy_text")
     assert gaps(rows) == {}
+    later = matrix(session, rel.instance_id, now=rel.now + timedelta(days=3 * 365))
+    assert summary(later)["evidenced"] == 82, "an ended relationship's reviews never fall overdue"
 
 
 def test_a_relationship_stopped_after_stage_3_shows_stages_4_to_8_not_started(start, session, wf_engine, users):

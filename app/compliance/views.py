@@ -1,0 +1,143 @@
+"""Pages for assessors and SERs: the compliance matrix, the gap analysis, the organisation's matrix, the
+Relationship Management Plan's versions and their comparison; and every export (PDF, Markdown, CSV, XLSX).
+
+Read-only: nothing here changes the relationship. The rules (own organisation only for the matrix and the
+pack; partners see the joint plan only) live in the services these pages call.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request, url_for
+from werkzeug.routing import BuildError
+
+from ..auth.session import me
+from ..db import utcnow
+from ..errors import BadRequest, NotFound
+from ..extensions import db_session
+from ..lifecycle.stages import STAGES
+from ..processes.models import ProcessInstance
+from . import exports, rmp
+from . import services as compliance
+
+bp = Blueprint("compliance", __name__)
+
+STATUS_LABELS = {"not_started": "Not started", "in_progress": "In progress", "evidenced": "Evidenced",
+                 "review_overdue": "Review overdue"}
+@bp.app_template_global()
+def compliance_status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
+@bp.app_template_global()
+def compliance_summary(submitted: dict) -> str:
+    return exports.summarise(submitted)
+
+
+def _entry_url(entry_id: int) -> str | None:
+    try:
+        return url_for("registers.entry", entry_id=entry_id)
+    except BuildError:  # the registers pages are not part of this application
+        return None
+
+
+# ---- the matrix ----------------------------------------------------------------------------------------------
+
+@bp.get("/compliance")
+def organisation():
+    found = compliance.organisation_matrix(db_session(), me(), now=utcnow())
+    stage = request.args.get("stage", "")
+    requirements = [r for r in found.requirements if not stage or r.stage == stage]
+    return render_template("compliance/organisation.html", matrix=found, requirements=requirements,
+                           stage=stage, stage_options=_stage_options(found.requirements),
+                           statuses=compliance.STATUSES)
+
+
+@bp.get("/relationships/<id:relationship_id>/compliance")
+def matrix(relationship_id: int):
+    found = exports.pack(db_session(), me(), relationship_id, now=utcnow(), full=False)
+    status, stage = request.args.get("status", ""), request.args.get("stage", "")
+    if status and status not in compliance.STATUSES:
+        status = ""
+    rows = [r for r in found.rows if (not status or r.status == status) and (not stage or r.requirement.stage == stage)]
+    return render_template("compliance/matrix.html", pack=found, rows=rows, status=status, stage=stage,
+                           stage_options=_stage_options([r.requirement for r in found.rows]),
+                           statuses=compliance.STATUSES, entry_url=_entry_url)
+
+
+@bp.get("/relationships/<id:relationship_id>/gaps")
+def gaps(relationship_id: int):
+    found = exports.pack(db_session(), me(), relationship_id, now=utcnow(), full=False)
+    return render_template("compliance/gaps.html", pack=found)
+
+
+def _stage_options(requirements) -> list[tuple[str, str]]:
+    seen = {}
+    for r in requirements:
+        seen.setdefault(r.stage, f"{r.stage} {r.stage_name}")
+    return list(seen.items())
+
+
+# ---- the plan ------------------------------------------------------------------------------------------------
+
+def _relationship_title(relationship_id: int) -> str:
+    instance = db_session().get(ProcessInstance, relationship_id)
+    return (instance.title if instance else None) or f"Relationship {relationship_id}"
+
+
+@bp.get("/relationships/<id:relationship_id>/rmp")
+def plan(relationship_id: int):
+    versions = rmp.versions(db_session(), relationship_id, viewer=me())
+    return render_template("compliance/rmp_index.html", versions=versions, relationship_id=relationship_id,
+                           title=_relationship_title(relationship_id), stages=STAGES)
+
+
+@bp.get("/relationships/<id:relationship_id>/rmp/<id:number>")
+def plan_version(relationship_id: int, number: int):
+    versions = rmp.versions(db_session(), relationship_id, viewer=me())
+    version = _pick(versions, number, relationship_id)
+    previous = next((v for v in reversed(versions) if v.number < number), None)
+    return render_template("compliance/rmp_show.html", version=version, previous=previous,
+                           relationship_id=relationship_id, title=_relationship_title(relationship_id))
+
+
+@bp.get("/relationships/<id:relationship_id>/rmp/compare")
+def plan_compare(relationship_id: int):
+    versions = rmp.versions(db_session(), relationship_id, viewer=me())
+    if not versions:
+        raise NotFound("the plan has no approved version yet")
+    try:
+        a = int(request.args.get("a") or (versions[-2].number if len(versions) > 1 else versions[0].number))
+        b = int(request.args.get("b") or versions[-1].number)
+    except ValueError:
+        raise BadRequest("a and b are version numbers") from None
+    before, after = _pick(versions, a, relationship_id), _pick(versions, b, relationship_id)
+    return render_template("compliance/rmp_compare.html", before=before, after=after, versions=versions,
+                           diff=rmp.compare(before, after), relationship_id=relationship_id,
+                           title=_relationship_title(relationship_id))
+
+
+def _pick(versions: list[rmp.RmpVersion], number: int, relationship_id: int) -> rmp.RmpVersion:
+    found = next((v for v in versions if v.number == number), None)
+    if found is None:
+        raise NotFound(f"the plan of relationship {relationship_id} has no version {number} you may read")
+    return found
+
+
+# ---- exports -------------------------------------------------------------------------------------------------
+
+@bp.get("/relationships/<id:relationship_id>/rmp/<id:number>.<any(pdf, md):fmt>")
+def plan_export(relationship_id: int, number: int, fmt: str):
+    return _attachment(exports.plan_download(db_session(), me(), relationship_id, number, fmt, now=utcnow()))
+
+
+@bp.get("/relationships/<id:relationship_id>/assessor-pack.<any(pdf, csv, xlsx):fmt>")
+def pack_export(relationship_id: int, fmt: str):
+    return _attachment(exports.pack_download(db_session(), me(), relationship_id, fmt, now=utcnow()))
+
+
+def _attachment(download: exports.Download) -> Response:
+    response = Response(download.content, mimetype=download.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{download.filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
