@@ -17,9 +17,12 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
 
     from . import api, error_handlers, extensions, views, web
+    from .compliance import views as compliance_views
+    from .dashboard import views as dashboard_views
     from .evidence import views as evidence_views
     from .inbox import views as inbox_views
     from .modeler import views as modeler_views
+    from .registers import views as register_views
     from .relationships import views as relationship_views
     from .web import agenda as agenda_views
     from .web import notifications as notification_views
@@ -36,4 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(notification_views.bp)
     app.register_blueprint(agenda_views.bp)
     app.register_blueprint(modeler_views.bp)
+    app.register_blueprint(dashboard_views.bp)
+    app.register_blueprint(register_views.bp)
+    app.register_blueprint(compliance_views.bp)
     return app

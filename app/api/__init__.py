@@ -14,7 +14,18 @@ def init_app(app: Flask) -> None:
     """Bind the API. Call after the pages' sign-in hook is installed and before the pages' blueprints."""
     from flask_smorest import Api
 
-    from . import agenda, audit, docs, notifications, processes, relationships, tasks, tokens
+    from . import (
+        agenda,
+        audit,
+        compliance,
+        docs,
+        notifications,
+        processes,
+        registers,
+        relationships,
+        tasks,
+        tokens,
+    )
     from .auth import authenticate_request
     from .common import Error
 
@@ -41,9 +52,9 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("sessionCookie", {"type": "apiKey", "in": "cookie", "name": "session"})
     api.register_converter(app.url_map.converters["id"],
                            lambda _converter: {"type": "integer", "minimum": 1, "maximum": 2**31 - 1})
-    for module in (relationships, tasks, processes, notifications, agenda, audit, tokens):
+    for module in (relationships, tasks, processes, registers, compliance, notifications, agenda, audit, tokens):
         api.register_blueprint(module.bp)
     app.register_blueprint(docs.bp)
-    for module in (relationships, tasks, processes, notifications, agenda, audit, tokens):
+    for module in (relationships, tasks, processes, registers, compliance, notifications, agenda, audit, tokens):
         app.extensions["csrf"].exempt(module.bp)  # API: tokens need none; sessions are checked in auth.py
     app.before_request_funcs.setdefault(None, []).insert(0, authenticate_request)

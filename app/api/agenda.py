@@ -7,7 +7,7 @@ from datetime import timedelta
 from marshmallow import RAISE, Schema, fields, validate
 
 from ..agenda.services import upcoming
-from .common import In, blueprint, now, session
+from .common import In, blueprint, now, session, user
 
 bp = blueprint("api_agenda", "Upcoming reviews, timers and deadlines")
 HORIZONS = {"1m": 31, "3m": 92, "12m": 366}
@@ -37,4 +37,4 @@ def index(args):
     """What falls due within the horizon (overdue deadlines included), earliest first."""
     moment = now()
     return upcoming(session(), now=moment, until=moment + timedelta(days=HORIZONS[args["horizon"]]),
-                    relationship_id=args["relationship"])
+                    relationship_id=args["relationship"], viewer=user())

@@ -5,10 +5,12 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import func, select
 
+from ..access import services as access
 from ..audit.models import AuditEvent
 from ..errors import NotFound
 from ..processes.models import ProcessInstance
-from .common import PageArgs, blueprint, session
+from ..relationships import services as relationships
+from .common import PageArgs, blueprint, session, user
 
 bp = blueprint("api_audit", "Who did what, when")
 
@@ -57,7 +59,11 @@ def events(args, relationship_id):
     root = db.get(ProcessInstance, relationship_id)
     if root is None or root.parent_id is not None:
         raise NotFound(f"relationship {relationship_id} does not exist")
-    where = [AuditEvent.instance_id.in_(member_ids(relationship_id))]
+    access.require_relationship(db, user(), relationship_id)
+    members = member_ids(relationship_id)
+    where = [AuditEvent.instance_id.in_(members)]
+    if not access.sees_everything(user()):
+        where.append(relationships.partner_trail(db, relationship_id, members))
     if args["action"]:
         where.append(AuditEvent.action == args["action"])
     total = db.scalar(select(func.count()).select_from(AuditEvent).where(*where))

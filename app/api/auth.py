@@ -63,8 +63,8 @@ def _unauthorized(message: str):
 def _check_body():
     """Bodies are JSON of bounded size and depth (a file upload: multipart); anything else is refused before a
     view runs."""
-    if request.method in SAFE_METHODS or request.method == "DELETE":
-        return None
+    if request.method in SAFE_METHODS or request.method == "DELETE" or request.url_rule is None:
+        return None  # a URL that names nothing is a 404 (or 405), whatever its body
     big = request.endpoint in BIG_BODY_ENDPOINTS
     limit = current_app.config["MAX_CONTENT_LENGTH"] if big else current_app.config["API_MAX_JSON_BYTES"]
     too_big = error_body("request_entity_too_large", 413, f"the request body is over {limit:,} bytes")

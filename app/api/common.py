@@ -117,9 +117,37 @@ def handle_unexpected(exc: Exception):
     return error_body("internal_error", 500, "the server failed to handle this request; nothing was changed")
 
 
+class ApiBlueprint(Blueprint):
+    def response(self, status_code, schema=None, **kwargs):
+        documented_in_full(schema)
+        return super().response(status_code, schema, **kwargs)
+
+
+def documented_in_full(schema, seen=None) -> None:
+    """A response carries every key its schema declares (null where the field allows it): the document says so
+    (`required`), so clients, and schemathesis, may rely on it. Input schemas (In) are left as they are."""
+    seen = set() if seen is None else seen
+    if schema is None or isinstance(schema, str) or id(schema) in seen:
+        return
+    seen.add(id(schema))
+    cls = schema if isinstance(schema, type) else type(schema)
+    if not issubclass(cls, Schema) or issubclass(cls, In):
+        return
+    found = list(cls._declared_fields.values())
+    if not isinstance(schema, type):
+        found += list(schema.fields.values())
+    for field in found:
+        field.required = True
+        while isinstance(field, fields.List):
+            field = field.inner
+        if isinstance(field, fields.Nested) and isinstance(field.nested, type | Schema):
+            documented_in_full(field.nested, seen)
+
+
 def blueprint(name: str, description: str, url_prefix: str = "/api/v1") -> Blueprint:
-    """A flask-smorest blueprint whose every error is the one JSON shape."""
-    bp = Blueprint(name, __name__, url_prefix=url_prefix, description=description)
+    """A flask-smorest blueprint whose every error is the one JSON shape, and whose responses are documented
+    with every key they always carry."""
+    bp = ApiBlueprint(name, __name__, url_prefix=url_prefix, description=description)
     bp.register_error_handler(HTTPException, handle_http)
     bp.register_error_handler(AppError, handle_domain)
     bp.register_error_handler(WorkflowError, handle_domain)

@@ -104,7 +104,7 @@ def summary_dict(summary) -> dict:
 
 
 def detail_dict(relationship_id: int) -> dict:
-    detail = relationships.relationship(session(), relationship_id, now=now(), trail=1)
+    detail = relationships.relationship(session(), relationship_id, now=now(), trail=1, viewer=user())
     out = summary_dict(detail.summary)
     out["tasks"] = [task_dict(t) for t in detail.tasks]
     out["issues"] = [{"id": i.instance.id, "title": i.title, "status": i.instance.status, "level": i.level,
@@ -131,7 +131,7 @@ def _action(relationship_id: int, result) -> dict:
 @bp.response(200, RelationshipPage)
 def index(args):
     """Relationships, newest first, with their stage, open and overdue tasks and next review."""
-    found = relationships.summaries(session(), now=now(), status=args["status"])
+    found = relationships.summaries(session(), now=now(), status=args["status"], viewer=user())
     if args["stage"] is not None:
         found = [s for s in found if s.progress.current == args["stage"]]
     return paginate([summary_dict(s) for s in found], args["page"], args["per_page"])

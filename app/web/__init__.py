@@ -21,6 +21,11 @@ CONTENT_SECURITY_POLICY = "; ".join([
 class IdConverter(IntegerConverter):
     """`<id:...>`: a positive id that fits the database's integer, so a silly URL is a 404, never a 500."""
 
+    # Only 1..2**31-1 matches at all: werkzeug answers "405" before a converter may refuse a value, so with a
+    # looser pattern PATCH /registers/entries/0 was a 405 (GET shares the path) instead of a 404.
+    regex = (r"(?:[1-9]\d{0,8}|1\d{9}|20\d{8}|21[0-3]\d{7}|214[0-6]\d{6}|2147[0-3]\d{5}|21474[0-7]\d{4}"
+             r"|214748[0-2]\d{3}|2147483[0-5]\d{2}|21474836[0-3]\d|214748364[0-7])")
+
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=2**31 - 1)
 

@@ -15,6 +15,9 @@ ROLES = ["staff", "ser", "jmt", "owner", "assessor", "admin", "pser"]
 EVERYONE = set(ROLES)
 OWNERS = {"owner", "admin"}
 WORKERS = {"staff", "ser", "jmt", "admin", "pser"}  # the service's rule: the partner's SER is an SER too
+OURS = EVERYONE - {"pser"}  # the relationships here are not with pser's organisation: they are not told to exist
+EDITORS = {"staff", "ser", "jmt", "admin"}
+RISK = {"data": {"risk": "Late parts", "owner": "Sam", "likelihood": 2, "impact": 3}, "joint": True}
 POLICY = {"policy_text": "We collaborate.", "approved_on": "2026-01-15", "scope": "division", "channels": ["email"],
           "improvement": True, "communications": [{"audience": "All staff", "channel": "briefing"}]}
 
@@ -29,9 +32,18 @@ def bundle():
 # (name, method, path template, body, allowed roles, success status, roles answered 404 instead of 403)
 MATRIX = [
     ("list relationships", "GET", "relationships", None, EVERYONE, 200, set()),
-    ("start relationship", "POST", "relationships", {"title": "New", "partner": "P"}, WORKERS, 201, set()),
-    ("show relationship", "GET", "relationships/{rel}", None, EVERYONE, 200, set()),
-    ("relationship events", "GET", "relationships/{rel}/events", None, EVERYONE, 200, set()),
+    ("start relationship", "POST", "relationships", {"title": "New", "partner": "P"}, WORKERS - {"pser"}, 201,
+     set()),
+    ("show relationship", "GET", "relationships/{rel}", None, OURS, 200, {"pser"}),
+    ("relationship events", "GET", "relationships/{rel}/events", None, OURS, 200, {"pser"}),
+    ("risk register", "GET", "relationships/{rel}/registers/risks", None, OURS, 200, {"pser"}),
+    ("add a risk", "POST", "relationships/{rel}/registers/risks", RISK, EDITORS, 201, {"pser"}),
+    ("issue log", "GET", "relationships/{rel}/issue-log", None, OURS, 200, {"pser"}),
+    ("compliance matrix", "GET", "relationships/{rel}/compliance", None, OURS, 200, {"pser"}),
+    ("gap analysis", "GET", "relationships/{rel}/gaps", None, OURS, 200, {"pser"}),
+    ("organisation matrix", "GET", "compliance", None, OURS, 200, set()),
+    ("plan versions", "GET", "relationships/{rel}/rmp", None, OURS, 200, {"pser"}),
+    ("assessor pack", "GET", "relationships/{rel}/assessor-pack?format=csv", None, OURS, 200, {"pser"}),
     ("inbox", "GET", "tasks", None, EVERYONE, 200, set()),
     ("show task", "GET", "tasks/{task}", None, {"staff", "ser", "assessor", "admin"}, 200, {"pser"}),
     ("claim task", "POST", "tasks/{task}/claim", None, {"staff"}, 200, {"pser"}),

@@ -1,0 +1,162 @@
+"""Compliance for integrators: the matrix per relationship and for the organisation, the gap analysis, the
+controlled versions of the Relationship Management Plan, and the exports an assessor takes away."""
+
+from __future__ import annotations
+
+from flask import Response
+from marshmallow import RAISE, Schema, fields, validate
+
+from ..compliance import exports, rmp
+from ..compliance import services as compliance
+from .common import In, blueprint, now, session, user
+
+bp = blueprint("api_compliance", "The compliance matrix, gap analysis, the RMP's versions and the exports")
+
+
+class MatrixEvidenceOut(Schema):
+    human_task_id = fields.Integer()
+    instance_id = fields.Integer()
+    name = fields.String()
+    completed_at = fields.DateTime()
+    completed_by = fields.String(allow_none=True)
+
+
+class MatrixRowOut(Schema):
+    id = fields.String()
+    stage = fields.String()
+    stage_name = fields.String()
+    kind = fields.String()
+    text = fields.String()
+    status = fields.String(metadata={"description": "not_started | in_progress | evidenced | review_overdue"})
+    evidence = fields.List(fields.Nested(MatrixEvidenceOut))
+    open_tasks = fields.List(fields.String())
+
+
+class MatrixOut(Schema):
+    relationship_id = fields.Integer()
+    summary = fields.Dict(keys=fields.String(), values=fields.Integer())
+    rows = fields.List(fields.Nested(MatrixRowOut))
+
+
+class GapsOut(Schema):
+    relationship_id = fields.Integer()
+    stages = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(MatrixRowOut)))
+
+
+class OrganisationOut(Schema):
+    relationships = fields.List(fields.Dict())
+    totals = fields.Dict(keys=fields.String(), values=fields.Integer())
+    status = fields.Dict(metadata={"description": "requirement id -> relationship id -> status"})
+
+
+class PlanEntryOut(Schema):
+    task = fields.String()
+    fields_ = fields.List(fields.List(fields.String()), data_key="fields")
+
+
+class PlanSectionOut(Schema):
+    stage = fields.Integer()
+    title = fields.String()
+    entries = fields.List(fields.Nested(PlanEntryOut))
+
+
+class PlanVersionOut(Schema):
+    number = fields.Integer()
+    kind = fields.String(metadata={"description": "CRMP (stages 1-3), PRMP (stage 4) or JRMP (from stage 5)"})
+    stage = fields.Integer()
+    approved_at = fields.DateTime()
+    approvers = fields.List(fields.String())
+    changes = fields.List(fields.String())
+
+
+class PlanVersionDetailOut(PlanVersionOut):
+    sections = fields.List(fields.Nested(PlanSectionOut))
+
+
+class PlanFormatArgs(In):
+    format = fields.String(required=True, validate=validate.OneOf(["pdf", "md"]))
+
+
+class PackFormatArgs(In):
+    format = fields.String(required=True, validate=validate.OneOf(["pdf", "csv", "xlsx"]))
+
+
+def _row(row) -> dict:
+    r = row.requirement
+    return dict(id=r.id, stage=r.stage, stage_name=r.stage_name, kind=r.kind, text=r.text, status=row.status,
+                evidence=[vars(e) for e in row.evidence], open_tasks=row.open_tasks)
+
+
+def _version(version, sections=False) -> dict:
+    out = dict(number=version.number, kind=version.kind, stage=version.stage, approved_at=version.approved_at,
+               approvers=version.approvers, changes=version.changes)
+    if sections:
+        out["sections"] = [dict(stage=s.stage, title=s.title, entries=[
+            {"task": e.task, "fields_": [list(f) for f in e.fields]} for e in s.entries]) for s in version.sections]
+    return out
+
+
+@bp.get("/relationships/<id:relationship_id>/compliance")
+@bp.response(200, MatrixOut)
+def matrix(relationship_id: int):
+    """Every requirement id with its status and evidence (our own organisation; 403 for partners)."""
+    rows = compliance.matrix_for(session(), user(), relationship_id, now=now())
+    return {"relationship_id": relationship_id, "summary": compliance.summary(rows), "rows": [_row(r) for r in rows]}
+
+
+@bp.get("/relationships/<id:relationship_id>/gaps")
+@bp.response(200, GapsOut)
+def gaps(relationship_id: int):
+    """What is missing or not current, by stage."""
+    rows = compliance.matrix_for(session(), user(), relationship_id, now=now())
+    return {"relationship_id": relationship_id,
+            "stages": {stage: [_row(r) for r in found] for stage, found in compliance.gaps(rows).items()}}
+
+
+@bp.get("/compliance")
+@bp.response(200, OrganisationOut)
+def organisation():
+    """Every requirement x every relationship's status, with totals."""
+    found = compliance.organisation_matrix(session(), user(), now=now())
+    return {"relationships": [{"id": r.id, "title": r.title, "summary": found.by_relationship[r.id]}
+                              for r in found.relationships],
+            "totals": found.totals,
+            "status": {rid: {str(k): v for k, v in cells.items()} for rid, cells in found.status.items()}}
+
+
+@bp.get("/relationships/<id:relationship_id>/rmp")
+@bp.response(200, PlanVersionOut(many=True))
+def plan(relationship_id: int):
+    """The plan's controlled versions you may read (partners: the joint plan's joint sections)."""
+    return [_version(v) for v in rmp.versions(session(), relationship_id, viewer=user())]
+
+
+@bp.get("/relationships/<id:relationship_id>/rmp/<id:number>")
+@bp.response(200, PlanVersionDetailOut)
+def plan_version(relationship_id: int, number: int):
+    """One version of the plan with its sections."""
+    return _version(rmp.version(session(), relationship_id, number, viewer=user()), sections=True)
+
+
+@bp.get("/relationships/<id:relationship_id>/rmp/<id:number>/export")
+@bp.arguments(PlanFormatArgs, location="query", unknown=RAISE)
+@bp.response(200, content_type="application/octet-stream",
+             description="the version as a PDF or Markdown file (attachment)")
+def plan_export(args, relationship_id: int, number: int):
+    """The version as PDF or Markdown."""
+    return _file(exports.plan_download(session(), user(), relationship_id, number, args["format"], now=now()))
+
+
+@bp.get("/relationships/<id:relationship_id>/assessor-pack")
+@bp.arguments(PackFormatArgs, location="query", unknown=RAISE)
+@bp.response(200, content_type="application/octet-stream",
+             description="the assessor pack as a PDF, CSV or XLSX file (attachment)")
+def pack(args, relationship_id: int):
+    """The assessor pack for a certification audit (our own organisation only)."""
+    return _file(exports.pack_download(session(), user(), relationship_id, args["format"], now=now()))
+
+
+def _file(download: exports.Download) -> Response:
+    return Response(download.content, mimetype=download.mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{download.filename}"', "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff"})
