@@ -192,7 +192,8 @@ def walk(apis: dict[str, Api], title: str, *, until_stage: int = 99, before=None
     """Start a relationship and complete its lifecycle tasks over the API until `until_stage`, the end or
     `deadline` (monotonic). `before(task_id, data)` runs before each timed completion; `timings` gets
     (duration s, completed at monotonic). Returns (relationship id, completions)."""
-    started = apis["staff"].call("POST", "relationships", {"title": title, "partner": "Bench Partner Ltd"})
+    # the partner is pser's organisation, so its SER may see and decide the joint gates
+    started = apis["staff"].call("POST", "relationships", {"title": title, "partner": "Partner Ltd"})
     tasks, done = started["tasks"], 0
     while deadline is None or time.monotonic() < deadline:
         lifecycle = [t for t in tasks if t["stage"]["number"]]
