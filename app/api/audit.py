@@ -39,17 +39,6 @@ class EventPage(Schema):
     per_page = fields.Integer()
 
 
-def member_ids(relationship_id: int) -> list[int]:
-    """The relationship and the instances linked to it (up to two links down)."""
-    db = session()
-    ids = [relationship_id]
-    frontier = [relationship_id]
-    for _ in range(2):
-        frontier = list(db.scalars(select(ProcessInstance.id).where(ProcessInstance.parent_id.in_(frontier))))
-        ids += frontier
-    return ids
-
-
 @bp.get("/relationships/<id:relationship_id>/events")
 @bp.arguments(EventArgs, location="query", unknown=RAISE)
 @bp.response(200, EventPage)
@@ -60,7 +49,7 @@ def events(args, relationship_id):
     if root is None or root.parent_id is not None:
         raise NotFound(f"relationship {relationship_id} does not exist")
     access.require_relationship(db, user(), relationship_id)
-    members = member_ids(relationship_id)
+    members = access.member_ids(db, relationship_id)
     where = [AuditEvent.instance_id.in_(members)]
     if not access.sees_everything(user()):
         where.append(relationships.partner_trail(db, relationship_id, members))

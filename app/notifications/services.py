@@ -59,19 +59,14 @@ def notice_kind(properties: dict, approval_gate: bool) -> str:
     return "approval" if approval_gate else "task"
 
 
-_instances = table("process_instances", column("id"), column("parent_id"))  # read here without the model
+_instances = table("process_instances", column("id"), column("root_id"))  # read here without the model
 
 
 def partner_organisation_of(session: Session, instance_id: int) -> int | None:
     """The partner organisation of the relationship an instance belongs to (None: no partner is named)."""
-    current = instance_id
-    for _ in range(20):
-        parent = session.scalar(select(_instances.c.parent_id).where(_instances.c.id == current))
-        if parent is None:
-            break
-        current = parent
+    root = select(_instances.c.root_id).where(_instances.c.id == instance_id).scalar_subquery()
     return session.scalar(select(RelationshipProfile.partner_organisation_id)
-                          .where(RelationshipProfile.instance_id == current))
+                          .where(RelationshipProfile.instance_id == root))
 
 
 def recipients(session: Session, role: str | None, partner_side: bool, assignee_id: int | None,
