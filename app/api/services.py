@@ -12,8 +12,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from ..audit.services import record
 from ..auth.models import User
@@ -89,6 +89,11 @@ def revoke_token(session: Session, user: User, token_id: int, *, now: datetime) 
         raise
 
 
+# one statement on every API call, built once: the token, its user, the organisation (joined by the model), roles
+_TOKEN_AND_USER = (select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                   .where(ApiToken.token_hash == bindparam("hashed")).options(joinedload(User.role_rows)))
+
+
 def authenticate(session: Session, secret: str, *, now: datetime) -> tuple[User, ApiToken]:
     """The active user a bearer secret belongs to. Raises Unauthorized (unknown, expired, revoked, inactive).
 
@@ -97,13 +102,13 @@ def authenticate(session: Session, secret: str, *, now: datetime) -> tuple[User,
     if not secret.startswith(PREFIX) or len(secret) > 200:
         raise refused
     hashed = digest(secret)
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hashed))
-    if row is None or not hmac.compare_digest(row.token_hash, hashed):
+    found = session.execute(_TOKEN_AND_USER, {"hashed": hashed}).unique().first()
+    if found is None or not hmac.compare_digest(found.ApiToken.token_hash, hashed):
         raise refused
+    row, user = found
     if row.revoked_at is not None or row.expires_at <= now:
         raise refused
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         raise refused
     previous = row.last_used_at
     if previous is None or now - previous >= LAST_USED_EVERY:

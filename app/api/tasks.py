@@ -190,22 +190,10 @@ def complete(args, task_id):
     row = queries.visible_task(db, me, task_id)
     instance_id = row.instance_id
     result = inbox.submit(db, engine(), me, task_id, args["data"], now=moment)
-    db.expire_all()
-    rel = queries.root_instance(db, instance_id)
-    ready = queries.open_tasks(db, rel.id, now=moment)  # as the relationship shows them to everyone
-    following = _next_for(me, ready)
-    return {"completed": task_id, "relationship_id": rel.id, "status": result.status,
-            "next_tasks": [task_dict(t) for t in ready], "next_for_you": following}
-
-
-def _next_for(me, ready) -> int | None:
-    """inbox.next_task_for on the open tasks already read: it would read the task, the relationship and its
-    open tasks again (three statements of a completion's ~26, B1 in docs/benchmarks.md)."""
-    for task in ready:
-        candidate = session().get(HumanTask, task.id)
-        if candidate.assignee_id in (None, me.id) and queries.refusal(session(), me, candidate) is None:
-            return task.id
-    return None
+    # the relationship's open tasks, as the relationship shows them to everyone
+    relationship_id, ready = queries.open_tasks_around(db, instance_id, now=moment)
+    return {"completed": task_id, "relationship_id": relationship_id, "status": result.status,
+            "next_tasks": [task_dict(t) for t in ready], "next_for_you": inbox.next_for(db, me, ready)}
 
 
 class EvidenceFileIn(In):

@@ -11,6 +11,7 @@ from ..db import utcnow
 from .models import AuditEvent
 
 SYSTEM = "system"
+_INSERT = insert(AuditEvent)
 
 
 def record(session: Session, action: str, *, actor=None, instance_id: int | None = None,
@@ -24,7 +25,7 @@ def record_many(session: Session, rows: list[dict]) -> None:
     """Append several events in one statement; each row has the keyword arguments of `record`."""
     if not rows:
         return
-    session.connection().execute(insert(AuditEvent), [_row(**row) for row in rows])
+    session.connection().execute(_INSERT, [_row(**row) for row in rows])
 
 
 def _row(action, *, actor=None, instance_id=None, task_id=None, payload=None, at=None):

@@ -9,22 +9,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from workflows import Conflict, Result, TaskNotReady, WorkflowEngine
 
 from ..audit.services import record
 from ..auth.models import User
-from ..errors import BadRequest, Forbidden, NotFound
+from ..errors import BadRequest, Forbidden
 from ..evidence import services as evidence
 from ..evidence.models import EvidenceFile
-from ..processes.forms import form_schema
-from ..processes.models import HumanTask, ProcessInstance
+from ..processes.models import HumanTask
 from ..processes.services import complete_task
 from .binding import evidence_values
 from .models import TaskComment, TaskDraft
-from .queries import open_tasks, refusal, root_instance, visible_task
+from .queries import TaskRow, open_tasks, refusal, root_instance, visible_task
 
 COMMENT_MAX = 5000
 
@@ -192,30 +191,28 @@ def attach_evidence(session: Session, user: User, human_task_id: int, upload: ev
                           human_task_id=row.id, field=field, max_bytes=max_bytes, now=now)
 
 
+_DROP_DRAFTS = delete(TaskDraft).where(TaskDraft.human_task_id == bindparam("task_id"))
+
+
 def submit(session: Session, engine: WorkflowEngine, user: User, human_task_id: int, data: dict, *,
            now: datetime) -> Result:
-    """Complete a task with its form data (via `complete_task`), after checking the evidence it cites belongs
-    to this relationship; then drop the drafts of the task. Raises what complete_task raises, and BadRequest.
+    """Complete a task with its form data (via `complete_task`), checking that the evidence it cites belongs
+    to this relationship and dropping the task's drafts in the same transaction. Raises what complete_task
+    raises, and BadRequest.
     """
-    row = session.get(HumanTask, human_task_id)
-    if row is None:
-        raise NotFound(f"task {human_task_id} does not exist")
-    version_id = session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == row.instance_id))
-    schema = form_schema(session, version_id, row.form_key)
-    cited = evidence_values(schema, data)
-    if cited:
-        relationship = root_instance(session, row.instance_id)
-        known = evidence.by_ids(session, cited)
-        foreign = [i for i in cited if i not in known or known[i].relationship_id != relationship.id]
-        if foreign:
-            session.rollback()
-            raise BadRequest("some attached files are not evidence of this relationship",
-                             {"(form)": "unknown evidence: " + ", ".join(foreign)})
-    session.rollback()
-    result = complete_task(session, engine, user=user, human_task_id=human_task_id, data=data, now=now)
-    session.execute(delete(TaskDraft).where(TaskDraft.human_task_id == human_task_id))
-    session.commit()
-    return result
+    def cite_and_drop_drafts(row: HumanTask, schema: dict | None, data: dict) -> None:
+        cited = evidence_values(schema, data)
+        if cited:
+            relationship_id = root_instance(session, row.instance_id).id
+            known = evidence.by_ids(session, cited)
+            foreign = [i for i in cited if i not in known or known[i].relationship_id != relationship_id]
+            if foreign:
+                raise BadRequest("some attached files are not evidence of this relationship",
+                                 {"(form)": "unknown evidence: " + ", ".join(foreign)})
+        session.connection().execute(_DROP_DRAFTS, {"task_id": row.id})
+
+    return complete_task(session, engine, user=user, human_task_id=human_task_id, data=data, now=now,
+                         before_run=cite_and_drop_drafts)
 
 
 def next_task_for(session: Session, user: User, human_task_id: int, *, now: datetime) -> int | None:
@@ -223,9 +220,12 @@ def next_task_for(session: Session, user: User, human_task_id: int, *, now: date
     row = session.get(HumanTask, human_task_id)
     if row is None:
         return None
-    relationship = root_instance(session, row.instance_id)
-    for task in open_tasks(session, relationship.id, now=now):
-        candidate = session.get(HumanTask, task.id)
-        if candidate.assignee_id in (None, user.id) and refusal(session, user, candidate) is None:
+    return next_for(session, user, open_tasks(session, root_instance(session, row.instance_id).id, now=now))
+
+
+def next_for(session: Session, user: User, ready: list[TaskRow]) -> int | None:
+    """The first of a relationship's open tasks (as `open_tasks` read them) this person may work."""
+    for task in ready:
+        if task.row.assignee_id in (None, user.id) and refusal(session, user, task.row) is None:
             return task.id
     return None

@@ -8,8 +8,9 @@ import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from typing import NamedTuple
 
-from sqlalchemy import column, false, func, insert, or_, select, table, update
+from sqlalchemy import bindparam, column, func, insert, or_, select, table, update
 from sqlalchemy.orm import Session
 
 from ..auth.models import Organisation, RelationshipProfile, User, UserRole
@@ -69,24 +70,45 @@ def partner_organisation_of(session: Session, instance_id: int) -> int | None:
                           .where(RelationshipProfile.instance_id == root))
 
 
+class Recipient(NamedTuple):
+    id: int
+    display_name: str
+    email: str | None
+
+
+# built once (they run inside every completion): the active users, by assignee or by role and side
+_ACTIVE = select(User.id, User.display_name, User.email).where(User.is_active.is_(True))
+_ASSIGNEE = _ACTIVE.where(User.id == bindparam("assignee_id"))
+_IN_ROLE = (_ACTIVE.join(UserRole, UserRole.user_id == User.id)
+            .join(Organisation, Organisation.id == User.organisation_id)
+            .where(UserRole.role == bindparam("role")))
+_OURS = _IN_ROLE.where(Organisation.kind == "own").order_by(User.id)
+_THEIRS = _IN_ROLE.where(Organisation.id == bindparam("organisation_id")).order_by(User.id)
+_BOTH = _IN_ROLE.where(or_(Organisation.kind == "own", Organisation.id == bindparam("organisation_id"))) \
+    .order_by(User.id)
+
+
 def recipients(session: Session, role: str | None, partner_side: bool, assignee_id: int | None,
-               partner_organisation_id: int | None = None) -> list[User]:
+               partner_organisation_id: int | None = None) -> list[Recipient]:
     """The assignee, else everyone with the lane's role on the lane's side (the joint team: both sides). On the
     partner's side only the users of this relationship's partner organisation: no other partner ever hears
-    of it."""
+    of it. One statement, plain columns."""
     if assignee_id is not None:
-        user = session.get(User, assignee_id)
-        return [user] if user is not None and user.is_active else []
-    query = (select(User).join(UserRole, UserRole.user_id == User.id)
-             .join(Organisation, Organisation.id == User.organisation_id)
-             .where(UserRole.role == (role or "staff"), User.is_active.is_(True)))
-    ours = Organisation.kind == "own"
-    theirs = Organisation.id == partner_organisation_id if partner_organisation_id is not None else false()
-    if role == "jmt":
-        query = query.where(or_(ours, theirs))
+        statement, params = _ASSIGNEE, {"assignee_id": assignee_id}
     else:
-        query = query.where(theirs if partner_side else ours)
-    return list(session.scalars(query.order_by(User.id)))
+        params = {"role": role or "staff", "organisation_id": partner_organisation_id}
+        if role == "jmt":
+            statement = _OURS if partner_organisation_id is None else _BOTH
+        elif partner_side:
+            if partner_organisation_id is None:
+                return []
+            statement = _THEIRS
+        else:
+            statement = _OURS
+    return [Recipient(*r) for r in session.execute(statement, params)]
+
+
+_INSERT_NOTIFICATIONS, _INSERT_EMAILS = insert(Notification), insert(OutboxEmail)
 
 
 def notify_tasks(session: Session, notices: list[TaskNotice], now: datetime) -> int:
@@ -94,11 +116,14 @@ def notify_tasks(session: Session, notices: list[TaskNotice], now: datetime) -> 
     mail = mail_settings(session)
     rows, emails = [], []
     partners: dict[int, int | None] = {}
+    found: dict[tuple, list[Recipient]] = {}  # the same lane twice in one action: asked once
     for notice in notices:
         if notice.instance_id not in partners and (notice.partner_side or notice.role == "jmt"):
             partners[notice.instance_id] = partner_organisation_of(session, notice.instance_id)
-        for user in recipients(session, notice.role, notice.partner_side, notice.assignee_id,
-                               partners.get(notice.instance_id)):
+        key = (notice.role, notice.partner_side, notice.assignee_id, partners.get(notice.instance_id))
+        if key not in found:
+            found[key] = recipients(session, *key)
+        for user in found[key]:
             title = TITLES[notice.kind].format(name=notice.name)
             rows.append(dict(user_id=user.id, kind=notice.kind, title=title, body="", instance_id=notice.instance_id,
                              task_id=notice.task_id, created_at=now))
@@ -107,9 +132,9 @@ def notify_tasks(session: Session, notices: list[TaskNotice], now: datetime) -> 
                                    body=_mail_body(user, title, notice, mail), status="pending", attempts=0,
                                    next_attempt_at=now, created_at=now))
     if rows:
-        session.connection().execute(insert(Notification), rows)
+        session.connection().execute(_INSERT_NOTIFICATIONS, rows)
     if emails:
-        session.connection().execute(insert(OutboxEmail), emails)
+        session.connection().execute(_INSERT_EMAILS, emails)
     return len(rows)
 
 

@@ -6,10 +6,10 @@ arguments and never read request state, so pages, the API, jobs and tests share 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -93,16 +93,23 @@ def start_instance(session: Session, engine: WorkflowEngine, *, user: User | Non
         version_id, process_id, data or {}, now=now))
 
 
+_TASK_AND_VERSION = select(HumanTask, ProcessInstance.version_id).join(
+    ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(HumanTask.id == bindparam("task_id"))
+
+
 def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human_task_id: int,
                   data: dict | None = None, now: datetime | None = None,
-                  expected_revision: int | None = None) -> Result:
+                  expected_revision: int | None = None,
+                  before_run: Callable[[HumanTask, dict | None, dict], None] | None = None) -> Result:
     """Complete a human task with form data.
 
+    `before_run(row, form schema, data)` runs after the checks, in the same transaction as the completion
+    (a caller's own checks and writes: one commit, all or nothing).
     Raises NotFound, Forbidden (role, organisation, assignee, four eyes), InvalidData (per-field errors),
-    TaskNotReady (already done), Conflict (someone saved the instance first), ScriptFailed.
+    TaskNotReady (already done), Conflict (someone saved the instance first), ScriptFailed, and what
+    `before_run` raises.
     """
-    found = session.execute(select(HumanTask, ProcessInstance.version_id).join(
-        ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(HumanTask.id == human_task_id)).first()
+    found = session.execute(_TASK_AND_VERSION, {"task_id": human_task_id}).first()
     if found is None:
         raise NotFound(f"task {human_task_id} does not exist")
     row, version_id = found
@@ -110,11 +117,17 @@ def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human
         raise TaskNotReady(f"the task {row.name!r} is already {row.state}", task_id=row.task_id)
     check_can_work_on(session, user, row)
     data = dict(data or {})
-    validate_submission(form_schema(session, version_id, row.form_key), data)
+    schema = form_schema(session, version_id, row.form_key)
+    validate_submission(schema, data)
     now = now or utcnow()
     store = SqlInstanceStore(session, actor_id=user.id, now=now, submitted={row.task_id: data})
-    return run_action(session, user, now, lambda: engine.using(store).complete_task(
-        row.instance_id, row.task_id, data, now=now, expected_revision=expected_revision))
+
+    def act():
+        if before_run is not None:
+            before_run(row, schema, data)
+        return engine.using(store).complete_task(row.instance_id, row.task_id, data, now=now,
+                                                 expected_revision=expected_revision)
+    return run_action(session, user, now, act)
 
 
 def send_signal(session: Session, engine: WorkflowEngine, *, user: User | None, instance_id: int, name: str,
@@ -253,6 +266,7 @@ def run_action(session: Session, actor, now: datetime, action) -> Result:
         notify_tasks(session, [_notice(part.instance_id, task) for part in result.all() for task in part.became_ready],
                      now)
         session.commit()
+        _expire_written(session)
         dues = [timer.due_at for part in result.all() for timer in part.timers]
         if dues:
             timer_notices.publish(min(dues))
@@ -260,6 +274,14 @@ def run_action(session: Session, actor, now: datetime, action) -> Result:
     except BaseException:
         session.rollback()
         raise
+
+
+def _expire_written(session: Session) -> None:
+    """The store writes instances, task rows and timers with Core statements: ORM copies of them read earlier in
+    this session are stale now. Expire just those (everything else, the user and their roles, stays loaded)."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, HumanTask | ProcessInstance | Timer):
+            session.expire(obj)
 
 
 def _notice(instance_id: int, task) -> TaskNotice:
