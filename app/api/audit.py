@@ -10,7 +10,7 @@ from ..audit.models import AuditEvent
 from ..errors import NotFound
 from ..processes.models import ProcessInstance
 from ..relationships import services as relationships
-from .common import PageArgs, blueprint, session, user
+from .common import PageArgs, blueprint, page_of, session, user
 
 bp = blueprint("api_audit", "Who did what, when")
 
@@ -31,12 +31,7 @@ class EventOut(Schema):
     payload = fields.Dict()
 
 
-class EventPage(Schema):
-    items = fields.List(fields.Nested(EventOut))
-    total = fields.Integer()
-    page = fields.Integer()
-    pages = fields.Integer()
-    per_page = fields.Integer()
+EventPage = page_of(EventOut)
 
 
 @bp.get("/relationships/<id:relationship_id>/events")

@@ -61,6 +61,14 @@ class PageArgs(In):
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
+def page_of(item: type[Schema]) -> type[Schema]:
+    """The one shape of every paged list: `<Item>Page` with the items and where they stand (see `paginate`)."""
+    name = item.__name__.removesuffix("Out") + "Page"
+    return Schema.from_dict({"items": fields.List(fields.Nested(item)), "total": fields.Integer(),
+                             "page": fields.Integer(), "pages": fields.Integer(), "per_page": fields.Integer()},
+                            name=name)
+
+
 def paginate(items: list, page: int, per_page: int) -> dict:
     total = len(items)
     pages = max(1, -(-total // per_page))

@@ -7,7 +7,7 @@ from marshmallow import RAISE, Schema, fields
 
 from ..registers import services as registers
 from ..registers.kinds import REGISTERS
-from .common import ID, In, PageArgs, blueprint, now, paginate, session, user
+from .common import ID, In, PageArgs, blueprint, now, page_of, paginate, session, user
 
 bp = blueprint("api_registers", "Registers of a relationship, with the history of every entry")
 NAMES = [n for n in REGISTERS if n != "issues"]
@@ -26,12 +26,7 @@ class RegisterEntryOut(Schema):
     flags = fields.List(fields.String(), metadata={"description": "e.g. 'review overdue', 'overdue'"})
 
 
-class RegisterEntryPage(Schema):
-    items = fields.List(fields.Nested(RegisterEntryOut))
-    total = fields.Integer()
-    page = fields.Integer()
-    pages = fields.Integer()
-    per_page = fields.Integer()
+RegisterEntryPage = page_of(RegisterEntryOut)
 
 
 class RegisterChangeOut(Schema):

@@ -15,6 +15,7 @@ from .common import (
     blueprint,
     engine,
     now,
+    page_of,
     paginate,
     session,
     user,
@@ -63,12 +64,7 @@ class RelationshipOut(Schema):
     next_review = fields.DateTime(allow_none=True)
 
 
-class RelationshipPage(Schema):
-    items = fields.List(fields.Nested(RelationshipOut))
-    total = fields.Integer()
-    page = fields.Integer()
-    pages = fields.Integer()
-    per_page = fields.Integer()
+RelationshipPage = page_of(RelationshipOut)
 
 
 class IssueOut(Schema):
