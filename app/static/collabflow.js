@@ -60,6 +60,8 @@
     document.querySelectorAll(".diagram[data-xml]").forEach(drawDiagram);
   });
 
+  /* Zoom buttons ([data-zoom] = in / out / fit) and drag-to-pan for a bpmn-js viewer's canvas; also used by the
+     workbench's viewer (modeler/viewer.js), which loads after this file. */
   function enableZoom(container, canvas) {
     container.querySelectorAll("[data-zoom]").forEach(function (button) {
       button.addEventListener("click", function () {
@@ -78,6 +80,8 @@
       dragging = { x: e.clientX, y: e.clientY };
     });
   }
+
+  window.collabflow = Object.assign(window.collabflow || {}, { enableZoom: enableZoom });
 
   function drawDiagram(container) {
     var status = container.querySelector(".diagram-status");

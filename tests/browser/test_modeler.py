@@ -14,7 +14,7 @@ from app.db import utcnow
 from app.processes.models import HumanTask, ProcessVersion
 from app.relationships import services as relationships
 from tests.app.lifecycle.driver import Driver
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import assert_zoom_buttons_work, sign_in
 
 MIWG = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "miwg"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -193,6 +193,7 @@ def test_validation_marks_elements_timer_helper_diff_markers_and_form_preview(pa
     page.wait_for_selector(".cf-viewer[data-drawn=true]")
     assert page.get_attribute(".cf-viewer", "data-marked") == "s1_policy"
     assert page.locator('.djs-element.cf-changed[data-element-id="s1_policy"]').count() == 1
+    assert_zoom_buttons_work(page.locator(".cf-viewer"))
 
     # the form editor previews as one types, and locates JSON errors
     page.goto(live_server + "/processes/forms/policy")

@@ -13,7 +13,7 @@ from app.auth.services import create_user
 from app.db import utcnow
 from app.processes.models import HumanTask
 from app.relationships import services as relationships
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import assert_zoom_buttons_work, sign_in
 from tests.web.conftest import set_password
 from tests.web.test_flow import VALID_POLICY, complete_policy
 
@@ -173,6 +173,7 @@ def test_relationships_list_start_and_diagram(live_server, page, session, wf_eng
     assert page.locator('[data-element-id="s1_policy"].cf-active').count() == 1
     assert page.locator('[data-element-id="s1_gate"]').count() == 1
     assert page.locator('[data-element-id="s1_gate"].cf-active').count() == 0
+    assert_zoom_buttons_work(page.locator(".diagram").first)
     assert "instance.started" in page.locator("#trail-h + table").inner_text()
     page.goto(live_server + "/relationships")
     row = page.locator("tr", has_text="Joint bid with Beta")

@@ -10,25 +10,6 @@
     catch (e) { return new TextDecoder("utf-8").decode(buffer); }
   }
 
-  function enableZoom(container, canvas) {
-    container.querySelectorAll("[data-zoom]").forEach(function (button) {
-      button.addEventListener("click", function () {
-        var how = button.getAttribute("data-zoom");
-        if (how === "fit") { canvas.zoom("fit-viewport", "auto"); return; }
-        canvas.zoom(canvas.zoom() * (how === "in" ? 1.25 : 0.8), "auto");
-      });
-    });
-    var svg = container.querySelector(".djs-container");
-    var dragging = null;
-    svg.addEventListener("pointerdown", function (e) { dragging = { x: e.clientX, y: e.clientY }; });
-    window.addEventListener("pointerup", function () { dragging = null; });
-    svg.addEventListener("pointermove", function (e) {
-      if (!dragging) return;
-      canvas.scroll({ dx: e.clientX - dragging.x, dy: e.clientY - dragging.y });
-      dragging = { x: e.clientX, y: e.clientY };
-    });
-  }
-
   function draw(container) {
     var status = container.querySelector(".diagram-status");
     if (typeof window.BpmnJS !== "function") { status.textContent = "The diagram viewer did not load."; return; }
@@ -49,7 +30,7 @@
         container.setAttribute("data-marked", marked.join(" "));
         container.classList.add("ready");
         container.setAttribute("data-drawn", "true");
-        enableZoom(container, canvas);
+        window.collabflow.enableZoom(container, canvas);  // collabflow.js, loaded on every page
       })
       .catch(function (error) {
         status.textContent = "This diagram cannot be drawn (" + (error.message || error) + ").";
