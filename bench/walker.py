@@ -6,7 +6,6 @@ complete). Kept apart so that every figure comes from the same code path.
 
 from __future__ import annotations
 
-import copy
 import http.client
 import json
 import os
@@ -170,22 +169,9 @@ def person_for(task: dict) -> str:
 
 def form_data(schema: dict, current: dict, upload) -> dict:
     """What a person submits: current values kept, the rest sampled (tests' driver), evidence really attached."""
-    from tests.app.lifecycle.driver import complete_missing, sample
+    from tests.app.lifecycle.driver import cite_evidence, fill_form
 
-    data = {k: complete_missing(copy.deepcopy(current[k]), sub, k) if current.get(k) is not None else sample(sub, k)
-            for k, sub in schema.get("properties", {}).items()}
-    return _cite(schema, data, upload)
-
-
-def _cite(schema, value, upload, name="value"):
-    if schema.get("format") == "evidence" and isinstance(value, str):
-        return upload(name)
-    if isinstance(value, dict):
-        props = schema.get("properties", {})
-        return {k: _cite(props.get(k, {}), v, upload, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_cite(schema.get("items", {}), v, upload, name) for v in value]
-    return value
+    return cite_evidence(schema, fill_form(schema, current), upload)
 
 
 def walk(apis: dict[str, Api], title: str, *, until_stage: int = 99, before=None, timings=None, deadline=None):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 
-from tests.app.lifecycle.driver import fill_form
+from tests.app.lifecycle.driver import cite_evidence, fill_form
 
 PEOPLE = ["staff", "ser", "jmt", "pser"]
 
@@ -34,7 +34,7 @@ def test_walk_to_stage_5_through_the_api(api, bundled):
         detail = detail.get_json()
         data = fill_form(detail["schema"] or {}, detail["data"]) if detail["schema"] else {}
         upload = lambda key, c=clients[name], t=task["id"]: _upload(c, t, key)  # noqa: E731
-        data = _cite(detail["schema"] or {}, data, upload)
+        data = cite_evidence(detail["schema"] or {}, data, upload)
         done = clients[name].post(f"tasks/{task['id']}/complete", {"data": data})
         assert done.status_code == 200, (task["name"], done.get_json())
         completed_by.append(name)
@@ -54,15 +54,3 @@ def _upload(client, task_id, field):
                                   content_type="multipart/form-data")
     assert uploaded.status_code == 201, uploaded.get_json()
     return uploaded.get_json()["id"]
-
-
-def _cite(schema, value, upload, name="value"):
-    """Replace every sampled evidence value with the id of a file really uploaded for it."""
-    if schema.get("format") == "evidence" and isinstance(value, str):
-        return upload(name)
-    if isinstance(value, dict):
-        props = schema.get("properties", {})
-        return {k: _cite(props.get(k, {}), v, upload, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_cite(schema.get("items", {}), v, upload, name) for v in value]
-    return value

@@ -87,6 +87,19 @@ def fill_form(schema, current, overrides=None):
     return data
 
 
+def cite_evidence(schema, value, upload, name="value"):
+    """Replace every sampled evidence value with what `upload(field name)` returns: the id of a file really
+    uploaded for it (the API walk and the benchmarks' walker)."""
+    if schema.get("format") == "evidence" and isinstance(value, str):
+        return upload(name)
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        return {k: cite_evidence(props.get(k, {}), v, upload, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [cite_evidence(schema.get("items", {}), v, upload, name) for v in value]
+    return value
+
+
 def is_valid(schema, data) -> bool:
     return jsonschema.validators.validator_for(schema)(schema).is_valid(data)
 
