@@ -24,7 +24,8 @@ class Services:
 def init_app(app: Flask) -> Services:
     db_engine = make_engine(app.config["DATABASE_URL"])
     sessions = make_session_factory(db_engine, info={"mail": _mail_settings(app.config),
-                                                     "requirements_file": app.config["REQUIREMENTS_FILE"]})
+                                                     "requirements_file": app.config["REQUIREMENTS_FILE"],
+                                                     "caches": {}})  # one per app, shared by its sessions
     workflows = WorkflowEngine(None, script_time_limit=app.config["SCRIPT_TIME_LIMIT"])
     services = Services(db_engine, sessions, workflows)
     app.extensions["collabflow"] = services

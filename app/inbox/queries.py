@@ -6,10 +6,12 @@ side (the joint management team works from both), and the assignee.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from threading import Lock
 from types import SimpleNamespace
 
 from sqlalchemy import and_, bindparam, false, func, or_, select
@@ -205,8 +207,10 @@ def inbox(session: Session, user: User, filters: InboxFilters, *, now: datetime)
         func.count().filter(HumanTask.assignee_id.is_(None)),
         func.count().filter(HumanTask.due_at < now),
         func.count(),
-        func.count().filter(and_(*conditions)) if conditions else func.count()).where(base)).one()
+        func.count().filter(and_(*conditions)) if conditions else func.count(),
+        func.sum(HumanTask.id)).where(base)).one()  # (with the count: which tasks, for the drop-downs' cache)
     total = counts[4]
+    options_key = (user.id, user.organisation_id, frozenset(user.roles), counts[3], counts[5])
     _remember_count(session, user, counts[3])
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(filters.page, pages)
@@ -228,7 +232,39 @@ def inbox(session: Session, user: User, filters: InboxFilters, *, now: datetime)
     return InboxPage(
         rows=[_task_row(f, now) for f in found], total=total, page=page, pages=pages,
         counts={"mine": counts[0], "claimable": counts[1], "overdue": counts[2], "all": counts[3]},
-        load_options=lambda: filter_options(session, user))
+        load_options=lambda: _options_of(session, user, options_key, now))
+
+
+class OptionsCache:
+    """The drop-downs' choices per user and inbox content, kept a few minutes; one per app, in the `caches` its
+    sessions share (app.extensions). They cost as much as the rest of the page for a large inbox (~1,100
+    relationships, B3 in docs/benchmarks.md) and change only when the set of tasks in the inbox does: the key
+    holds its count and the sum of its task ids, so a task arriving or leaving reads them again. A relationship
+    renamed meanwhile shows its old title until the entry ages out."""
+
+    def __init__(self, size: int = 512, seconds: float = 300):
+        self.size, self.seconds, self.entries, self.lock = size, seconds, OrderedDict(), Lock()
+
+    def get(self, key, compute, now: datetime):
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None and (now - found[0]).total_seconds() < self.seconds:
+                self.entries.move_to_end(key)
+                return found[1]
+        value = compute()
+        with self.lock:
+            self.entries[key] = (now, value)
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return value
+
+
+def _options_of(session: Session, user: User, key, now: datetime):
+    caches = session.info.get("caches")  # the app's (app.extensions); a bare session caches nothing
+    if caches is None:
+        return filter_options(session, user)
+    return caches.setdefault("inbox_options", OptionsCache()).get(key, lambda: filter_options(session, user), now)
 
 
 def filter_options(session: Session, user: User) -> tuple[list[tuple[int, str]], list[Stage]]:

@@ -252,3 +252,38 @@ def test_migration_0007_backfills_relationships_and_roles(empty_database):
         engine.dispose()
     assert roots == {top: top, child: top, grandchild: top, deeper: top, alone: alone}
     assert roles == {"t0": "staff", "t1": "staff", "t2": "ser", "t3": "staff"}
+
+
+def test_the_drop_downs_are_read_again_when_the_inbox_changes_and_only_then(services, session, users):
+    """The page's drop-down choices are kept per user and inbox content (B3): the same inbox reads them from the
+    app's cache without a statement; a task arriving in the inbox, or leaving it, reads them again."""
+    from sqlalchemy import event
+
+    version_id = _version(session)
+    alpha = _create(session, version_id, title="Alpha", tasks=[_task(9001, "Staff", "stage2_knowledge")])
+    session.commit()
+    staff, now = users["staff"], T0 + timedelta(hours=1)
+
+    def choices():
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(services.db_engine, "before_cursor_execute", listener)
+        try:
+            with services.sessions() as fresh:  # as a request would: its own session, the app's cache
+                found = queries.inbox(fresh, fresh.get(type(staff), staff.id), InboxFilters(), now=now)
+                shown = found.relationships, [s.key for s in found.stages]
+        finally:
+            event.remove(services.db_engine, "before_cursor_execute", listener)
+        drop_downs = [s for s in map(" ".join, map(str.split, statements))  # filter_options' two statements
+                      if s.startswith("SELECT DISTINCT human_tasks.process_id")
+                      or s.startswith("SELECT process_instances.id, process_instances.title FROM process_instances")]
+        return (*shown, len(drop_downs))
+
+    assert choices() == ([(alpha, "Alpha")], ["stage2"], 2)
+    assert choices() == ([(alpha, "Alpha")], ["stage2"], 0)  # the same inbox: from the cache
+    beta = _create(session, version_id, title="Beta", tasks=[_task(9002, "Staff", "stage5_working_together")])
+    session.commit()
+    assert choices() == ([(alpha, "Alpha"), (beta, "Beta")], ["stage2", "stage5"], 2)
+    session.execute(update(HumanTask).where(HumanTask.instance_id == alpha).values(state="completed"))
+    session.commit()
+    assert choices() == ([(beta, "Beta")], ["stage5"], 2)
