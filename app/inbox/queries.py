@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import cached_property
 from threading import Lock
 from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import and_, bindparam, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -119,7 +120,7 @@ class TaskRow:
     due_at: datetime | None
     approval_gate: bool
     overdue: bool
-    row: HumanTask | None = field(default=None, repr=False, compare=False)  # as read: to check who may work it
+    row: Any = field(default=None, repr=False, compare=False)  # its columns as read: to check who may work it
 
 
 @dataclass
@@ -156,29 +157,39 @@ _ASSIGNEE = aliased(User, name="assignee")
 
 
 def _task_rows_query():
-    """(query, relationship id, relationship title): task rows with their relationship (the instance's
-    root_id, one join) and their assignee's name."""
+    """(query, relationship id, relationship title): task rows (whole HumanTask objects) with their
+    relationship (the instance's root_id, one join) and their assignee's name."""
     return _TASK_ROWS, _INSTANCE.root_id, _RELATIONSHIP.title
 
 
-_TASK_ROWS = (select(HumanTask, _INSTANCE.root_id.label("root_id"), _RELATIONSHIP.title.label("root_title"),
-                     _ASSIGNEE.display_name.label("assignee_name"))
-              .join(_INSTANCE, _INSTANCE.id == HumanTask.instance_id)
-              .outerjoin(_RELATIONSHIP, _RELATIONSHIP.id == _INSTANCE.root_id)
-              .outerjoin(_ASSIGNEE, _ASSIGNEE.id == HumanTask.assignee_id))
+def _with_relationship(*columns):
+    return (select(*columns, _INSTANCE.root_id.label("root_id"), _RELATIONSHIP.title.label("root_title"),
+                   _ASSIGNEE.display_name.label("assignee_name"))
+            .join(_INSTANCE, _INSTANCE.id == HumanTask.instance_id)
+            .outerjoin(_RELATIONSHIP, _RELATIONSHIP.id == _INSTANCE.root_id)
+            .outerjoin(_ASSIGNEE, _ASSIGNEE.id == HumanTask.assignee_id))
+
+
+_TASK_ROWS = _with_relationship(HumanTask)
+# Lists (inbox pages, a relationship's open tasks) read plain columns, not ORM objects: what a TaskRow shows
+# and what deciding who may work a task needs (refusal / check_can_work_on read these names).
+_TASK_LIST = _with_relationship(
+    HumanTask.id, HumanTask.name, HumanTask.process_id, HumanTask.role, HumanTask.lane, HumanTask.assignee_id,
+    HumanTask.created_at, HumanTask.due_at, HumanTask.approval_gate, HumanTask.state, HumanTask.partner_side,
+    HumanTask.subprocess_id, HumanTask.instance_id)
 _OPEN_ORDER = (HumanTask.created_at, HumanTask.id)
-_OPEN_OF_RELATIONSHIP = _TASK_ROWS.where(
+_OPEN_OF_RELATIONSHIP = _TASK_LIST.where(
     HumanTask.state == "ready", _INSTANCE.root_id == bindparam("relationship_id")).order_by(*_OPEN_ORDER)
 _OPEN_OF_INSTANCES_RELATIONSHIP = (
-    _TASK_ROWS.where(HumanTask.state == "ready", _INSTANCE.root_id == select(ProcessInstance.root_id).where(
+    _TASK_LIST.where(HumanTask.state == "ready", _INSTANCE.root_id == select(ProcessInstance.root_id).where(
         ProcessInstance.id == bindparam("instance_id")).scalar_subquery()).order_by(*_OPEN_ORDER))
 
 
-def _task_row(found, now: datetime) -> TaskRow:
-    task = found.HumanTask
+def _task_row(task, now: datetime) -> TaskRow:
+    """From a row of `_TASK_LIST`."""
     return TaskRow(task.id, task.name, task.process_id, stage_of(task.process_id), task.role, task.lane,
-                   found.root_id, found.root_title or f"Relationship #{found.root_id}", task.assignee_id,
-                   found.assignee_name, task.created_at, task.due_at, task.approval_gate,
+                   task.root_id, task.root_title or f"Relationship #{task.root_id}", task.assignee_id,
+                   task.assignee_name, task.created_at, task.due_at, task.approval_gate,
                    task.state == "ready" and task.due_at is not None and task.due_at < now, task)
 
 
@@ -187,7 +198,7 @@ def inbox(session: Session, user: User, filters: InboxFilters, *, now: datetime)
 
     Three statements: the counts and the filtered total in one pass over `human_tasks` (no join), the page of
     rows, and, only when read (`InboxPage.relationships` / `.stages`), the drop-downs' choices."""
-    query, root_id, root_title = _task_rows_query()
+    query, root_title = _TASK_LIST, _RELATIONSHIP.title
     base = visible_to_work(user)
     conditions = []
     if filters.scope == "mine":
