@@ -108,12 +108,10 @@ class Portfolio:
 
 
 def portfolio(session: Session, *, now: datetime) -> Portfolio:
-    """Every figure of the dashboard. Takes the completed tasks of running relationships into their registers
-    first (`registers.sync`, which commits), so the heat map and value are current."""
+    """Every figure of the dashboard. Takes the completed tasks of every relationship into their registers
+    first (`registers.sync` in one pass, which commits), so the heat map and value are current."""
+    registers.sync(session, None, now=now)
     found = relationships.summaries(session, now=now, limit=ALL)
-    for summary in found:
-        if summary.instance.status == "running":
-            registers.sync(session, summary.instance.id, now=now)
     by_stage: dict[int | None, int] = {n: 0 for n in [*STAGES, None]}
     by_stage_status: dict[int | None, dict[str, int]] = {n: dict.fromkeys(STATUSES, 0) for n in by_stage}
     by_status = dict.fromkeys(STATUSES, 0)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from jsonschema import Draft202012Validator, FormatChecker
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -60,20 +60,24 @@ def key_of(value) -> str:
 
 # ---- feeding from completed tasks ---------------------------------------------------------------------------
 
-def sync(session: Session, relationship_id: int, *, now: datetime) -> int:
-    """Take in the register data of every completed task of the relationship not taken in yet. Commits.
-    Returns how many tasks were read; 0 when another request is doing the same at this moment."""
-    members = access.member_ids(session, relationship_id)
-    fed = select(RegisterFeed.human_task_id).where(RegisterFeed.relationship_id == relationship_id)
-    rows = session.execute(
-        select(HumanTask.id, HumanTask.process_id, HumanTask.name, HumanTask.submitted, HumanTask.completed_by_id,
-               HumanTask.completed_at)
-        .where(HumanTask.instance_id.in_(members), HumanTask.state == "completed", HumanTask.id.not_in(fed))
-        .order_by(HumanTask.completed_at, HumanTask.id)).all()
+def sync(session: Session, relationship_id: int | None, *, now: datetime) -> int:
+    """Take in the register data of every completed task not taken in yet: of one relationship, or, with None,
+    of every relationship in one pass (the dashboard: one statement finds what is new, however many
+    relationships there are). Commits. Returns how many tasks were read; 0 when another request is doing the
+    same at this moment."""
+    query = (select(HumanTask.id, HumanTask.process_id, HumanTask.name, HumanTask.submitted,
+                    HumanTask.completed_by_id, HumanTask.completed_at, ProcessInstance.root_id)
+             .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+             .where(HumanTask.state == "completed", ProcessInstance.root_id.is_not(None),
+                    ~exists().where(RegisterFeed.human_task_id == HumanTask.id))
+             .order_by(HumanTask.completed_at, HumanTask.id))
+    if relationship_id is not None:
+        query = query.where(ProcessInstance.root_id == relationship_id)
+    rows = session.execute(query).all()
     if not rows:
         return 0
     try:
-        session.add_all(RegisterFeed(human_task_id=r.id, relationship_id=relationship_id, fed_at=now) for r in rows)
+        session.add_all(RegisterFeed(human_task_id=r.id, relationship_id=r.root_id, fed_at=now) for r in rows)
         session.flush()
         for row in rows:
             for field_name, items in (row.submitted or {}).items():
@@ -82,7 +86,7 @@ def sync(session: Session, relationship_id: int, *, now: datetime) -> int:
                     continue
                 for item in items:
                     if isinstance(item, dict):
-                        _take_in(session, relationship_id, register, _from_task(register, field_name, item),
+                        _take_in(session, row.root_id, register, _from_task(register, field_name, item),
                                  joint=access.joint_process(row.process_id), source=f"task {row.id}: {row.name}"[:120],
                                  user_id=row.completed_by_id, at=row.completed_at or now)
         session.commit()

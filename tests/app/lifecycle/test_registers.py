@@ -107,3 +107,37 @@ def test_the_issue_log_shows_each_issue_with_its_escalation_history(rel, session
     steps = [s.what for s in logged.steps]
     assert steps[0].startswith("Log the issue") or "log" in steps[0].lower()
     assert any(s.endswith(": escalate") for s in steps) and steps[-1].endswith("(waiting)")
+
+
+def test_one_pass_takes_in_every_relationship_once(start, session, services, users):
+    """`sync(None)` (the dashboard): the new completed tasks of every relationship found by one statement,
+    each fed to its own relationship's registers, and none read twice."""
+    from sqlalchemy import event, func
+
+    from app.processes.models import HumanTask, ProcessInstance
+
+    drivers = [start(), start()]
+    for driver in drivers:
+        driver.drive(until=lambda d: (current_stage(d.session, d.instance_id) or 0) >= 2)
+    now = START_TIME + timedelta(days=40)
+    completed = session.scalar(select(func.count()).select_from(HumanTask).join(
+        ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(
+        HumanTask.state == "completed", ProcessInstance.root_id.in_([d.instance_id for d in drivers])))
+    statements = []
+    listener = lambda *args: statements.append(" ".join(args[2].split()))  # noqa: E731
+    event.listen(services.db_engine, "before_cursor_execute", listener)
+    try:
+        assert registers.sync(session, None, now=now) == completed > 0
+    finally:
+        event.remove(services.db_engine, "before_cursor_execute", listener)
+    assert len([s for s in statements if s.startswith("SELECT") and "register_feeds" in s]) == 1
+    from app.registers.models import RegisterEntry, RegisterFeed
+    fed = session.execute(select(RegisterFeed.relationship_id, ProcessInstance.root_id)
+                          .join(HumanTask, HumanTask.id == RegisterFeed.human_task_id)
+                          .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)).all()
+    assert len(fed) == completed and all(feed == root for feed, root in fed)  # each to its own relationship
+    for driver in drivers:
+        assert registers.sync(session, driver.instance_id, now=now) == 0
+        assert registers.entries(session, users["staff"], driver.instance_id, "risks", now=now)
+    assert set(session.scalars(select(RegisterEntry.relationship_id).distinct())) == {d.instance_id for d in drivers}
+    assert registers.sync(session, None, now=now) == 0
