@@ -22,7 +22,7 @@ from ..access import services as access
 from ..auth.models import RelationshipProfile, User
 from ..errors import Forbidden, NotFound
 from ..processes.models import HumanTask, ProcessInstance
-from ..processes.services import WORKER_ROLES, check_can_work_on
+from ..processes.services import WORKER_ROLES, check_can_work_on, lane_refusal
 from .models import TaskComment, TaskDraft
 from .stages import Stage, stage_condition, stage_of
 
@@ -55,11 +55,8 @@ def workable(user: User):
 
 
 def works_lane(user: User, row: HumanTask) -> bool:
-    """`workable` for one row already read, in Python (a partner's relationship is checked by the caller)."""
-    roles = user.roles
-    if "assessor" in roles and not roles & WORKER_ROLES:
-        return False
-    return (row.role or "staff") in roles and (row.role == "jmt" or row.partner_side == user.is_partner)
+    """`workable` for one row already read (a partner's relationship is checked by the caller)."""
+    return lane_refusal(user, row) is None
 
 
 def visible_to_work(user: User):
@@ -156,13 +153,8 @@ _RELATIONSHIP = aliased(ProcessInstance, name="relationship")
 _ASSIGNEE = aliased(User, name="assignee")
 
 
-def _task_rows_query():
-    """(query, relationship id, relationship title): task rows (whole HumanTask objects) with their
-    relationship (the instance's root_id, one join) and their assignee's name."""
-    return _TASK_ROWS, _INSTANCE.root_id, _RELATIONSHIP.title
-
-
 def _with_relationship(*columns):
+    """Task rows with their relationship (the instance's root_id, one join) and their assignee's name."""
     return (select(*columns, _INSTANCE.root_id.label("root_id"), _RELATIONSHIP.title.label("root_title"),
                    _ASSIGNEE.display_name.label("assignee_name"))
             .join(_INSTANCE, _INSTANCE.id == HumanTask.instance_id)
@@ -170,7 +162,7 @@ def _with_relationship(*columns):
             .outerjoin(_ASSIGNEE, _ASSIGNEE.id == HumanTask.assignee_id))
 
 
-_TASK_ROWS = _with_relationship(HumanTask)
+_TASK_ROWS = _with_relationship(HumanTask)  # whole HumanTask objects: answers with their submitted data
 # Lists (inbox pages, a relationship's open tasks) read plain columns, not ORM objects: what a TaskRow shows
 # and what deciding who may work a task needs (refusal / check_can_work_on read these names).
 _TASK_LIST = _with_relationship(
@@ -275,7 +267,8 @@ def _options_of(session: Session, user: User, key, now: datetime):
     caches = session.info.get("caches")  # the app's (app.extensions); a bare session caches nothing
     if caches is None:
         return filter_options(session, user)
-    return caches.setdefault("inbox_options", OptionsCache()).get(key, lambda: filter_options(session, user), now)
+    cache = caches.get("inbox_options") or caches.setdefault("inbox_options", OptionsCache())  # made once
+    return cache.get(key, lambda: filter_options(session, user), now)
 
 
 def filter_options(session: Session, user: User) -> tuple[list[tuple[int, str]], list[Stage]]:
@@ -397,8 +390,7 @@ def earlier_decisions(session: Session, row: HumanTask) -> list[HumanTask]:
 
 def relationship_answers(session: Session, relationship_id: int, *, exclude: int | None = None) -> list[HumanTask]:
     """The completed tasks of a relationship and its linked instances, latest of each, newest first."""
-    query, root_id, _title = _task_rows_query()
-    found = session.execute(query.where(HumanTask.state == "completed", root_id == relationship_id)
+    found = session.execute(_TASK_ROWS.where(HumanTask.state == "completed", _INSTANCE.root_id == relationship_id)
                             .order_by(HumanTask.completed_at, HumanTask.id)).all()
     rows = [f.HumanTask for f in found if f.HumanTask.id != exclude]
     return list(reversed(latest_completed(rows)))

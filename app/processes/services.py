@@ -219,13 +219,9 @@ def check_can_work_on(session: Session, user: User, row: HumanTask) -> None:
         raise Forbidden("assessors read everything and change nothing")
     if row.assignee_id is not None and row.assignee_id != user.id:
         raise Forbidden(f"the task {row.name!r} is assigned to someone else")
-    needed = row.role or "staff"
-    if needed not in roles:
-        raise Forbidden(f"the task {row.name!r} is in the {row.lane or 'Staff'} lane and needs the role "
-                        f"{needed!r}; you have {', '.join(sorted(roles)) or 'no roles'}")
-    if row.role != "jmt" and row.partner_side != user.is_partner:
-        side = "the partner organisation" if row.partner_side else "our organisation"
-        raise Forbidden(f"the task {row.name!r} belongs to {side}")
+    refused = lane_refusal(user, row)
+    if refused is not None:
+        raise Forbidden(refused)
     if row.approval_gate:
         scope = HumanTask.subprocess_id == row.subprocess_id if row.subprocess_id else \
             HumanTask.instance_id == row.instance_id
@@ -237,6 +233,20 @@ def check_can_work_on(session: Session, user: User, row: HumanTask) -> None:
             HumanTask.role.is_distinct_from("ser")).limit(1))
         if prepared is not None:
             raise Forbidden(f"four eyes: you prepared this stage ({prepared!r}), so someone else must approve it")
+
+
+def lane_refusal(user: User, row: HumanTask) -> str | None:
+    """Why the task's lane is not `user`'s (its role, its organisation's side), or None: the lane part of
+    `check_can_work_on`, also asked of rows already read (`app.inbox.queries.works_lane`)."""
+    roles = user.roles
+    needed = row.role or "staff"
+    if needed not in roles:
+        return (f"the task {row.name!r} is in the {row.lane or 'Staff'} lane and needs the role "
+                f"{needed!r}; you have {', '.join(sorted(roles)) or 'no roles'}")
+    if row.role != "jmt" and row.partner_side != user.is_partner:
+        side = "the partner organisation" if row.partner_side else "our organisation"
+        return f"the task {row.name!r} belongs to {side}"
+    return None
 
 
 # -------------------------------------------------------------------- helpers
@@ -302,5 +312,5 @@ def _jsonable(value):
     return str(value)
 
 
-__all__ = ["cancel_instance", "check_can_work_on", "complete_task", "deploy_version",
+__all__ = ["cancel_instance", "check_can_work_on", "complete_task", "deploy_version", "lane_refusal",
            "fire_due_timers", "latest_version", "run_action", "send_signal", "start_instance"]
