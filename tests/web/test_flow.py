@@ -110,8 +110,13 @@ def test_submit_validates_and_refuses_evidence_of_another_relationship(session, 
     import io
     foreign = tasks.attach_evidence(session, users["staff"], other.id, Upload("a.txt", io.BytesIO(b"hi")), field=None,
                                     max_bytes=1000, now=utcnow())
+    tasks.save_draft(session, users["staff"], policy_task.id, {"policy_text": "half"}, now=utcnow())
     with pytest.raises(BadRequest, match="not evidence of this relationship"):
         complete_policy(session, wf_engine, users["staff"], policy_task.id, document=str(foreign.id))
+    # refused in the completion's own transaction: nothing changed, the draft kept, the task still ready
+    session.expire_all()
+    assert queries.draft_of(session, users["staff"], policy_task.id).data == {"policy_text": "half"}
+    assert session.get(HumanTask, policy_task.id).state == "ready"
     own = tasks.attach_evidence(session, users["staff"], policy_task.id, Upload("b.txt", io.BytesIO(b"ok")),
                                 field="document", max_bytes=1000, now=utcnow())
     complete_policy(session, wf_engine, users["staff"], policy_task.id, document=str(own.id))
