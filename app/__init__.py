@@ -1,4 +1,8 @@
-"""collabflow's Flask application: `create_app` reads like a table of contents."""
+"""collabflow's Flask application: `create_app` reads like a table of contents.
+
+Each domain package has the same parts (models, services, pages, api + schemas); the pages' blueprints and the
+API's blueprints are listed here, once, in the order they are bound.
+"""
 
 from __future__ import annotations
 
@@ -16,30 +20,35 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
-    from . import api, error_handlers, extensions, views, web
-    from .compliance import views as compliance_views
-    from .dashboard import views as dashboard_views
-    from .evidence import views as evidence_views
-    from .inbox import views as inbox_views
-    from .modeler import views as modeler_views
-    from .registers import views as register_views
-    from .relationships import views as relationship_views
-    from .web import agenda as agenda_views
-    from .web import notifications as notification_views
-    from .web import signin as signin_views
+    from . import api, error_handlers, extensions, pages
+    from .agenda import api as agenda_api
+    from .agenda import pages as agenda_pages
+    from .audit import api as audit_api
+    from .auth import pages as auth_pages
+    from .compliance import api as compliance_api
+    from .compliance import pages as compliance_pages
+    from .dashboard import pages as dashboard_pages
+    from .evidence import pages as evidence_pages
+    from .inbox import api as inbox_api
+    from .inbox import pages as inbox_pages
+    from .modeler import pages as modeler_pages
+    from .notifications import api as notification_api
+    from .notifications import pages as notification_pages
+    from .processes import api as process_api
+    from .registers import api as register_api
+    from .registers import pages as register_pages
+    from .relationships import api as relationship_api
+    from .relationships import pages as relationship_pages
+    from .tokens import api as token_api
+
     extensions.init_app(app)
-    web.init_app(app)
+    pages.init_app(app)
     error_handlers.init_app(app)
-    signin_views.init_app(app)
-    api.init_app(app)
-    app.register_blueprint(views.bp)
-    app.register_blueprint(inbox_views.bp)
-    app.register_blueprint(relationship_views.bp)
-    app.register_blueprint(evidence_views.bp)
-    app.register_blueprint(notification_views.bp)
-    app.register_blueprint(agenda_views.bp)
-    app.register_blueprint(modeler_views.bp)
-    app.register_blueprint(dashboard_views.bp)
-    app.register_blueprint(register_views.bp)
-    app.register_blueprint(compliance_views.bp)
+    auth_pages.init_app(app)  # the sign-in hook runs before the API's authentication is installed
+    api.init_app(app, [relationship_api.bp, inbox_api.bp, process_api.bp, register_api.bp, compliance_api.bp,
+                       notification_api.bp, agenda_api.bp, audit_api.bp, token_api.bp])
+    for blueprint in (pages.bp, inbox_pages.bp, relationship_pages.bp, evidence_pages.bp, notification_pages.bp,
+                      agenda_pages.bp, modeler_pages.bp, dashboard_pages.bp, register_pages.bp,
+                      compliance_pages.bp):
+        app.register_blueprint(blueprint)
     return app

@@ -1,6 +1,5 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
-from .api.models import ApiToken
 from .audit.models import AuditEvent
 from .auth.models import Organisation, RelationshipProfile, User, UserRole
 from .db import Base
@@ -10,6 +9,7 @@ from .modeler.models import Draft, Upload
 from .notifications.models import Notification, OutboxEmail
 from .processes.models import HumanTask, ProcessInstance, ProcessVersion, Timer, VersionFile
 from .registers.models import RegisterChange, RegisterEntry, RegisterFeed
+from .tokens.models import ApiToken
 
 metadata = Base.metadata
 

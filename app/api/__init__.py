@@ -1,4 +1,5 @@
-"""REST API v1 under /api/v1: flask-smorest resources, one module each, with marshmallow schemas beside them.
+"""REST API v1 under /api/v1: the shared plumbing. Each domain keeps its own resources in `<domain>/api.py` with
+its marshmallow schemas beside them in `<domain>/schemas.py`; `create_app` hands their blueprints to `init_app`.
 
 Every response under /api/ is JSON; every error has the one shape `{code, status, message, errors}`.
 The OpenAPI 3 document is at /api/v1/openapi.json and an interactive page (Swagger UI, served from
@@ -8,24 +9,15 @@ app/static/vendor/swagger-ui, nothing from a CDN) at /api/v1/docs.
 from __future__ import annotations
 
 from flask import Flask
+from flask_smorest import Blueprint
 
 
-def init_app(app: Flask) -> None:
-    """Bind the API. Call after the pages' sign-in hook is installed and before the pages' blueprints."""
+def init_app(app: Flask, blueprints: list[Blueprint]) -> None:
+    """Bind the API and the domains' blueprints. Call after the pages' sign-in hook is installed and before the
+    pages' blueprints."""
     from flask_smorest import Api
 
-    from . import (
-        agenda,
-        audit,
-        compliance,
-        docs,
-        notifications,
-        processes,
-        registers,
-        relationships,
-        tasks,
-        tokens,
-    )
+    from . import docs
     from .auth import authenticate_request
     from .common import Error
 
@@ -52,9 +44,8 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("sessionCookie", {"type": "apiKey", "in": "cookie", "name": "session"})
     api.register_converter(app.url_map.converters["id"],
                            lambda _converter: {"type": "integer", "minimum": 1, "maximum": 2**31 - 1})
-    for module in (relationships, tasks, processes, registers, compliance, notifications, agenda, audit, tokens):
-        api.register_blueprint(module.bp)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+        app.extensions["csrf"].exempt(blueprint)  # API: tokens need none; sessions are checked in auth.py
     app.register_blueprint(docs.bp)
-    for module in (relationships, tasks, processes, registers, compliance, notifications, agenda, audit, tokens):
-        app.extensions["csrf"].exempt(module.bp)  # API: tokens need none; sessions are checked in auth.py
     app.before_request_funcs.setdefault(None, []).insert(0, authenticate_request)

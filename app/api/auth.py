@@ -15,8 +15,8 @@ from flask_wtf.csrf import CSRFError
 from ..auth.session import SignedIn
 from ..db import utcnow
 from ..extensions import db_session
+from ..tokens.services import Unauthorized, authenticate
 from .common import error_body
-from .services import Unauthorized, authenticate
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 MAX_JSON_DEPTH = 32

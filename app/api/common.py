@@ -17,7 +17,7 @@ from ..auth.session import me
 from ..db import utcnow
 from ..errors import AppError, Forbidden, describe
 from ..extensions import db_session, services
-from .services import record_forbidden
+from ..tokens.services import record_forbidden
 
 log = logging.getLogger(__name__)
 

@@ -1,178 +1,185 @@
-"""What the task and approval pages show, gathered in one place so the views stay 'parse, call, render'."""
+"""Pages: the inbox, a task (its form, or an SER's approval), and the small actions on a task."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from workflows import WorkflowEngine, WorkflowError
+from workflows import Conflict, InvalidData, TaskNotReady
 
-from ..access import services as access
-from ..auth.models import User
-from ..evidence import services as evidence
-from ..evidence.models import EvidenceFile
-from ..processes.forms import form_schema
-from ..processes.models import HumanTask, ProcessInstance
-from ..processes.store import SqlInstanceStore
-from .binding import Field, build_fields, declared, evidence_values, titles
-from .instructions import render_instructions
-from .models import TaskComment, TaskDraft
-from .queries import (
-    candidates,
-    comments_of,
-    draft_of,
-    earlier_decisions,
-    refusal,
-    relationship_answers,
-    root_instance,
-    stage_work,
-    users_by_id,
-)
-from .services import may_manage as _may_manage
-from .stages import Stage, stage_of
+from ..auth.session import me
+from ..db import utcnow
+from ..errors import BadRequest, Forbidden
+from ..evidence.services import ACCEPT, Upload
+from ..extensions import db_session, services
+from . import queries, screens
+from . import services as tasks
+from .binding import add_row, check, evidence_field_names, path_of, read_form
 
-ANSWERS_SHOWN = 30
+bp = Blueprint("inbox", __name__)
+
+RELOAD = ("Someone else completed or changed this task while you were working on it. Nothing of yours was "
+          "saved to the process; your answers are still below. Reload the task to see its current state.")
 
 
-@dataclass
-class TaskForm:
-    schema: dict | None
-    ui: dict | None
+@bp.app_context_processor
+def _inbox_count():
+    return {"inbox_count": lambda: queries.inbox_count(db_session(), me())}
 
 
-@dataclass
-class Answer:
-    """A completed task's submitted data, as the form titles and option labels say it."""
-
-    row: HumanTask
-    title: str
-    fields: list[Field]
-    completed_by: str | None
+@bp.get("/inbox")
+def index():
+    filters = queries.InboxFilters.parse(request.args)
+    page = queries.inbox(db_session(), me(), filters, now=utcnow())
+    return render_template("inbox/index.html", page=page, filters=filters, sorts=queries.SORTS, now=utcnow())
 
 
-@dataclass
-class TaskPage:
-    row: HumanTask
-    instance: ProcessInstance
-    relationship: ProcessInstance
-    stage: Stage
-    form: TaskForm
-    fields: list[Field]
-    errors: dict
-    instructions: object | None
-    documentation: str | None
-    refusal: str | None  # why this person may not complete it now (None: they may)
-    may_claim: bool
-    may_manage: bool
-    assignee: User | None
-    draft: TaskDraft | None
-    comments: list[tuple[TaskComment, str]]
-    files: dict[str, EvidenceFile]  # evidence cited by the form values, by id
-    task_files: list[EvidenceFile]
-    candidates: list[User] = field(default_factory=list)
-    stage_work: list[Answer] = field(default_factory=list)
-    decisions: list[Answer] = field(default_factory=list)
-    answers: list[Answer] = field(default_factory=list)
-    notice: str | None = None  # e.g. someone else changed the task meanwhile
-    sent_back: Answer | None = None  # the SER decision that sent this stage back, for the task redone
-
-    @property
-    def is_approval(self) -> bool:
-        return self.row.approval_gate
-
-    @property
-    def field_titles(self) -> dict[str, str]:
-        return titles(self.fields)
-
-    @property
-    def editable(self) -> bool:
-        return self.row.state == "ready" and self.refusal is None
+@bp.get("/tasks/<id:task_id>")
+def task(task_id: int):
+    session = db_session()
+    row = queries.visible_task(session, me(), task_id)
+    return _render(row)
 
 
-def task_form(session: Session, row: HumanTask, version_id: int | None = None) -> TaskForm:
-    if version_id is None:
-        version_id = session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == row.instance_id))
-    return TaskForm(form_schema(session, version_id, row.form_key), form_schema(session, version_id, row.ui_form_key))
+@bp.post("/tasks/<id:task_id>")
+def submit(task_id: int):
+    """One form, several buttons: complete, save draft, add or remove a repeatable row."""
+    session, user, now = db_session(), me(), utcnow()
+    row = queries.visible_task(session, user, task_id)
+    form = screens.task_form(session, row)
+    action = request.form.get("action", "complete")
+    evidence_ids, upload_errors = _store_uploads(row, form)
+    skip = {action.split(":", 1)[1]} if action.startswith("remove:") else set()
+    data = read_form(form.schema, form.ui, request.form, evidence_ids, skip_rows=skip)
+    if action.startswith("add:"):
+        return _render(row, values=add_row(data, action.split(":", 1)[1]), errors=upload_errors)
+    if action.startswith("remove:"):
+        return _render(row, values=data, errors=upload_errors)
+    if action == "draft":
+        tasks.save_draft(session, user, row.id, data, now=now)
+        flash("Draft saved. Only you can see it; the task is not completed yet.", "success")
+        return redirect(url_for("inbox.task", task_id=row.id))
+    errors = {**check(form.schema, data), **upload_errors}
+    if errors:
+        return _render(row, values=data, errors=errors, status=422)
+    try:
+        tasks.submit(session, services().workflows, user, row.id, data, now=now)
+    except InvalidData as exc:
+        return _render(row, values=data, errors=exc.details.get("errors") or {"(form)": exc.message}, status=422)
+    except BadRequest as exc:
+        return _render(row, values=data, errors=exc.errors or {"(form)": exc.message}, status=400)
+    except Forbidden as exc:
+        return _render(row, values=data, refusal=exc.message, status=403)
+    except (Conflict, TaskNotReady):
+        return _render(row, values=data, notice=RELOAD, status=409)
+    flash(f"Completed: {row.name}.", "success")
+    following = tasks.next_task_for(session, user, row.id, now=now)
+    if following is not None:
+        flash("This is the next task of the same relationship for you.", "info")
+        return redirect(url_for("inbox.task", task_id=following))
+    return redirect(url_for("inbox.index"))
 
 
-def answer(session: Session, row: HumanTask, people: dict[int, User], viewer: User | None = None) -> Answer:
-    form = task_form(session, row)
-    submitted = row.submitted or {}
-    fields = build_fields(form.schema, form.ui, access.redact(submitted, viewer) if viewer else submitted)
-    who = people.get(row.completed_by_id)
-    return Answer(row, (form.schema or {}).get("title") or row.name, fields, who.display_name if who else None)
+@bp.post("/tasks/<id:task_id>/claim")
+def claim(task_id: int):
+    return _act(task_id, lambda s, u, now: tasks.claim(s, u, task_id, now=now), "You claimed this task.")
 
 
-def answers(session: Session, rows: list[HumanTask], viewer: User | None = None) -> list[Answer]:
-    """The answers as `viewer` may read them: a partner only joint tasks' answers, withheld knowledge removed."""
-    if viewer is not None and not access.sees_everything(viewer):
-        rows = [r for r in rows if access.joint_process(r.process_id)]
-    people = users_by_id(session, [r.completed_by_id for r in rows])
-    return [answer(session, r, people, viewer) for r in rows]
+@bp.post("/tasks/<id:task_id>/release")
+def release(task_id: int):
+    return _act(task_id, lambda s, u, now: tasks.release(s, u, task_id, now=now),
+                "Released: everyone with the role can take it again.")
 
 
-def task_page(session: Session, engine: WorkflowEngine, user: User, row: HumanTask, *, values: dict | None = None,
-              errors: dict | None = None, now: datetime) -> TaskPage:
-    """Everything the task page shows. `values`/`errors` are what was just posted, to show them again."""
-    instance = session.get(ProcessInstance, row.instance_id)
-    relationship = root_instance(session, row.instance_id)
-    form = task_form(session, row, instance.version_id)
-    engine_task = None
-    if row.state == "ready":
+@bp.post("/tasks/<id:task_id>/reassign")
+def reassign(task_id: int):
+    target = request.form.get("assignee", "")
+    if not target.isdigit() or len(target) > 9:
+        return _act(task_id, None, None, error="Choose a person to give the task to.")
+    return _act(task_id, lambda s, u, now: tasks.reassign(s, u, task_id, int(target), now=now),
+                "Reassigned.")
+
+
+@bp.post("/tasks/<id:task_id>/due")
+def set_due(task_id: int):
+    raw = request.form.get("due", "").strip()
+    try:
+        due = datetime.combine(datetime.strptime(raw, "%Y-%m-%d").date(), time(17, 0), UTC) if raw else None
+    except ValueError:
+        return _act(task_id, None, None, error="Enter the due date as YYYY-MM-DD.")
+    return _act(task_id, lambda s, u, now: tasks.set_due(s, u, task_id, due, now=now),
+                "Due date set." if due else "Due date cleared.")
+
+
+@bp.post("/tasks/<id:task_id>/draft/discard")
+def discard_draft(task_id: int):
+    return _act(task_id, lambda s, u, now: tasks.discard_draft(s, u, task_id, now=now), "Draft discarded.")
+
+
+@bp.post("/tasks/<id:task_id>/comments")
+def comment(task_id: int):
+    body = request.form.get("comment", "")
+    return _act(task_id, lambda s, u, now: tasks.add_comment(s, u, task_id, body, now=now), "Comment added.",
+                anchor="comments")
+
+
+@bp.post("/tasks/<id:task_id>/evidence")
+def attach(task_id: int):
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _act(task_id, None, None, error="Choose a file to attach.")
+    return _act(task_id, lambda s, u, now: tasks.attach_evidence(
+        s, u, task_id, Upload(upload.filename, upload.stream), field=None,
+        max_bytes=current_app.config["UPLOAD_MAX_BYTES"], now=now), "File attached as evidence.", anchor="files")
+
+
+# ------------------------------------------------------------------------------ helpers
+def _act(task_id, action, done, *, error=None, anchor=None):
+    """Run a small task action and come back to the task page with a message (post/redirect/get)."""
+    session = db_session()
+    queries.visible_task(session, me(), task_id)  # 404 before anything else
+    if error is None:
         try:
-            engine_task = engine.using(SqlInstanceStore(session)).get_task(row.instance_id, row.task_id)
-        except WorkflowError:
-            engine_task = None  # the page still works from the row; the instructions are missing
-    draft = draft_of(session, user, row.id)
-    if values is None:
-        if row.state != "ready":
-            values = row.submitted or {}
-        elif draft is not None:
-            values = draft.data
-        else:
-            values = declared(form.schema, engine_task.data if engine_task else {})
-        values = access.redact(values, user)  # a partner never sees withheld knowledge, even prefilled
-    reason = refusal(session, user, row)
-    manager = row.state == "ready" and _may_manage(user, row)
-    page = TaskPage(
-        row=row, instance=instance, relationship=relationship, stage=stage_of(row.process_id), form=form,
-        fields=build_fields(form.schema, form.ui, values, errors or {}), errors=errors or {},
-        instructions=render_instructions(engine_task.instructions if engine_task else None,
-                                         engine_task.data if engine_task else None),
-        documentation=engine_task.documentation if engine_task else None, refusal=reason,
-        may_claim=row.state == "ready" and row.assignee_id is None and reason is None,
-        may_manage=manager, assignee=session.get(User, row.assignee_id) if row.assignee_id else None,
-        draft=draft, comments=comments_of(session, row.id),
-        files=evidence.by_ids(session, evidence_values(form.schema, values)),
-        task_files=evidence.for_task(session, row.id),
-        candidates=candidates(session, row) if manager else [],
-    )
-    order = list(page.field_titles)
-    page.errors = dict(sorted(page.errors.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else -1))
-    if row.approval_gate:
-        page.stage_work = answers(session, stage_work(session, row), user)
-        page.decisions = answers(session, earlier_decisions(session, row), user)
-    elif row.state == "ready":
-        page.sent_back = _sent_back(session, row)
-    shown = {a.row.id for a in page.stage_work}
-    earlier = [r for r in relationship_answers(session, relationship.id, exclude=row.id) if r.id not in shown]
-    page.answers = answers(session, earlier[:ANSWERS_SHOWN], user)
-    cited = [v for a in page.stage_work + page.decisions + page.answers
-             for v in evidence_values(task_form(session, a.row).schema, a.row.submitted or {})]
-    page.files.update(evidence.by_ids(session, cited))
-    return page
+            action(session, me(), utcnow())
+            flash(done, "success")
+        except (Forbidden, BadRequest) as exc:
+            flash(exc.message[:1].upper() + exc.message[1:], "error")
+        except (Conflict, TaskNotReady) as exc:
+            flash(exc.message[:1].upper() + exc.message[1:], "error")
+    else:
+        flash(error, "error")
+    if request.form.get("next") == "inbox":
+        return redirect(request.referrer if _same_site(request.referrer) else url_for("inbox.index"))
+    return redirect(url_for("inbox.task", task_id=task_id, _anchor=anchor))
 
 
-def _sent_back(session: Session, row: HumanTask) -> Answer | None:
-    """The gate decision that sent this task's stage back for rework, when it is the stage's latest decision
-    and came before this task was ready again (so the person redoing it reads why)."""
-    decisions = earlier_decisions(session, row)
-    latest = decisions[-1] if decisions else None
-    if latest is None or (latest.submitted or {}).get("decision") != "rework":
-        return None
-    if latest.completed_at and row.created_at and latest.completed_at > row.created_at:
-        return None
-    return answers(session, [latest])[0]  # our own rework decision, shown to whoever redoes the task
+def _same_site(url: str | None) -> bool:
+    return bool(url) and url.startswith(request.host_url + "inbox")
+
+
+def _store_uploads(row, form) -> tuple[dict[str, str], dict[str, str]]:
+    """Files chosen in evidence fields are stored first, so a refused form never loses them."""
+    stored, errors = {}, {}
+    for name in evidence_field_names(form.schema, form.ui, request.form):
+        upload = request.files.get(f"{name}.__file")
+        if upload is None or not upload.filename:
+            continue
+        try:
+            evidence = tasks.attach_evidence(
+                db_session(), me(), row.id, Upload(upload.filename, upload.stream), field=path_of(name),
+                max_bytes=current_app.config["UPLOAD_MAX_BYTES"], now=utcnow())
+            stored[name] = str(evidence.id)
+        except (BadRequest, Forbidden, TaskNotReady) as exc:
+            errors[path_of(name)] = exc.message[:1].upper() + exc.message[1:] + "."
+    return stored, errors
+
+
+def _render(row, *, values=None, errors=None, refusal=None, notice=None, status=200):
+    page = screens.task_page(db_session(), services().workflows, me(), row, values=values, errors=errors,
+                           now=utcnow())
+    if refusal:
+        page.refusal = refusal
+    page.notice = notice
+    return render_template("inbox/task.html", page=page, accept=ACCEPT, now=utcnow(),
+                           max_upload=current_app.config["UPLOAD_MAX_BYTES"]), status

@@ -58,7 +58,7 @@ def sign_in_session(app, session, user) -> Api:
 @pytest.fixture
 def make_token(session, users):
     """make_token("staff", days=90) -> a bearer secret for that test user (made by the service)."""
-    from app.api.services import create_token
+    from app.tokens.services import create_token
 
     def make(name, days=90, now=None):
         from app.db import utcnow
@@ -97,7 +97,7 @@ def events(session, action=None) -> int:
 
 def snapshot(session) -> dict:
     """What a refused request must leave unchanged: rows and revisions (audit events aside)."""
-    from app.api.models import ApiToken
+    from app.tokens.models import ApiToken
     from app.inbox.models import TaskDraft
     from app.notifications.models import Notification
     from app.processes.models import HumanTask, ProcessInstance, ProcessVersion

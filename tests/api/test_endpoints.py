@@ -110,7 +110,7 @@ def test_complete_with_invalid_data_is_422_per_field_and_changes_nothing(api, se
 
 
 def test_four_eyes_and_lane_refusals_are_403(app, api, session, lifecycle, users):
-    from app.api.services import create_token
+    from app.tokens.services import create_token
     from app.auth.services import create_user
     from app.db import utcnow
     from tests.api.conftest import Api

@@ -41,7 +41,7 @@ def server(app):
 
 def bearer(app, username: str) -> tuple[str, int]:
     """A fresh token of a demo user -> (secret, token id)."""
-    from app.api.services import create_token
+    from app.tokens.services import create_token
     from app.auth.services import get_user
     from app.db import utcnow
     with app.extensions["collabflow"].sessions() as session:
@@ -54,7 +54,7 @@ def existing_ids(app, token_id: int) -> dict[str, list[int]]:
     """Path parameter -> ids that exist on the server (never the caller's own token)."""
     from sqlalchemy import select
 
-    from app.api.models import ApiToken
+    from app.tokens.models import ApiToken
     from app.processes.models import HumanTask, ProcessInstance
     with app.extensions["collabflow"].sessions() as session:
         instances = sorted(session.scalars(select(ProcessInstance.id)))

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.api.models import ApiToken
+from app.tokens.models import ApiToken
 from app.audit.models import AuditEvent
 from app.db import utcnow
 from tests.api.conftest import Api, events, snapshot

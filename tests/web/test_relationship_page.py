@@ -17,7 +17,7 @@ from app.inbox import services as tasks
 from app.processes.models import HumanTask, ProcessInstance
 from app.relationships import services as relationships
 from app.relationships.services import level_of
-from app.web import when
+from app.pages import when
 
 
 def page_of(response):

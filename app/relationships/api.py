@@ -2,92 +2,30 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE
 
-from ..lifecycle import services as lifecycle
-from ..relationships import services as relationships
-from .common import (
-    NAME_MAX,
-    TEXT_MAX,
-    In,
-    PageArgs,
-    StageOut,
+from ..api.common import (
     blueprint,
     engine,
     now,
-    page_of,
     paginate,
     session,
     user,
 )
-from .tasks import TaskOut, task_dict
+from ..inbox.schemas import task_dict
+from ..lifecycle import services as lifecycle
+from ..relationships import services as relationships
+from .schemas import (
+    ActionOut,
+    ExitTriggerIn,
+    IssueIn,
+    ListArgs,
+    RelationshipDetailOut,
+    RelationshipPage,
+    StartIn,
+)
 
 bp = blueprint("api_relationships", "Relationships and their progress through the eight stages")
-
-
-class ListArgs(PageArgs):
-    status = fields.String(load_default="", validate=validate.OneOf(["", "running", "completed", "cancelled"]))
-    stage = fields.Integer(load_default=None, validate=validate.Range(min=1, max=8))
-
-
-class StartIn(In):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX))
-    partner = fields.String(required=True, validate=validate.Length(min=1, max=200))
-
-
-class IssueIn(In):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX))
-    description = fields.String(load_default="", validate=validate.Length(max=TEXT_MAX))
-
-
-class ExitTriggerIn(In):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_MAX))
-
-
-class ProgressOut(Schema):
-    stage = fields.Integer(allow_none=True, metadata={"description": "the stage being worked, or the last one"})
-    label = fields.String()
-    status = fields.String()
-    outcome = fields.String(allow_none=True)
-
-
-class RelationshipOut(Schema):
-    id = fields.Integer()
-    title = fields.String()
-    partner = fields.String(allow_none=True)
-    status = fields.String()
-    version_id = fields.Integer()
-    created_at = fields.DateTime()
-    progress = fields.Nested(ProgressOut)
-    open_tasks = fields.Integer()
-    overdue = fields.Integer()
-    next_review = fields.DateTime(allow_none=True)
-
-
-RelationshipPage = page_of(RelationshipOut)
-
-
-class IssueOut(Schema):
-    id = fields.Integer()
-    title = fields.String()
-    status = fields.String()
-    level = fields.String(allow_none=True)
-    outcome = fields.String(allow_none=True)
-
-
-class RelationshipDetailOut(RelationshipOut):
-    tasks = fields.List(fields.Nested(TaskOut), metadata={"description": "open tasks, linked instances included"})
-    issues = fields.List(fields.Nested(IssueOut))
-    linked = fields.List(fields.Dict(), metadata={"description": "linked instances (reviews, issues)"})
-    event_count = fields.Integer()
-
-
-class ActionOut(Schema):
-    relationship_id = fields.Integer()
-    instance_id = fields.Integer(metadata={"description": "the instance the action started or changed"})
-    status = fields.String()
-    tasks = fields.List(fields.Nested(TaskOut), metadata={"description": "the relationship's open tasks now"})
-    stage = fields.Nested(StageOut, allow_none=True)
 
 
 def summary_dict(summary) -> dict:

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE
 from sqlalchemy import func, select
 
 from ..access import services as access
+from ..api.common import blueprint, session, user
 from ..audit.models import AuditEvent
 from ..errors import NotFound
 from ..processes.models import ProcessInstance
 from ..relationships import services as relationships
-from .common import PageArgs, blueprint, page_of, session, user
+from .schemas import EventArgs, EventPage
 
 bp = blueprint("api_audit", "Who did what, when")
-
-
-class EventArgs(PageArgs):
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    action = fields.String(load_default="", validate=validate.Length(max=80))
-
-
-class EventOut(Schema):
-    id = fields.Integer()
-    at = fields.DateTime()
-    actor = fields.String()
-    actor_id = fields.Integer(allow_none=True)
-    action = fields.String()
-    instance_id = fields.Integer(allow_none=True)
-    task_id = fields.String(allow_none=True)
-    payload = fields.Dict()
-
-
-EventPage = page_of(EventOut)
 
 
 @bp.get("/relationships/<id:relationship_id>/events")

@@ -1,14 +1,20 @@
-"""What every page shares: CSRF on every form, security headers, and the template helpers."""
+"""What every page shares (CSRF on every form, security headers, the `id` converter, template helpers), and the
+pages of no domain: the landing page and the health check."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Flask, render_template, request
+from flask import Blueprint, Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import func, select, text
 from werkzeug.routing import IntegerConverter
 
+from .extensions import db_session
+from .processes.models import HumanTask, ProcessInstance, ProcessVersion
+
 csrf = CSRFProtect()
+bp = Blueprint("main", __name__)
 
 # bpmn-js draws SVG with inline style attributes and a data: logo; nothing is loaded from elsewhere.
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -92,3 +98,21 @@ def filesize(size: int) -> str:
     if size < 1024:
         return f"{size} bytes"
     return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
+
+
+@bp.get("/")
+def index():
+    session = db_session()
+    version = session.scalar(select(ProcessVersion).order_by(ProcessVersion.id.desc()).limit(1))
+    counts = {
+        "relationships": session.scalar(select(func.count()).select_from(ProcessInstance)
+                                        .where(ProcessInstance.parent_id.is_(None))),
+        "open_tasks": session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.state == "ready")),
+    }
+    return render_template("index.html", version=version, counts=counts)
+
+
+@bp.get("/healthz")
+def health():
+    db_session().execute(text("select 1"))
+    return jsonify(status="ok")

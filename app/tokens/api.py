@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 from flask import g
-from marshmallow import Schema, fields, validate
 
+from ..api.common import blueprint, now, session, user
 from ..errors import Forbidden
 from . import services as token_services
-from .common import In, blueprint, now, session, user
+from .schemas import NewTokenOut, TokenIn, TokenOut
 
 bp = blueprint("api_tokens", "Personal API tokens (bearer credentials)")
-
-
-class TokenIn(In):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    expires_in_days = fields.Integer(load_default=90, validate=validate.Range(min=1, max=token_services.MAX_DAYS))
-
-
-class TokenOut(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    prefix = fields.String(metadata={"description": "the secret's first characters, to recognise it"})
-    created_at = fields.DateTime()
-    expires_at = fields.DateTime()
-    last_used_at = fields.DateTime(allow_none=True)
-    revoked_at = fields.DateTime(allow_none=True)
-    active = fields.Boolean()
-
-
-class NewTokenOut(TokenOut):
-    token = fields.String(metadata={"description": "the secret: shown this once, never again"})
 
 
 def _out(row, secret=None) -> dict:

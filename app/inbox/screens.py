@@ -1,0 +1,178 @@
+"""What the task and approval pages show, gathered in one place so the views stay 'parse, call, render'."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows import WorkflowEngine, WorkflowError
+
+from ..access import services as access
+from ..auth.models import User
+from ..evidence import services as evidence
+from ..evidence.models import EvidenceFile
+from ..processes.forms import form_schema
+from ..processes.models import HumanTask, ProcessInstance
+from ..processes.store import SqlInstanceStore
+from .binding import Field, build_fields, declared, evidence_values, titles
+from .instructions import render_instructions
+from .models import TaskComment, TaskDraft
+from .queries import (
+    candidates,
+    comments_of,
+    draft_of,
+    earlier_decisions,
+    refusal,
+    relationship_answers,
+    root_instance,
+    stage_work,
+    users_by_id,
+)
+from .services import may_manage as _may_manage
+from .stages import Stage, stage_of
+
+ANSWERS_SHOWN = 30
+
+
+@dataclass
+class TaskForm:
+    schema: dict | None
+    ui: dict | None
+
+
+@dataclass
+class Answer:
+    """A completed task's submitted data, as the form titles and option labels say it."""
+
+    row: HumanTask
+    title: str
+    fields: list[Field]
+    completed_by: str | None
+
+
+@dataclass
+class TaskPage:
+    row: HumanTask
+    instance: ProcessInstance
+    relationship: ProcessInstance
+    stage: Stage
+    form: TaskForm
+    fields: list[Field]
+    errors: dict
+    instructions: object | None
+    documentation: str | None
+    refusal: str | None  # why this person may not complete it now (None: they may)
+    may_claim: bool
+    may_manage: bool
+    assignee: User | None
+    draft: TaskDraft | None
+    comments: list[tuple[TaskComment, str]]
+    files: dict[str, EvidenceFile]  # evidence cited by the form values, by id
+    task_files: list[EvidenceFile]
+    candidates: list[User] = field(default_factory=list)
+    stage_work: list[Answer] = field(default_factory=list)
+    decisions: list[Answer] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
+    notice: str | None = None  # e.g. someone else changed the task meanwhile
+    sent_back: Answer | None = None  # the SER decision that sent this stage back, for the task redone
+
+    @property
+    def is_approval(self) -> bool:
+        return self.row.approval_gate
+
+    @property
+    def field_titles(self) -> dict[str, str]:
+        return titles(self.fields)
+
+    @property
+    def editable(self) -> bool:
+        return self.row.state == "ready" and self.refusal is None
+
+
+def task_form(session: Session, row: HumanTask, version_id: int | None = None) -> TaskForm:
+    if version_id is None:
+        version_id = session.scalar(select(ProcessInstance.version_id).where(ProcessInstance.id == row.instance_id))
+    return TaskForm(form_schema(session, version_id, row.form_key), form_schema(session, version_id, row.ui_form_key))
+
+
+def answer(session: Session, row: HumanTask, people: dict[int, User], viewer: User | None = None) -> Answer:
+    form = task_form(session, row)
+    submitted = row.submitted or {}
+    fields = build_fields(form.schema, form.ui, access.redact(submitted, viewer) if viewer else submitted)
+    who = people.get(row.completed_by_id)
+    return Answer(row, (form.schema or {}).get("title") or row.name, fields, who.display_name if who else None)
+
+
+def answers(session: Session, rows: list[HumanTask], viewer: User | None = None) -> list[Answer]:
+    """The answers as `viewer` may read them: a partner only joint tasks' answers, withheld knowledge removed."""
+    if viewer is not None and not access.sees_everything(viewer):
+        rows = [r for r in rows if access.joint_process(r.process_id)]
+    people = users_by_id(session, [r.completed_by_id for r in rows])
+    return [answer(session, r, people, viewer) for r in rows]
+
+
+def task_page(session: Session, engine: WorkflowEngine, user: User, row: HumanTask, *, values: dict | None = None,
+              errors: dict | None = None, now: datetime) -> TaskPage:
+    """Everything the task page shows. `values`/`errors` are what was just posted, to show them again."""
+    instance = session.get(ProcessInstance, row.instance_id)
+    relationship = root_instance(session, row.instance_id)
+    form = task_form(session, row, instance.version_id)
+    engine_task = None
+    if row.state == "ready":
+        try:
+            engine_task = engine.using(SqlInstanceStore(session)).get_task(row.instance_id, row.task_id)
+        except WorkflowError:
+            engine_task = None  # the page still works from the row; the instructions are missing
+    draft = draft_of(session, user, row.id)
+    if values is None:
+        if row.state != "ready":
+            values = row.submitted or {}
+        elif draft is not None:
+            values = draft.data
+        else:
+            values = declared(form.schema, engine_task.data if engine_task else {})
+        values = access.redact(values, user)  # a partner never sees withheld knowledge, even prefilled
+    reason = refusal(session, user, row)
+    manager = row.state == "ready" and _may_manage(user, row)
+    page = TaskPage(
+        row=row, instance=instance, relationship=relationship, stage=stage_of(row.process_id), form=form,
+        fields=build_fields(form.schema, form.ui, values, errors or {}), errors=errors or {},
+        instructions=render_instructions(engine_task.instructions if engine_task else None,
+                                         engine_task.data if engine_task else None),
+        documentation=engine_task.documentation if engine_task else None, refusal=reason,
+        may_claim=row.state == "ready" and row.assignee_id is None and reason is None,
+        may_manage=manager, assignee=session.get(User, row.assignee_id) if row.assignee_id else None,
+        draft=draft, comments=comments_of(session, row.id),
+        files=evidence.by_ids(session, evidence_values(form.schema, values)),
+        task_files=evidence.for_task(session, row.id),
+        candidates=candidates(session, row) if manager else [],
+    )
+    order = list(page.field_titles)
+    page.errors = dict(sorted(page.errors.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else -1))
+    if row.approval_gate:
+        page.stage_work = answers(session, stage_work(session, row), user)
+        page.decisions = answers(session, earlier_decisions(session, row), user)
+    elif row.state == "ready":
+        page.sent_back = _sent_back(session, row)
+    shown = {a.row.id for a in page.stage_work}
+    earlier = [r for r in relationship_answers(session, relationship.id, exclude=row.id) if r.id not in shown]
+    page.answers = answers(session, earlier[:ANSWERS_SHOWN], user)
+    cited = [v for a in page.stage_work + page.decisions + page.answers
+             for v in evidence_values(task_form(session, a.row).schema, a.row.submitted or {})]
+    page.files.update(evidence.by_ids(session, cited))
+    return page
+
+
+def _sent_back(session: Session, row: HumanTask) -> Answer | None:
+    """The gate decision that sent this task's stage back for rework, when it is the stage's latest decision
+    and came before this task was ready again (so the person redoing it reads why)."""
+    decisions = earlier_decisions(session, row)
+    latest = decisions[-1] if decisions else None
+    if latest is None or (latest.submitted or {}).get("decision") != "rework":
+        return None
+    if latest.completed_at and row.created_at and latest.completed_at > row.created_at:
+        return None
+    return answers(session, [latest])[0]  # our own rework decision, shown to whoever redoes the task

@@ -1,0 +1,42 @@
+"""The shapes of the notifications API: what it accepts and what it answers (marshmallow; the OpenAPI document is made
+from them)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from ..api.common import In
+
+
+class ListArgs(In):
+    unread = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class MarkIn(In):
+    ids = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**31 - 1)), load_default=None,
+                      allow_none=True, validate=validate.Length(max=500),
+                      metadata={"description": "which ones; omit to mark all read"})
+
+
+class NotificationOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    title = fields.String()
+    body = fields.String()
+    instance_id = fields.Integer(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+
+
+class ListOut(Schema):
+    unread = fields.Integer(metadata={"description": "how many are unread in all"})
+    items = fields.List(fields.Nested(NotificationOut))
+
+
+class MarkOut(Schema):
+    marked = fields.Integer()
+    unread = fields.Integer()
+
+
