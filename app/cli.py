@@ -14,6 +14,8 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from workflows import ValidationFailed, read_directory
 
+from .auth.models import ROLES
+
 DEMO_PASSWORD = "collabflow-demo"
 DEMO_USERS = [
     # username, display name, roles, organisation, kind
@@ -95,7 +97,7 @@ def deploy(path, forms_dir, message, author, force):
 @main.command("create-user")
 @click.argument("username")
 @click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(["staff", "ser", "jmt", "process_owner", "assessor", "admin"]))
+              type=click.Choice(ROLES))
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--name", "display_name", default=None)
 @click.option("--email", default=None)

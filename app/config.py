@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The product's catalogue of BS 11000 / ISO 44001 requirements: diagrams name its ids, compliance reads it.
+REQUIREMENTS_FILE = str(ROOT / "app" / "lifecycle" / "requirements.yaml")
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -23,7 +25,6 @@ def from_environment(instance_path: str) -> dict:
         "BPMN_DIR": env.get("COLLABFLOW_BPMN_DIR", str(ROOT / "bpmn")),
         "FORMS_DIR": env.get("COLLABFLOW_FORMS_DIR", str(ROOT / "forms")),
         # the requirement ids diagrams may name (BS 11000 / ISO 44001 as shipped); a process owner's catalogue
-        "REQUIREMENTS_FILE": env.get("COLLABFLOW_REQUIREMENTS_FILE", str(ROOT / "app" / "lifecycle" / "requirements.yaml")),
         "MAX_CONTENT_LENGTH": int(env.get("COLLABFLOW_MAX_REQUEST_BYTES", 16 * 1024 * 1024)),
         "UPLOAD_MAX_BYTES": int(env.get("COLLABFLOW_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)),
         "SCRIPT_TIME_LIMIT": float(env.get("COLLABFLOW_SCRIPT_TIME_LIMIT", 1.0)),

@@ -7,12 +7,14 @@ erroring with "database is locked".
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -77,3 +79,18 @@ def make_engine(url: str, **kwargs) -> Engine:
 def make_session_factory(engine: Engine, info: dict | None = None) -> sessionmaker:
     """`info` travels with every session: settings services need without an app context (e.g. mail)."""
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False, info=dict(info or {}))
+
+
+@contextmanager
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """One user action: everything in the block commits together at its end, or rolls back on any error.
+
+    A service that must commit earlier (to publish something once its rows are safe) may still call
+    `session.commit()` inside the block; the closing commit then has nothing left to do.
+    """
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

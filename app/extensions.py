@@ -18,16 +18,16 @@ class Services:
     db_engine: Engine
     sessions: sessionmaker
     workflows: WorkflowEngine
+    inbox_options: object = None  # app.inbox.queries.OptionsCache: the inbox drop-downs, shared by the app's requests
     scheduler: object | None = None  # app.jobs.scheduler.TimerScheduler when this process fires timers
 
 
 def init_app(app: Flask) -> Services:
     db_engine = make_engine(app.config["DATABASE_URL"])
-    sessions = make_session_factory(db_engine, info={"mail": _mail_settings(app.config),
-                                                     "requirements_file": app.config["REQUIREMENTS_FILE"],
-                                                     "caches": {}})  # one per app, shared by its sessions
+    from .inbox.queries import OptionsCache
+    sessions = make_session_factory(db_engine, info={"mail": _mail_settings(app.config)})
     workflows = WorkflowEngine(None, script_time_limit=app.config["SCRIPT_TIME_LIMIT"])
-    services = Services(db_engine, sessions, workflows)
+    services = Services(db_engine, sessions, workflows, inbox_options=OptionsCache())
     app.extensions["collabflow"] = services
     app.teardown_appcontext(_close_session)
     if app.config["SCHEDULER_ENABLED"]:

@@ -21,6 +21,7 @@ from workflows import add_period
 
 from ..access import services as access
 from ..auth.models import User
+from ..config import REQUIREMENTS_FILE
 from ..errors import NotFound
 from ..lifecycle.stages import LIFECYCLE
 from ..processes.models import HumanTask, ProcessInstance
@@ -59,7 +60,7 @@ class MatrixRow:
 
 
 @cache
-def catalogue(path: str) -> tuple[Requirement, ...]:
+def catalogue(path: str = REQUIREMENTS_FILE) -> tuple[Requirement, ...]:
     data = yaml.safe_load(Path(path).read_text())
     cycles = {r["requirement"]: r["default_cycle"] for r in data.get("periodic_reviews", [])}
     return tuple(Requirement(r["id"], stage["id"], stage["name"], r["kind"], r["role"], r["text"], cycles.get(r["id"]))
@@ -73,7 +74,7 @@ def _carried(row_properties: dict) -> list[str]:
 def matrix(session: Session, relationship_id: int, *, now: datetime) -> list[MatrixRow]:
     """Every requirement of the catalogue with its status and evidence for one relationship. Once the
     relationship has ended, its periodic reviews can no longer fall overdue: there is nothing left to review."""
-    requirements = catalogue(session.info["requirements_file"])
+    requirements = catalogue()
     running = session.scalar(select(ProcessInstance.status).where(ProcessInstance.id == relationship_id)) == "running"
     rows = session.execute(
         select(HumanTask, User.display_name)
@@ -166,7 +167,7 @@ def organisation_matrix(session: Session, user: User, *, now: datetime) -> Organ
     relationships = list(session.scalars(select(ProcessInstance).where(
         ProcessInstance.parent_id.is_(None), ProcessInstance.process_id == LIFECYCLE)
         .order_by(ProcessInstance.created_at, ProcessInstance.id)))
-    requirements = catalogue(session.info["requirements_file"])
+    requirements = catalogue()
     status: dict[str, dict[int, str]] = {r.id: {} for r in requirements}
     by_relationship = {}
     for relationship in relationships:

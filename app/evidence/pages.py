@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from sqlalchemy import select
 
 from ..auth.models import User
+from ..auth.permissions import Permission, may
 from ..auth.session import me
 from ..db import utcnow
 from ..errors import BadRequest, Forbidden
@@ -56,4 +57,4 @@ def _versions(evidence_id: int, *, error: str | None = None, status_code: int = 
     people = {u.id: u.display_name for u in session.scalars(
         select(User).where(User.id.in_({f.uploaded_by_id for f in found if f.uploaded_by_id})))}
     return render_template("evidence/versions.html", files=found, people=people, error=error,
-                           may_upload=bool(me().roles & services.UPLOADERS), accept=services.ACCEPT), status_code
+                           may_upload=may(me(), Permission.UPLOAD_EVIDENCE), accept=services.ACCEPT), status_code

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..access import services as access
 from ..audit.services import record
 from ..auth.models import User
+from ..auth.permissions import Permission, may
 from ..errors import BadRequest, Forbidden, NotFound
 from ..processes.models import HumanTask
 from .models import EvidenceFile
@@ -94,7 +95,6 @@ def store(session: Session, user: User, upload: Upload, *, relationship_id: int,
     return evidence
 
 
-UPLOADERS = frozenset({"staff", "ser", "jmt", "admin"})
 
 
 def supersede(session: Session, user: User, evidence_id: int, upload: Upload, *, max_bytes: int,
@@ -104,7 +104,7 @@ def supersede(session: Session, user: User, evidence_id: int, upload: Upload, *,
     previous = get(session, evidence_id)
     if not visible_to(session, user, [previous]):
         raise NotFound(f"evidence {evidence_id} does not exist")
-    if not user.roles & UPLOADERS:
+    if not may(user, Permission.UPLOAD_EVIDENCE):
         raise Forbidden("your roles let you read evidence but not upload it")
     if previous.superseded_at is not None:
         raise BadRequest(f"{previous.filename} version {previous.version} is already superseded; "

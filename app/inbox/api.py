@@ -10,6 +10,7 @@ from ..access import services as access
 from ..api.common import blueprint, engine, now, session, stage_dict, user
 from ..db import utcnow
 from ..evidence.services import Upload as EvidenceUpload
+from ..extensions import services as app_services
 from ..inbox import services as inbox
 from ..inbox.binding import declared
 from ..inbox.stages import stage_of
@@ -56,7 +57,7 @@ def _fresh(task_id: int) -> HumanTask:
 def index(args):
     """Your inbox: tasks assigned to you and those of your roles you may claim (pages of 20)."""
     filters = queries.InboxFilters(**args)
-    found = queries.inbox(session(), user(), filters, now=now())
+    found = queries.inbox(session(), user(), filters, now=now(), options_cache=app_services().inbox_options)
     return {"items": [task_dict(r) for r in found.rows], "total": found.total, "page": found.page,
             "pages": found.pages, "per_page": queries.PAGE_SIZE, "counts": found.counts}
 

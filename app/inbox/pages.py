@@ -31,7 +31,7 @@ def _inbox_count():
 @bp.get("/inbox")
 def index():
     filters = queries.InboxFilters.parse(request.args)
-    page = queries.inbox(db_session(), me(), filters, now=utcnow())
+    page = queries.inbox(db_session(), me(), filters, now=utcnow(), options_cache=services().inbox_options)
     return render_template("inbox/index.html", page=page, filters=filters, sorts=queries.SORTS, now=utcnow())
 
 

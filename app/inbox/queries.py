@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session, aliased
 
 from ..access import services as access
 from ..auth.models import RelationshipProfile, User
+from ..auth.permissions import Permission, may, read_only
 from ..errors import Forbidden, NotFound
 from ..processes.models import HumanTask, ProcessInstance
-from ..processes.services import WORKER_ROLES, check_can_work_on, lane_refusal
+from ..processes.services import check_can_work_on, lane_refusal
 from .models import TaskComment, TaskDraft
 from .stages import Stage, stage_condition, stage_of
 
@@ -42,7 +43,7 @@ def workable(user: User):
     """SQL: the rows whose lane `user` may work on, leaving the assignee aside. Every row names its role
     (the store writes "staff" for a task outside the mapped lanes), so this is a plain `role IN (...)`."""
     roles = user.roles
-    if "assessor" in roles and not roles & WORKER_ROLES:
+    if read_only(user):
         return false()
     lanes = and_(HumanTask.role.in_(sorted(roles) or ["-"]),
                  or_(HumanTask.role == "jmt", HumanTask.partner_side == user.is_partner))
@@ -185,8 +186,10 @@ def _task_row(task, now: datetime) -> TaskRow:
                    task.state == "ready" and task.due_at is not None and task.due_at < now, task)
 
 
-def inbox(session: Session, user: User, filters: InboxFilters, *, now: datetime) -> InboxPage:
-    """One page of the tasks `user` may work on, filtered and sorted, with counts for the whole inbox.
+def inbox(session: Session, user: User, filters: InboxFilters, *, now: datetime,
+          options_cache: OptionsCache | None = None) -> InboxPage:
+    """One page of the tasks `user` may work on, filtered and sorted, with counts for the whole inbox; the
+    drop-downs' choices come from `options_cache` when given (the app keeps one, `Services.inbox_options`).
 
     Three statements: the counts and the filtered total in one pass over `human_tasks` (no join), the page of
     rows, and, only when read (`InboxPage.relationships` / `.stages`), the drop-downs' choices."""
@@ -235,12 +238,12 @@ def inbox(session: Session, user: User, filters: InboxFilters, *, now: datetime)
     return InboxPage(
         rows=[_task_row(f, now) for f in found], total=total, page=page, pages=pages,
         counts={"mine": counts[0], "claimable": counts[1], "overdue": counts[2], "all": counts[3]},
-        load_options=lambda: _options_of(session, user, options_key, now))
+        load_options=lambda: _options_of(session, user, options_key, now, options_cache))
 
 
 class OptionsCache:
-    """The drop-downs' choices per user and inbox content, kept a few minutes; one per app, in the `caches` its
-    sessions share (app.extensions). They cost as much as the rest of the page for a large inbox (~1,100
+    """The drop-downs' choices per user and inbox content, kept a few minutes; one per app
+    (`Services.inbox_options`). They cost as much as the rest of the page for a large inbox (~1,100
     relationships, B3 in docs/benchmarks.md) and change only when the set of tasks in the inbox does: the key
     holds its count and the sum of its task ids, so a task arriving or leaving reads them again. A relationship
     renamed meanwhile shows its old title until the entry ages out."""
@@ -263,11 +266,9 @@ class OptionsCache:
         return value
 
 
-def _options_of(session: Session, user: User, key, now: datetime):
-    caches = session.info.get("caches")  # the app's (app.extensions); a bare session caches nothing
-    if caches is None:
+def _options_of(session: Session, user: User, key, now: datetime, cache: OptionsCache | None):
+    if cache is None:
         return filter_options(session, user)
-    cache = caches.get("inbox_options") or caches.setdefault("inbox_options", OptionsCache())  # made once
     return cache.get(key, lambda: filter_options(session, user), now)
 
 
@@ -330,12 +331,11 @@ def refusal(session: Session, user: User, row: HumanTask, *, ignore_assignee: bo
 
 def may_view(session: Session, user: User, row: HumanTask) -> bool:
     """Anyone who may work it, its assignee, administrators and assessors, and SERs of the same side."""
-    roles = user.roles
     if user.is_partner and not access.may_see_instance(session, user, row.instance_id, row.process_id):
         return False  # a partner sees only its own relationships' joint tasks
-    if row.assignee_id == user.id or roles & {"admin", "assessor"}:
+    if row.assignee_id == user.id or may(user, Permission.READ_EVERY_TASK):
         return True
-    if "ser" in roles and (row.partner_side == user.is_partner or row.role == "jmt"):
+    if may(user, Permission.MANAGE_LANE_TASKS) and (row.partner_side == user.is_partner or row.role == "jmt"):
         return True
     return works_lane(user, row)
 

@@ -16,6 +16,8 @@ from workflows import Conflict, Result, TaskNotReady, WorkflowEngine
 
 from ..audit.services import record
 from ..auth.models import User
+from ..auth.permissions import Permission, may
+from ..db import unit_of_work
 from ..errors import BadRequest, Forbidden
 from ..evidence import services as evidence
 from ..evidence.models import EvidenceFile
@@ -37,8 +39,8 @@ def _ready(session: Session, user: User, human_task_id: int) -> HumanTask:
 
 def may_manage(user: User, row: HumanTask) -> bool:
     """SERs (of the task's side, or any for joint tasks) and administrators manage assignments."""
-    return "admin" in user.roles or ("ser" in user.roles and (row.partner_side == user.is_partner
-                                                              or row.role == "jmt"))
+    return may(user, Permission.MANAGE_ANY_TASK) or (
+        may(user, Permission.MANAGE_LANE_TASKS) and (row.partner_side == user.is_partner or row.role == "jmt"))
 
 
 def _commit_event(session, action, user, row, now, payload=None):
@@ -49,7 +51,7 @@ def _commit_event(session, action, user, row, now, payload=None):
 
 def claim(session: Session, user: User, human_task_id: int, *, now: datetime) -> None:
     """Take a task so nobody else works on it. Raises Forbidden, TaskNotReady, Conflict (claimed meanwhile)."""
-    try:
+    with unit_of_work(session):
         row = _ready(session, user, human_task_id)
         if row.assignee_id == user.id:
             return
@@ -64,14 +66,11 @@ def claim(session: Session, user: User, human_task_id: int, *, now: datetime) ->
         if taken != 1:
             raise Conflict(f"someone else claimed or completed {row.name!r} a moment ago; reload")
         _commit_event(session, "task.claimed", user, row, now)
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def release(session: Session, user: User, human_task_id: int, *, now: datetime) -> None:
     """Give a claimed task back to everyone with its role: its assignee, or an SER / administrator."""
-    try:
+    with unit_of_work(session):
         row = _ready(session, user, human_task_id)
         if row.assignee_id is None:
             return
@@ -80,14 +79,11 @@ def release(session: Session, user: User, human_task_id: int, *, now: datetime) 
         previous = row.assignee_id
         session.execute(update(HumanTask).where(HumanTask.id == row.id).values(assignee_id=None))
         _commit_event(session, "task.released", user, row, now, {"from_user_id": previous})
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def reassign(session: Session, user: User, human_task_id: int, to_user_id: int, *, now: datetime) -> User:
     """Give a task to a named person who may work it (SERs and administrators only). Returns that person."""
-    try:
+    with unit_of_work(session):
         row = _ready(session, user, human_task_id)
         if not may_manage(user, row):
             raise Forbidden("only an SER or an administrator may reassign tasks")
@@ -102,27 +98,21 @@ def reassign(session: Session, user: User, human_task_id: int, to_user_id: int, 
         _commit_event(session, "task.reassigned", user, row, now,
                       {"from_user_id": previous, "to_user_id": target.id, "to": target.username})
         return target
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def set_due(session: Session, user: User, human_task_id: int, due_at: datetime | None, *, now: datetime) -> None:
     """Set or clear a task's due date (SERs and administrators)."""
-    try:
+    with unit_of_work(session):
         row = _ready(session, user, human_task_id)
         if not may_manage(user, row):
             raise Forbidden("only an SER or an administrator may set due dates")
         session.execute(update(HumanTask).where(HumanTask.id == row.id).values(due_at=due_at))
         _commit_event(session, "task.due_set", user, row, now, {"due_at": due_at.isoformat() if due_at else None})
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def save_draft(session: Session, user: User, human_task_id: int, data: dict, *, now: datetime) -> TaskDraft:
     """Keep unfinished form data for this person only; nothing is validated or sent to the engine."""
-    try:
+    with unit_of_work(session):
         row = _ready(session, user, human_task_id)
         reason = refusal(session, user, row)
         if reason:
@@ -136,31 +126,22 @@ def save_draft(session: Session, user: User, human_task_id: int, data: dict, *, 
         session.flush()
         _commit_event(session, "task.draft_saved", user, row, now, {"fields": sorted(data)})
         return draft
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def discard_draft(session: Session, user: User, human_task_id: int, *, now: datetime) -> None:
-    try:
+    with unit_of_work(session):
         row = visible_task(session, user, human_task_id)
         removed = session.execute(delete(TaskDraft).where(TaskDraft.human_task_id == row.id,
                                                           TaskDraft.user_id == user.id)).rowcount
         if removed:
             _commit_event(session, "task.draft_discarded", user, row, now)
-    except BaseException:
-        session.rollback()
-        raise
-
-
-READ_ONLY_ROLES = frozenset({"assessor"})
 
 
 def add_comment(session: Session, user: User, human_task_id: int, body: str, *, now: datetime) -> TaskComment:
     """A remark on a task, visible to everyone who can see it. Raises BadRequest when empty or too long."""
-    try:
+    with unit_of_work(session):
         row = visible_task(session, user, human_task_id)
-        if not user.roles - READ_ONLY_ROLES:
+        if not may(user, Permission.DISCUSS_TASKS):
             raise Forbidden("assessors read tasks and their discussion but do not take part in it")
         body = (body or "").strip()
         if not body:
@@ -172,16 +153,13 @@ def add_comment(session: Session, user: User, human_task_id: int, body: str, *, 
         session.flush()
         _commit_event(session, "task.commented", user, row, now, {"comment_id": comment.id})
         return comment
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def attach_evidence(session: Session, user: User, human_task_id: int, upload: evidence.Upload, *,
                     field: str | None, max_bytes: int, now: datetime) -> EvidenceFile:
     """Store a file as evidence of a task and its relationship. Raises Forbidden, BadRequest."""
     row = visible_task(session, user, human_task_id)
-    if row.state == "ready" and refusal(session, user, row) is not None and "admin" not in user.roles:
+    if row.state == "ready" and refusal(session, user, row) is not None and not may(user, Permission.MANAGE_ANY_TASK):
         raise Forbidden("only someone who may work on this task can attach evidence to it")
     if row.state != "ready":
         raise TaskNotReady(f"the task {row.name!r} is already {row.state}")

@@ -12,10 +12,11 @@ from workflows import EventNotExpected, Result, WorkflowEngine
 
 from ..access import services as access
 from ..auth.models import User
+from ..auth.permissions import Permission, may
 from ..db import utcnow
 from ..errors import BadRequest, Forbidden, NotFound
 from ..processes.models import HumanTask, ProcessInstance
-from ..processes.services import WORKER_ROLES, run_action, send_signal
+from ..processes.services import run_action, send_signal
 from ..processes.store import SqlInstanceStore
 from .stages import EXIT_TRIGGER_SIGNAL, ISSUE_PROCESS, ISSUE_STAGES, LIFECYCLE, stage_of_process
 
@@ -57,7 +58,7 @@ def raise_issue(session: Session, engine: WorkflowEngine, *, user: User, relatio
     Raises NotFound, Forbidden (assessors and process owners do not raise issues), BadRequest (wrong stage,
     no title).
     """
-    if not (WORKER_ROLES | {"admin"}) & user.roles:
+    if not may(user, Permission.RAISE_ISSUES):
         raise Forbidden("your roles do not allow raising an issue")
     if not title or not title.strip():
         raise BadRequest("an issue needs a title", {"title": "this field is required"})
@@ -76,7 +77,7 @@ def raise_exit_trigger(session: Session, engine: WorkflowEngine, *, user: User, 
                        reason: str, now: datetime | None = None) -> Result:
     """Raise an exit trigger on the relationship: the SERs get an exit review. Raises BadRequest when the
     relationship is outside stages 5-7 or an exit review is already open."""
-    if not (WORKER_ROLES | {"admin"}) & user.roles:
+    if not may(user, Permission.RAISE_ISSUES):
         raise Forbidden("your roles do not allow raising an exit trigger")
     if not reason or not reason.strip():
         raise BadRequest("say why the exit trigger is raised", {"reason": "this field is required"})

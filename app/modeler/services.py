@@ -23,14 +23,15 @@ from workflows.inspect import inspect
 
 from ..audit.services import record
 from ..auth.models import User
-from ..db import utcnow
-from ..errors import BadRequest, Forbidden, NotFound
+from ..auth.permissions import Permission, require
+from ..config import REQUIREMENTS_FILE
+from ..db import unit_of_work, utcnow
+from ..errors import BadRequest, NotFound
 from ..processes.checks import deploy_checks, requirement_ids
 from ..processes.models import InstanceMove, ProcessInstance, ProcessVersion, VersionFile
 from ..processes.services import deploy_version, latest_version
 from .models import Draft, Upload
 
-OWNER_ROLES = frozenset({"process_owner", "admin"})
 KINDS = ("bpmn", "form")
 _DIAGRAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.bpmn$")
 _FORM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.json$")
@@ -38,8 +39,7 @@ UPLOAD_SUFFIXES = (".bpmn", ".xml")
 
 
 def require_owner(user: User | None) -> None:
-    if user is not None and not OWNER_ROLES & user.roles:
-        raise Forbidden("only process owners and administrators may use the process workbench")
+    require(user, Permission.DEPLOY_PROCESSES, "only process owners and administrators may use the process workbench")
 
 
 def check_name(kind: str, name: str) -> str:
@@ -130,8 +130,7 @@ def form_names(session: Session, user: User, version_id: int | None = None) -> l
 
 def known_requirements(session: Session) -> list[str]:
     """The requirement ids a diagram may name (the catalogue the deploy checks against)."""
-    path = session.info.get("requirements_file")
-    return sorted(requirement_ids(path)) if path else []
+    return sorted(requirement_ids(REQUIREMENTS_FILE))
 
 
 @dataclass
@@ -179,7 +178,7 @@ def save_draft(session: Session, user: User, kind: str, name: str, content: byte
 
 
 def _write_draft(session, user, kind, name, content, base_version_id, now) -> Draft:
-    try:
+    with unit_of_work(session):
         row = draft(session, user, kind, name)
         if row is None:
             row = Draft(user_id=user.id, kind=kind, name=name, content=content, base_version_id=base_version_id,
@@ -191,25 +190,17 @@ def _write_draft(session, user, kind, name, content, base_version_id, now) -> Dr
                 row.base_version_id = base_version_id
         record(session, "modeler.draft_saved", actor=user, at=now,
                payload={"kind": kind, "name": name, "size": len(content), "base_version_id": base_version_id})
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return row
 
 
 def discard_draft(session: Session, user: User, kind: str, name: str, *, now: datetime | None = None) -> bool:
     require_owner(user)
     now = now or utcnow()
-    try:
+    with unit_of_work(session):
         gone = session.execute(delete(Draft).where(Draft.user_id == user.id, Draft.kind == kind,
                                                    Draft.name == name)).rowcount
         if gone:
             record(session, "modeler.draft_discarded", actor=user, at=now, payload={"kind": kind, "name": name})
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return bool(gone)
 
 
@@ -229,7 +220,7 @@ def validate_file(session: Session, engine: WorkflowEngine, user: User, kind: st
     check_name(kind, name)
     files, forms, used = candidate(session, user, replace={(kind, name): content})
     session.rollback()  # end the read: validation can take a while and writes nothing
-    checks = deploy_checks(session.info.get("requirements_file"))  # the same checks a deploy runs
+    checks = deploy_checks()  # the same checks a deploy runs
     try:
         compiled = engine.validate(files, forms, extra_checks=checks)
     except ValidationFailed as failed:
@@ -283,16 +274,12 @@ def upload(session: Session, user: User, filename: str, content: bytes, *, max_b
                      "processes": [{"process_id": p.process_id, "name": p.name, "executable": p.executable,
                                     "line": p.line} for p in report.processes],
                      "problems": [p.as_dict() for p in report.problems]})
-    try:
+    with unit_of_work(session):
         session.add(row)
         session.flush()
         record(session, "modeler.uploaded", actor=user, at=now, payload={
             "upload_id": row.id, "filename": row.filename, "size": row.size, "sha256": row.sha256,
             "well_formed": row.well_formed, "runnable": row.runnable})
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return row
 
 
@@ -366,7 +353,7 @@ def save_form(session: Session, user: User, base: str, schema_text: str, ui_text
     if checked.errors:
         raise BadRequest("the form has errors; nothing was saved", errors=checked.errors)
     now = now or utcnow()
-    try:
+    with unit_of_work(session):
         for name, text in ((schema_name, schema_text), (ui_name, ui_text)):
             if name == ui_name and not (text or "").strip():
                 continue
@@ -378,8 +365,4 @@ def save_form(session: Session, user: User, base: str, schema_text: str, ui_text
             else:
                 row.content, row.updated_at = content, now
         record(session, "modeler.form_saved", actor=user, at=now, payload={"form": schema_name})
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return checked

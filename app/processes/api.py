@@ -8,7 +8,7 @@ from sqlalchemy import select
 from workflows import ValidationFailed
 
 from ..api.common import blueprint, engine, now, session, user
-from ..errors import Forbidden
+from ..auth.permissions import Permission, require
 from ..processes import versioning
 from ..processes.checks import deploy_checks
 from ..processes.models import ProcessVersion
@@ -27,13 +27,6 @@ from .schemas import (
 
 bp = blueprint("api_processes", "Diagrams and forms: validation, immutable versions, diffs, migration dry runs")
 
-OWNERS = {"process_owner", "admin"}
-READERS = OWNERS | {"assessor"}
-def _require(roles: set[str], what: str):
-    if not roles & user().roles:
-        raise Forbidden(f"only {what} may do this")
-
-
 def version_dict(version: ProcessVersion) -> dict:
     return {"id": version.id, "content_hash": version.content_hash, "author": version.author,
             "message": version.message, "created_at": version.created_at, "process_ids": version.process_ids or [],
@@ -50,7 +43,7 @@ def _bundle(args) -> tuple[dict[str, bytes], dict[str, bytes]]:
 @bp.response(200, VersionOut(many=True))
 def versions():
     """Every deployed version, newest first (process owners, administrators, assessors)."""
-    _require(READERS, "process owners, administrators and assessors")
+    require(user(), Permission.READ_PROCESSES, "only process owners, administrators and assessors may do this")
     return [version_dict(v) for v in session().scalars(select(ProcessVersion).order_by(ProcessVersion.id.desc()))]
 
 
@@ -59,10 +52,10 @@ def versions():
 @bp.response(200, ValidateOut)
 def validate_bundle(args):
     """Validate diagrams and forms without deploying: every problem located by file, element and line."""
-    _require(OWNERS, "process owners and administrators")
+    require(user(), Permission.DEPLOY_PROCESSES, "only process owners and administrators may do this")
     files, forms = _bundle(args)
     try:
-        compiled = engine().validate(files, forms, extra_checks=deploy_checks(session().info.get("requirements_file")))
+        compiled = engine().validate(files, forms, extra_checks=deploy_checks())
     except ValidationFailed as exc:
         return {"valid": False, "problems": [p.as_dict() for p in exc.problems], "process_ids": []}
     return {"valid": True, "problems": [p.as_dict() for p in compiled.problems], "process_ids": compiled.process_ids}
@@ -73,7 +66,7 @@ def validate_bundle(args):
 @bp.response(201, DeployOut)
 def deploy(args):
     """Validate and deploy as a new immutable version (422 with every problem; nothing is stored then)."""
-    _require(OWNERS, "process owners and administrators")
+    require(user(), Permission.DEPLOY_PROCESSES, "only process owners and administrators may do this")
     files, forms = _bundle(args)
     version, warnings, created = deploy_version(session(), engine(), files, forms, user=user(),
                                                 message=args["message"], now=now(), skip_if_unchanged=True)
@@ -85,7 +78,7 @@ def deploy(args):
 @bp.response(200, DiffOut)
 def diff(args):
     """What changed between two versions, element by element."""
-    _require(READERS, "process owners, administrators and assessors")
+    require(user(), Permission.READ_PROCESSES, "only process owners, administrators and assessors may do this")
     found = versioning.compare(session(), engine(), args["from_"], args["to"])
     change = lambda c: {"process_id": c.process_id, "element_id": c.element_id, "name": c.name,  # noqa: E731
                         "kind": c.kind, "attributes": list(c.attributes)}

@@ -10,6 +10,7 @@ import yaml
 
 from workflows import CompiledVersion, Problem
 
+from ..config import REQUIREMENTS_FILE
 from .lanes import DEFAULT_LANE_ROLES
 
 
@@ -62,5 +63,5 @@ def requirements_exist(catalogue_path: str):
     return check
 
 
-def deploy_checks(catalogue_path: str | None) -> list:
+def deploy_checks(catalogue_path: str | None = REQUIREMENTS_FILE) -> list:
     return [lanes_are_mapped] + ([requirements_exist(catalogue_path)] if catalogue_path else [])

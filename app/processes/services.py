@@ -25,7 +25,8 @@ from workflows import (
 
 from ..audit.services import record, record_many
 from ..auth.models import User
-from ..db import utcnow
+from ..auth.permissions import Permission, read_only, require
+from ..db import unit_of_work, utcnow
 from ..errors import Forbidden, NotFound
 from ..notifications.services import TaskNotice, notice_kind, notify_tasks
 from . import timer_notices
@@ -37,7 +38,6 @@ from .store import SqlInstanceStore
 
 log = logging.getLogger(__name__)
 
-WORKER_ROLES = {"staff", "ser", "jmt"}
 
 
 # -------------------------------------------------------------------- versions
@@ -52,25 +52,20 @@ def deploy_version(session: Session, engine: WorkflowEngine, files: Mapping[str,
 
     Raises Forbidden (not a process owner) or workflows.ValidationFailed; nothing is stored then.
     """
-    if user is not None and not ({"process_owner", "admin"} & user.roles):
-        raise Forbidden("only process owners may deploy diagrams")
+    require(user, Permission.DEPLOY_PROCESSES, "only process owners may deploy diagrams")
     now = now or utcnow()
     if skip_if_unchanged:
         current = latest_version(session)
         if current is not None and current.content_hash == content_hash(files, forms):
             return current, [], False
     store = SqlInstanceStore(session, actor_id=getattr(user, "id", None), now=now)
-    try:
+    with unit_of_work(session):
         version_id, compiled = engine.using(store).deploy(
             files, forms, author=getattr(user, "username", None) or "system", message=message,
-            extra_checks=deploy_checks(session.info.get("requirements_file")))
+            extra_checks=deploy_checks())
         record(session, "version.deployed", actor=user, at=now, payload={
             "version_id": version_id, "hash": compiled.content_hash, "message": message,
             "processes": compiled.process_ids, "files": sorted(files), "forms": sorted(forms)})
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return session.get(ProcessVersion, version_id), compiled.problems, True
 
 
@@ -79,8 +74,7 @@ def start_instance(session: Session, engine: WorkflowEngine, *, user: User | Non
                    data: dict | None = None, title: str | None = None, version_id: int | None = None,
                    now: datetime | None = None) -> Result:
     """Start a process on the latest version (or `version_id`). Raises NotFound, Forbidden, WorkflowError."""
-    if user is not None and not (WORKER_ROLES | {"admin"}) & user.roles:
-        raise Forbidden("your roles do not allow starting a relationship")
+    require(user, Permission.START_RELATIONSHIPS, "your roles do not allow starting a relationship")
     if version_id is None:
         version = latest_version(session)
         if version is None:
@@ -142,8 +136,7 @@ def send_signal(session: Session, engine: WorkflowEngine, *, user: User | None, 
 
 def cancel_instance(session: Session, engine: WorkflowEngine, *, user: User | None, instance_id: int,
                     reason: str | None = None, now: datetime | None = None) -> Result:
-    if user is not None and "admin" not in user.roles:
-        raise Forbidden("only an administrator may cancel an instance")
+    require(user, Permission.ADMINISTER_INSTANCES, "only an administrator may cancel an instance")
     _instance_or_404(session, instance_id)
     now = now or utcnow()
     store = SqlInstanceStore(session, actor_id=getattr(user, "id", None), now=now)
@@ -214,8 +207,7 @@ def _record_failure(session: Session, instance_id: int, now: datetime, message: 
 # -------------------------------------------------------------------- rules
 def check_can_work_on(session: Session, user: User, row: HumanTask) -> None:
     """Raise Forbidden unless `user` may complete `row`: lane role, organisation side, assignee, four eyes."""
-    roles = user.roles
-    if "assessor" in roles and not roles & WORKER_ROLES:
+    if read_only(user):
         raise Forbidden("assessors read everything and change nothing")
     if row.assignee_id is not None and row.assignee_id != user.id:
         raise Forbidden(f"the task {row.name!r} is assigned to someone else")
@@ -259,7 +251,7 @@ def _instance_or_404(session, instance_id):
 
 def run_action(session: Session, actor, now: datetime, action) -> Result:
     """Run one engine action, audit everything it changed, commit once; roll back on any error."""
-    try:
+    with unit_of_work(session):
         result = action()
         audit = []
         for part in result.all():
@@ -281,9 +273,6 @@ def run_action(session: Session, actor, now: datetime, action) -> Result:
         if dues:
             timer_notices.publish(min(dues))
         return result
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def _expire_written(session: Session) -> None:

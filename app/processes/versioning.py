@@ -13,18 +13,16 @@ from sqlalchemy.orm import Session
 from workflows import Conflict, MigrationRefused, MigrationVerdict, VersionDiff, WorkflowEngine
 
 from ..auth.models import User
+from ..auth.permissions import Permission, require
 from ..db import utcnow
-from ..errors import BadRequest, Forbidden, NotFound
+from ..errors import BadRequest, NotFound
 from .models import InstanceMove, ProcessInstance, ProcessVersion
 from .services import deploy_version, run_action
 from .store import SqlInstanceStore
 
-OWNER_ROLES = {"process_owner", "admin"}
-
 
 def _require_owner(user: User | None):
-    if user is not None and not OWNER_ROLES & user.roles:
-        raise Forbidden("only process owners manage versions and migrations")
+    require(user, Permission.DEPLOY_PROCESSES, "only process owners manage versions and migrations")
 
 
 def _version(session: Session, version_id: int) -> ProcessVersion:

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from workflows import Conflict
 
 from ..access import services as access
+from ..auth.permissions import Permission, may
 from ..auth.session import me
 from ..db import utcnow
 from ..errors import BadRequest, Forbidden
@@ -85,7 +86,7 @@ def _register(relationship_id, name, *, errors=None, message=None, typed=None, s
             cell = (likelihood, impact)
             views = [v for v in views if v.data.get("likelihood") == likelihood and v.data.get("impact") == impact]
     totals = registers.value_totals(views) if register.name == "value" else None
-    may_edit = register.editable and bool(user.roles & registers.EDITORS) and not (
+    may_edit = register.editable and may(user, Permission.EDIT_REGISTERS) and not (
         user.is_partner and register is KNOWLEDGE)
     return render_template("registers/register.html", relationship=relationship, register=register, entries=views,
                            heat=heat, cell=cell, totals=totals, may_edit=may_edit, errors=errors or {},
@@ -126,7 +127,7 @@ def _entry(entry_id, *, errors=None, message=None, typed=None, status_code=200):
     row, view = registers.entry(session, user, entry_id, now=now)
     register = registers.register_of(row.register)
     relationship = session.get(ProcessInstance, row.relationship_id)
-    may_edit = register.editable and bool(user.roles & registers.EDITORS) and not (
+    may_edit = register.editable and may(user, Permission.EDIT_REGISTERS) and not (
         user.is_partner and register is KNOWLEDGE)
     return render_template("registers/entry.html", relationship=relationship, register=register, entry=view,
                            history=registers.history(session, user, entry_id, now=now), may_edit=may_edit,

@@ -21,13 +21,13 @@ from workflows import Conflict
 from ..access import services as access
 from ..audit.services import record
 from ..auth.models import User
+from ..auth.permissions import Permission, may
 from ..errors import BadRequest, Forbidden, NotFound
 from ..lifecycle.stages import ISSUE_PROCESS
 from ..processes.models import HumanTask, ProcessInstance
 from .kinds import FEEDS, ISSUES, KNOWLEDGE, PLAN_OF_FEED, REGISTERS, Register
 from .models import RegisterChange, RegisterEntry, RegisterFeed
 
-EDITORS = frozenset({"staff", "ser", "jmt", "admin"})
 OPEN_ACTION = frozenset({"open", "in_progress"})
 
 
@@ -258,7 +258,7 @@ def _may_edit(session: Session, user: User, relationship_id: int, register: Regi
     access.require_relationship(session, user, relationship_id)
     if not register.editable:
         raise Forbidden(f"the {register.title.lower()} is kept by the lifecycle and cannot be edited here")
-    if not user.roles & EDITORS:
+    if not may(user, Permission.EDIT_REGISTERS):
         raise Forbidden("your roles let you read the registers but not change them")
     if user.is_partner and register is KNOWLEDGE:
         raise Forbidden("the knowledge map says what we share; a partner organisation cannot change it")

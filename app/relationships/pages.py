@@ -7,6 +7,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from workflows import Conflict, WorkflowError
 
 from ..agenda.services import upcoming
+from ..auth.permissions import Permission, may
 from ..auth.session import me
 from ..db import utcnow
 from ..errors import BadRequest, Forbidden
@@ -121,5 +122,5 @@ def _list(*, status="", errors=None, message=None, typed=None, status_code=200):
     found = relationships.summaries(session, now=utcnow(), status=status, viewer=me())
     return render_template("relationships/index.html", relationships=found, stages=STAGES, status=status,
                            errors=errors or {}, message=message, typed=typed or {},
-                           can_start=not me().is_partner and ("admin" in me().roles or bool(me().roles & {"staff", "ser", "jmt"})),
+                           can_start=not me().is_partner and may(me(), Permission.START_RELATIONSHIPS),
                            lifecycle=relationships.lifecycle_deployed(session), now=utcnow()), status_code

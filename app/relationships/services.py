@@ -18,6 +18,7 @@ from ..access import services as access
 from ..audit.models import AuditEvent
 from ..audit.services import record
 from ..auth.models import Organisation, RelationshipProfile, User
+from ..auth.permissions import Permission, may
 from ..errors import BadRequest, Forbidden, NotFound
 from ..evidence import services as evidence
 from ..evidence.models import EvidenceFile
@@ -211,7 +212,7 @@ def linked_issues(session: Session, relationship_id: int) -> list[LinkedIssue]:
 def may_raise(user: User, relationship: ProcessInstance, stage: int | None) -> bool:
     """Whether the page offers raising issues and exit triggers: the roles and stages the lifecycle allows
     (`app.lifecycle.services.raise_issue` decides again, and its refusal is what counts)."""
-    allowed = bool(user.roles & {"staff", "ser", "jmt", "admin"})
+    allowed = may(user, Permission.START_RELATIONSHIPS)
     return allowed and relationship.status == "running" and stage in ISSUE_STAGES
 
 

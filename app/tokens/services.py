@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..audit.services import record
 from ..auth.models import User
+from ..db import unit_of_work
 from ..errors import AppError, BadRequest, NotFound
 from .models import ApiToken
 
@@ -53,17 +54,13 @@ def create_token(session: Session, user: User, *, name: str, days: int, now: dat
     if len(live) >= MAX_TOKENS_PER_USER:
         raise BadRequest(f"you have {len(live)} live tokens; revoke one first")
     secret = PREFIX + secrets.token_urlsafe(32)
-    try:
+    with unit_of_work(session):
         row = ApiToken(user_id=user.id, name=name, token_hash=digest(secret), prefix=secret[:10], created_at=now,
                        expires_at=now + timedelta(days=days))
         session.add(row)
         session.flush()
         record(session, "api.token_created", actor=user, at=now, payload={
             "token_id": row.id, "name": name, "prefix": row.prefix, "expires_at": row.expires_at.isoformat()})
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return NewToken(row, secret)
 
 
@@ -74,7 +71,7 @@ def tokens_of(session: Session, user: User) -> list[ApiToken]:
 
 def revoke_token(session: Session, user: User, token_id: int, *, now: datetime) -> ApiToken:
     """Revoke one of the user's own tokens (another's is not told to exist). Revoking twice is harmless."""
-    try:
+    with unit_of_work(session):
         row = session.get(ApiToken, token_id)
         if row is None or row.user_id != user.id:
             raise NotFound(f"token {token_id} does not exist")
@@ -84,9 +81,6 @@ def revoke_token(session: Session, user: User, token_id: int, *, now: datetime) 
                    payload={"token_id": row.id, "name": row.name, "prefix": row.prefix})
         session.commit()
         return row
-    except BaseException:
-        session.rollback()
-        raise
 
 
 # one statement on every API call, built once: the token, its user, the organisation (joined by the model), roles
@@ -112,15 +106,11 @@ def authenticate(session: Session, secret: str, *, now: datetime) -> tuple[User,
         raise refused
     previous = row.last_used_at
     if previous is None or now - previous >= LAST_USED_EVERY:
-        try:
+        with unit_of_work(session):
             session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
             if previous is None or now - previous >= USED_EVENT_EVERY:
                 record(session, "api.token_used", actor=user, at=now,
                        payload={"token_id": row.id, "name": row.name, "prefix": row.prefix})
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
         row.last_used_at = now
     return user, row
 

@@ -97,10 +97,10 @@ def events(session, action=None) -> int:
 
 def snapshot(session) -> dict:
     """What a refused request must leave unchanged: rows and revisions (audit events aside)."""
-    from app.tokens.models import ApiToken
     from app.inbox.models import TaskDraft
     from app.notifications.models import Notification
     from app.processes.models import HumanTask, ProcessInstance, ProcessVersion
+    from app.tokens.models import ApiToken
     session.expire_all()
     return {
         "versions": count(session, ProcessVersion),

@@ -110,9 +110,9 @@ def test_complete_with_invalid_data_is_422_per_field_and_changes_nothing(api, se
 
 
 def test_four_eyes_and_lane_refusals_are_403(app, api, session, lifecycle, users):
-    from app.tokens.services import create_token
     from app.auth.services import create_user
     from app.db import utcnow
+    from app.tokens.services import create_token
     from tests.api.conftest import Api
     both = create_user(session, "both", password=None, roles=["staff", "ser"], organisation="Us")
     preparer = Api(app.test_client(), create_token(session, both, name="t", days=1, now=utcnow()).secret)

@@ -41,9 +41,9 @@ def server(app):
 
 def bearer(app, username: str) -> tuple[str, int]:
     """A fresh token of a demo user -> (secret, token id)."""
-    from app.tokens.services import create_token
     from app.auth.services import get_user
     from app.db import utcnow
+    from app.tokens.services import create_token
     with app.extensions["collabflow"].sessions() as session:
         made = create_token(session, get_user(session, username), name="schemathesis", days=1, now=utcnow())
         session.commit()
@@ -54,8 +54,8 @@ def existing_ids(app, token_id: int) -> dict[str, list[int]]:
     """Path parameter -> ids that exist on the server (never the caller's own token)."""
     from sqlalchemy import select
 
-    from app.tokens.models import ApiToken
     from app.processes.models import HumanTask, ProcessInstance
+    from app.tokens.models import ApiToken
     with app.extensions["collabflow"].sessions() as session:
         instances = sorted(session.scalars(select(ProcessInstance.id)))
         return {"relationship_id": instances, "instance_id": instances,

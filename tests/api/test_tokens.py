@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.tokens.models import ApiToken
 from app.audit.models import AuditEvent
 from app.db import utcnow
+from app.tokens.models import ApiToken
 from tests.api.conftest import Api, events, snapshot
 
 

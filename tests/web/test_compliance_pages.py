@@ -102,7 +102,7 @@ def test_the_matrix_filters_by_status_and_stage(signed_in, scenario):
 def test_the_gap_page_of_a_relationship_stopped_at_stage_3_lists_exactly_stages_4_to_8(signed_in, session,
                                                                                            scenario):
     page = tree(signed_in("assessor").get(f"/relationships/{scenario['stopped']}/gaps"))
-    expected = {r.id for r in catalogue(session.info["requirements_file"])
+    expected = {r.id for r in catalogue()
                 if r.stage in ("S4", "S5", "S6", "S7", "S8")}
     assert set(page.xpath("//tr[@data-requirement]/@data-requirement")) == expected
     assert page.xpath("//section[@data-stage]/@data-stage") == ["S4", "S5", "S6", "S7", "S8"]

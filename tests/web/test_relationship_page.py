@@ -14,10 +14,10 @@ from sqlalchemy import select
 from app.agenda.services import upcoming
 from app.db import utcnow
 from app.inbox import services as tasks
+from app.pages import when
 from app.processes.models import HumanTask, ProcessInstance
 from app.relationships import services as relationships
 from app.relationships.services import level_of
-from app.pages import when
 
 
 def page_of(response):
