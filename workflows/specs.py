@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import jsonschema
@@ -125,12 +126,23 @@ def check_forms(forms: Mapping[str, bytes]) -> tuple[dict[str, dict], list[Probl
                                     line=getattr(exc, "lineno", None)))
             continue
         if name.endswith(".schema.json"):
-            try:
-                jsonschema.validators.validator_for(parsed[name]).check_schema(parsed[name])
-            except jsonschema.SchemaError as exc:
-                path = "/".join(map(str, exc.absolute_path)) or "(root)"
-                problems.append(Problem(f"not a valid JSON Schema at {path}: {exc.message}", file=name))
+            refusal = _schema_refusal(bytes(content))
+            if refusal is not None:
+                problems.append(Problem(refusal, file=name))
     return parsed, problems
+
+
+@lru_cache(maxsize=2048)
+def _schema_refusal(content: bytes) -> str | None:
+    """Why a JSON Schema is not valid, or None. Checking a schema against its meta-schema is most of a deploy's
+    cost and its answer depends on the bytes alone, so an unchanged form is checked once per process."""
+    schema = json.loads(content)
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        path = "/".join(map(str, exc.absolute_path)) or "(root)"
+        return f"not a valid JSON Schema at {path}: {exc.message}"
+    return None
 
 
 def _lint_spec(spec, elements, form_names: set[str], functions) -> list[Problem]:

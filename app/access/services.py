@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from ..auth.models import RelationshipProfile, User
 from ..errors import Forbidden, NotFound
-from ..lifecycle.stages import stage_of_process
 from ..processes.models import ProcessInstance
+from ..stages import stage_of_process
 
 INTERNAL_STAGES = frozenset({1, 2, 3, 4})
 WITHHELD = frozenset({"withhold", "not_shared"})
@@ -57,6 +57,18 @@ def visible_relationship_ids(session: Session, user: User) -> list[int] | None:
 
 def may_see(session: Session, user: User, relationship_id: int) -> bool:
     return sees_everything(user) or partner_organisation(session, relationship_id) == user.organisation_id
+
+
+def relationship_or_404(session: Session, relationship_id: int, viewer: User | None = None, *,
+                        process_id: str | None = None) -> ProcessInstance:
+    """The relationship (a top-level instance; of `process_id` when given) that `viewer` may see, else NotFound:
+    the one way every page, API call and service finds a relationship (`viewer=None`: the system itself)."""
+    root = session.get(ProcessInstance, relationship_id)
+    if root is None or root.parent_id is not None or (process_id is not None and root.process_id != process_id):
+        raise NotFound(f"relationship {relationship_id} does not exist")
+    if viewer is not None:
+        require_relationship(session, viewer, relationship_id)
+    return root
 
 
 def require_relationship(session: Session, user: User, relationship_id: int) -> None:

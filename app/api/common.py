@@ -17,6 +17,7 @@ from ..auth.session import me
 from ..db import utcnow
 from ..errors import AppError, Forbidden, describe
 from ..extensions import db_session, services
+from ..pagination import paginate  # noqa: F401  (the API modules' one pagination)
 from ..tokens.services import record_forbidden
 
 log = logging.getLogger(__name__)
@@ -67,14 +68,6 @@ def page_of(item: type[Schema]) -> type[Schema]:
     return Schema.from_dict({"items": fields.List(fields.Nested(item)), "total": fields.Integer(),
                              "page": fields.Integer(), "pages": fields.Integer(), "per_page": fields.Integer()},
                             name=name)
-
-
-def paginate(items: list, page: int, per_page: int) -> dict:
-    total = len(items)
-    pages = max(1, -(-total // per_page))
-    page = min(page, pages)
-    return {"items": items[(page - 1) * per_page: page * per_page], "total": total, "page": page,
-            "pages": pages, "per_page": per_page}
 
 
 def error_body(code: str, status: int, message: str, errors=None):

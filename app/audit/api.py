@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 from ..access import services as access
 from ..api.common import blueprint, session, user
 from ..audit.models import AuditEvent
-from ..errors import NotFound
-from ..processes.models import ProcessInstance
+from ..pagination import window
 from ..relationships import services as relationships
 from .schemas import EventArgs, EventPage
 
@@ -22,10 +21,7 @@ bp = blueprint("api_audit", "Who did what, when")
 def events(args, relationship_id):
     """The relationship's audit events, oldest first, in pages."""
     db = session()
-    root = db.get(ProcessInstance, relationship_id)
-    if root is None or root.parent_id is not None:
-        raise NotFound(f"relationship {relationship_id} does not exist")
-    access.require_relationship(db, user(), relationship_id)
+    access.relationship_or_404(db, relationship_id, user())
     members = access.member_ids(db, relationship_id)
     where = [AuditEvent.instance_id.in_(members)]
     if not access.sees_everything(user()):
@@ -33,9 +29,7 @@ def events(args, relationship_id):
     if args["action"]:
         where.append(AuditEvent.action == args["action"])
     total = db.scalar(select(func.count()).select_from(AuditEvent).where(*where))
-    per_page = args["per_page"]
-    pages = max(1, -(-total // per_page))
-    page = min(args["page"], pages)
+    at = window(total, args["page"], args["per_page"])
     items = db.scalars(select(AuditEvent).where(*where).order_by(AuditEvent.at, AuditEvent.id)
-                       .limit(per_page).offset((page - 1) * per_page)).all()
-    return {"items": items, "total": total, "page": page, "pages": pages, "per_page": per_page}
+                       .limit(at.per_page).offset(at.offset)).all()
+    return at.as_dict(items)

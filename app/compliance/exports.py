@@ -26,12 +26,12 @@ from ..audit.services import record
 from ..auth.models import RelationshipProfile, User
 from ..errors import BadRequest, NotFound, Unavailable
 from ..evidence.models import EvidenceFile
-from ..lifecycle.stages import STAGES
 from ..processes.models import HumanTask, ProcessInstance
 from ..registers import services as registers
 from ..registers.heatmap import svg as heatmap_svg
 from ..registers.kinds import ISSUES, REGISTERS
 from ..registers.models import RegisterChange, RegisterEntry
+from ..stages import STAGES
 from . import rmp
 from . import services as compliance
 

@@ -14,8 +14,8 @@ from ..auth.session import me
 from ..db import utcnow
 from ..errors import BadRequest, NotFound
 from ..extensions import db_session
-from ..lifecycle.stages import STAGES
 from ..processes.models import ProcessInstance
+from ..stages import STAGES
 from . import exports, rmp
 from . import services as compliance
 

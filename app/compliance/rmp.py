@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 from ..access import services as access
 from ..auth.models import User
 from ..errors import NotFound
-from ..lifecycle.stages import STAGES, stage_of_process
 from ..processes.forms import form_schema
-from ..processes.models import HumanTask, ProcessInstance
+from ..processes.models import HumanTask
+from ..stages import STAGES, stage_of_process
 
 PLAN_KIND = {1: "CRMP", 2: "CRMP", 3: "CRMP", 4: "PRMP", 5: "JRMP", 6: "JRMP", 7: "JRMP", 8: "JRMP"}
 JOINT_STAGES = frozenset({5, 6, 7, 8})
@@ -75,9 +75,7 @@ def versions(session: Session, relationship_id: int, *, viewer: User | None = No
     With `viewer`, the plan as that user may see it (NotFound when they may not see the relationship): a
     partner organisation's user gets the JRMP versions only, each with the sections of stages 5-8 only and
     their data redacted; the summary of changes is then worked out on what they see."""
-    relationship = session.get(ProcessInstance, relationship_id)
-    if relationship is None or relationship.parent_id is not None:
-        raise NotFound(f"relationship {relationship_id} does not exist")
+    relationship = access.relationship_or_404(session, relationship_id)
     if viewer is not None:
         access.require_relationship(session, viewer, relationship_id)
     partner = viewer is not None and not access.sees_everything(viewer)

@@ -22,9 +22,8 @@ from workflows import add_period
 from ..access import services as access
 from ..auth.models import User
 from ..config import REQUIREMENTS_FILE
-from ..errors import NotFound
-from ..lifecycle.stages import LIFECYCLE
 from ..processes.models import HumanTask, ProcessInstance
+from ..stages import LIFECYCLE
 
 STATUSES = ("not_started", "in_progress", "evidenced", "review_overdue")
 REVIEW_GRACE = timedelta(days=14)  # a review is overdue this long after its interval ran out
@@ -137,10 +136,7 @@ def gaps(rows: list[MatrixRow]) -> dict[str, list[MatrixRow]]:
 def relationship_for(session: Session, user: User, relationship_id: int, what: str) -> ProcessInstance:
     """The relationship whose compliance records `user` asks for: NotFound when it does not exist or the user may
     not see it, Forbidden for partner organisations (the matrix is our own organisation's record)."""
-    relationship = session.get(ProcessInstance, relationship_id)
-    if relationship is None or relationship.parent_id is not None:
-        raise NotFound(f"relationship {relationship_id} does not exist")
-    access.require_relationship(session, user, relationship_id)
+    relationship = access.relationship_or_404(session, relationship_id, user)
     access.require_own_organisation(user, what)
     return relationship
 

@@ -8,7 +8,7 @@ from ..access.services import require_own_organisation
 from ..auth.session import me
 from ..db import utcnow
 from ..extensions import db_session
-from ..inbox.stages import STAGES
+from ..stages import STAGE_NAMES
 from . import charts
 from . import services as dashboard
 
@@ -22,7 +22,7 @@ def index():
     if request.args.get("format") == "json":
         return jsonify(dashboard.as_json(figures))
     drawn = {
-        "stages": charts.stages_chart(figures.by_stage, STAGES),
+        "stages": charts.stages_chart(figures.by_stage, STAGE_NAMES),
         "status": charts.status_chart(figures.by_status),
         "stage_times": charts.durations_chart(
             [(str(s.number), f"{s.number} · {s.name}", s.durations.median, s.durations.worst)
@@ -36,5 +36,5 @@ def index():
         "heat_map": charts.heat_map(figures.heat_map),
         "value": charts.value_chart([(v.relationship_id, v.relationship, v.realised_value) for v in figures.value]),
     }
-    return render_template("dashboard/index.html", p=figures, charts=drawn, stages=STAGES,
+    return render_template("dashboard/index.html", p=figures, charts=drawn, stages=STAGE_NAMES,
                            duration=charts.duration_text)

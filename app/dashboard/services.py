@@ -16,12 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..agenda.services import AgendaEntry, upcoming
-from ..inbox.stages import STAGES
-from ..lifecycle.stages import ISSUE_PROCESS, stage_of_process
 from ..processes.models import HumanTask, ProcessInstance
 from ..registers import services as registers
 from ..registers.models import RegisterEntry
 from ..relationships import services as relationships
+from ..stages import ISSUE_PROCESS, STAGE_NAMES, stage_of_process
 
 ALL = 1_000_000  # no page limit: the board sees every relationship
 STATUSES = ("running", "completed", "cancelled")
@@ -112,7 +111,7 @@ def portfolio(session: Session, *, now: datetime) -> Portfolio:
     first (`registers.sync` in one pass, which commits), so the heat map and value are current."""
     registers.sync(session, None, now=now)
     found = relationships.summaries(session, now=now, limit=ALL)
-    by_stage: dict[int | None, int] = {n: 0 for n in [*STAGES, None]}
+    by_stage: dict[int | None, int] = {n: 0 for n in [*STAGE_NAMES, None]}
     by_stage_status: dict[int | None, dict[str, int]] = {n: dict.fromkeys(STATUSES, 0) for n in by_stage}
     by_status = dict.fromkeys(STATUSES, 0)
     by_outcome: dict[str, int] = {}
@@ -147,7 +146,7 @@ def _times(session: Session, found: list[relationships.Summary], now: datetime
            ) -> tuple[list[StageTime], list[GateTime]]:
     progress = {s.instance.id: s.progress for s in found}
     if not progress:
-        return [StageTime(n, name, Durations.of([])) for n, name in STAGES.items()], []
+        return [StageTime(n, name, Durations.of([])) for n, name in STAGE_NAMES.items()], []
     rows = session.execute(
         select(HumanTask.instance_id, HumanTask.process_id, HumanTask.bpmn_id, HumanTask.name, HumanTask.state,
                HumanTask.approval_gate, HumanTask.created_at, HumanTask.completed_at)
@@ -179,7 +178,7 @@ def _times(session: Session, found: list[relationships.Summary], now: datetime
         # passed: the relationship went beyond it (or ended with it), and nothing was reopened after the decision
         if progress[relationship_id].state_of(stage) == "done" and last_created[(relationship_id, stage)] <= end:
             spent.setdefault(stage, []).append(end - first[(relationship_id, stage)])
-    stage_times = [StageTime(n, name, Durations.of(spent.get(n, []))) for n, name in STAGES.items()]
+    stage_times = [StageTime(n, name, Durations.of(spent.get(n, []))) for n, name in STAGE_NAMES.items()]
     gates = [GateTime(bpmn_id, name, stage, Durations.of(gate_waits.get(bpmn_id, [])),
                       len(gate_open.get(bpmn_id, [])), max(gate_open[bpmn_id]) if gate_open.get(bpmn_id) else None)
              for bpmn_id, (name, stage) in gate_info.items()]

@@ -13,9 +13,9 @@ from ..evidence.services import Upload as EvidenceUpload
 from ..extensions import services as app_services
 from ..inbox import services as inbox
 from ..inbox.binding import declared
-from ..inbox.stages import stage_of
 from ..processes.models import HumanTask
-from ..processes.store import SqlInstanceStore
+from ..processes.store import bound
+from ..stages import stage_of
 from . import queries, screens
 from .schemas import (
     CompletedOut,
@@ -72,7 +72,7 @@ def show(task_id):
     draft = queries.draft_of(db, me, row.id)
     instructions, data = None, {}
     if row.state == "ready":
-        task = engine().using(SqlInstanceStore(db)).get_task(row.instance_id, row.task_id)
+        task = bound(engine(), db).get_task(row.instance_id, row.task_id)
         instructions = task.instructions
         data = draft.data if draft is not None else declared(form.schema, task.data)
     else:

@@ -22,10 +22,11 @@ from ..access import services as access
 from ..auth.models import RelationshipProfile, User
 from ..auth.permissions import Permission, may, read_only
 from ..errors import Forbidden, NotFound
+from ..pagination import window
 from ..processes.models import HumanTask, ProcessInstance
 from ..processes.services import check_can_work_on, lane_refusal
+from ..stages import StageTag, stage_condition, stage_of
 from .models import TaskComment, TaskDraft
-from .stages import Stage, stage_condition, stage_of
 
 PAGE_SIZE = 20
 ROLE_NAMES = {"staff": "staff", "ser": "SER", "jmt": "joint management team", "process_owner": "process owner",
@@ -107,7 +108,7 @@ class TaskRow:
     id: int
     name: str
     process_id: str
-    stage: Stage
+    stage: StageTag
     role: str | None
     lane: str | None
     relationship_id: int
@@ -129,11 +130,11 @@ class InboxPage:
     pages: int
     counts: dict
     # the filter drop-downs' choices, read on first use (the page shows them, the API does not)
-    load_options: Callable[[], tuple[list[tuple[int, str]], list[Stage]]] | None = field(
+    load_options: Callable[[], tuple[list[tuple[int, str]], list[StageTag]]] | None = field(
         default=None, repr=False, compare=False)
 
     @cached_property
-    def _options(self) -> tuple[list[tuple[int, str]], list[Stage]]:
+    def _options(self) -> tuple[list[tuple[int, str]], list[StageTag]]:
         return self.load_options() if self.load_options is not None else ([], [])
 
     @property
@@ -142,7 +143,7 @@ class InboxPage:
         return self._options[0]
 
     @property
-    def stages(self) -> list[Stage]:
+    def stages(self) -> list[StageTag]:
         """Every stage with a task in the inbox, in lifecycle order."""
         return self._options[1]
 
@@ -218,8 +219,8 @@ def inbox(session: Session, user: User, filters: InboxFilters, *, now: datetime,
     total = counts[4]
     options_key = (user.id, user.organisation_id, frozenset(user.roles), counts[3], counts[5])
     _remember_count(session, user, counts[3])
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(filters.page, pages)
+    at = window(total, filters.page, PAGE_SIZE)
+    page, pages = at.page, at.pages
     order = {
         "due": (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id),
         "newest": (HumanTask.created_at.desc(), HumanTask.id.desc()),
@@ -233,7 +234,7 @@ def inbox(session: Session, user: User, filters: InboxFilters, *, now: datetime,
         # and assignee for those 20 rows only. Sorting by relationship needs the titles, so joins first.
         chosen = (query if filters.sort == "relationship" else select(HumanTask.id)).where(base, *conditions)
         chosen = chosen.with_only_columns(HumanTask.id).order_by(*order).limit(PAGE_SIZE)
-        chosen = chosen.offset((page - 1) * PAGE_SIZE).subquery("chosen")
+        chosen = chosen.offset(at.offset).subquery("chosen")
         found = session.execute(query.join(chosen, chosen.c.id == HumanTask.id).order_by(*order)).all()
     return InboxPage(
         rows=[_task_row(f, now) for f in found], total=total, page=page, pages=pages,
@@ -272,7 +273,7 @@ def _options_of(session: Session, user: User, key, now: datetime, cache: Options
     return cache.get(key, lambda: filter_options(session, user), now)
 
 
-def filter_options(session: Session, user: User) -> tuple[list[tuple[int, str]], list[Stage]]:
+def filter_options(session: Session, user: User) -> tuple[list[tuple[int, str]], list[StageTag]]:
     """The inbox drop-downs' choices: (id, title) of the relationships with a task in `user`'s inbox, by title,
     and the stages, in lifecycle order. Two small queries: the distinct relationships (one row each, through
     the root_id index) and the distinct process ids (a handful)."""

@@ -16,7 +16,8 @@ from ..evidence import services as evidence
 from ..evidence.models import EvidenceFile
 from ..processes.forms import form_schema
 from ..processes.models import HumanTask, ProcessInstance
-from ..processes.store import SqlInstanceStore
+from ..processes.store import bound
+from ..stages import StageTag, stage_of
 from .binding import Field, build_fields, declared, evidence_values, titles
 from .instructions import render_instructions
 from .models import TaskComment, TaskDraft
@@ -32,7 +33,6 @@ from .queries import (
     users_by_id,
 )
 from .services import may_manage as _may_manage
-from .stages import Stage, stage_of
 
 ANSWERS_SHOWN = 30
 
@@ -58,7 +58,7 @@ class TaskPage:
     row: HumanTask
     instance: ProcessInstance
     relationship: ProcessInstance
-    stage: Stage
+    stage: StageTag
     form: TaskForm
     fields: list[Field]
     errors: dict
@@ -123,7 +123,7 @@ def task_page(session: Session, engine: WorkflowEngine, user: User, row: HumanTa
     engine_task = None
     if row.state == "ready":
         try:
-            engine_task = engine.using(SqlInstanceStore(session)).get_task(row.instance_id, row.task_id)
+            engine_task = bound(engine, session).get_task(row.instance_id, row.task_id)
         except WorkflowError:
             engine_task = None  # the page still works from the row; the instructions are missing
     draft = draft_of(session, user, row.id)

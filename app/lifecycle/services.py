@@ -14,19 +14,16 @@ from ..access import services as access
 from ..auth.models import User
 from ..auth.permissions import Permission, may
 from ..db import utcnow
-from ..errors import BadRequest, Forbidden, NotFound
+from ..errors import BadRequest, Forbidden
 from ..processes.models import HumanTask, ProcessInstance
 from ..processes.services import run_action, send_signal
-from ..processes.store import SqlInstanceStore
-from .stages import EXIT_TRIGGER_SIGNAL, ISSUE_PROCESS, ISSUE_STAGES, LIFECYCLE, stage_of_process
+from ..processes.store import bound
+from ..stages import EXIT_TRIGGER_SIGNAL, ISSUE_PROCESS, ISSUE_STAGES, LIFECYCLE, stage_of_process
 
 
 def relationship(session: Session, relationship_id: int) -> ProcessInstance:
     """The relationship (a top-level lifecycle instance). Raises NotFound."""
-    instance = session.get(ProcessInstance, relationship_id)
-    if instance is None or instance.parent_id is not None or instance.process_id != LIFECYCLE:
-        raise NotFound(f"relationship {relationship_id} does not exist")
-    return instance
+    return access.relationship_or_404(session, relationship_id, process_id=LIFECYCLE)
 
 
 def current_stage(session: Session, relationship_id: int) -> int | None:
@@ -68,8 +65,8 @@ def raise_issue(session: Session, engine: WorkflowEngine, *, user: User, relatio
     now = now or utcnow()
     data = {"title": title.strip(), "issue_title": title.strip(), "issue_description": description, "raised_by": user.display_name,
             "raised_on": now.date().isoformat(), "raised_in_stage": stage}
-    store = SqlInstanceStore(session, actor_id=user.id, now=now, started_by_id=user.id)
-    return run_action(session, user, now, lambda: engine.using(store).start(
+    bound_engine = bound(engine, session, user, now=now, started_by_id=user.id)
+    return run_action(session, user, now, lambda: bound_engine.start(
         rel.version_id, ISSUE_PROCESS, data, now=now, parent_id=rel.id))
 
 

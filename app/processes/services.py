@@ -34,7 +34,7 @@ from .checks import deploy_checks
 from .forms import form_schema, validate_submission
 from .lanes import lane_role
 from .models import HumanTask, ProcessInstance, ProcessVersion, Timer
-from .store import SqlInstanceStore
+from .store import bound
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +58,8 @@ def deploy_version(session: Session, engine: WorkflowEngine, files: Mapping[str,
         current = latest_version(session)
         if current is not None and current.content_hash == content_hash(files, forms):
             return current, [], False
-    store = SqlInstanceStore(session, actor_id=getattr(user, "id", None), now=now)
     with unit_of_work(session):
-        version_id, compiled = engine.using(store).deploy(
+        version_id, compiled = bound(engine, session, user, now=now).deploy(
             files, forms, author=getattr(user, "username", None) or "system", message=message,
             extra_checks=deploy_checks())
         record(session, "version.deployed", actor=user, at=now, payload={
@@ -81,9 +80,8 @@ def start_instance(session: Session, engine: WorkflowEngine, *, user: User | Non
             raise NotFound("no process version is deployed yet")
         version_id = version.id
     now = now or utcnow()
-    store = SqlInstanceStore(session, actor_id=getattr(user, "id", None), now=now,
-                             started_by_id=getattr(user, "id", None), title=title)
-    return run_action(session, user, now, lambda: engine.using(store).start(
+    bound_engine = bound(engine, session, user, now=now, started_by_id=getattr(user, "id", None), title=title)
+    return run_action(session, user, now, lambda: bound_engine.start(
         version_id, process_id, data or {}, now=now))
 
 
@@ -114,13 +112,13 @@ def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human
     schema = form_schema(session, version_id, row.form_key)
     validate_submission(schema, data)
     now = now or utcnow()
-    store = SqlInstanceStore(session, actor_id=user.id, now=now, submitted={row.task_id: data})
+    bound_engine = bound(engine, session, user, now=now, submitted={row.task_id: data})
 
     def act():
         if before_run is not None:
             before_run(row, schema, data)
-        return engine.using(store).complete_task(row.instance_id, row.task_id, data, now=now,
-                                                 expected_revision=expected_revision)
+        return bound_engine.complete_task(row.instance_id, row.task_id, data, now=now,
+                                          expected_revision=expected_revision)
     return run_action(session, user, now, act)
 
 
@@ -129,8 +127,7 @@ def send_signal(session: Session, engine: WorkflowEngine, *, user: User | None, 
     """Throw a signal (e.g. an exit trigger) into an instance. Raises EventNotExpected, Conflict."""
     _instance_or_404(session, instance_id)
     now = now or utcnow()
-    store = SqlInstanceStore(session, actor_id=getattr(user, "id", None), now=now)
-    return run_action(session, user, now, lambda: engine.using(store).send_signal(
+    return run_action(session, user, now, lambda: bound(engine, session, user, now=now).send_signal(
         instance_id, name, payload or {}, now=now))
 
 
@@ -139,8 +136,8 @@ def cancel_instance(session: Session, engine: WorkflowEngine, *, user: User | No
     require(user, Permission.ADMINISTER_INSTANCES, "only an administrator may cancel an instance")
     _instance_or_404(session, instance_id)
     now = now or utcnow()
-    store = SqlInstanceStore(session, actor_id=getattr(user, "id", None), now=now)
-    return run_action(session, user, now, lambda: engine.using(store).cancel(instance_id, now=now, reason=reason))
+    return run_action(session, user, now, lambda: bound(engine, session, user, now=now).cancel(
+        instance_id, now=now, reason=reason))
 
 
 def fire_due_timers(session: Session, engine: WorkflowEngine, *, now: datetime | None = None,
@@ -163,7 +160,7 @@ def fire_due_timers(session: Session, engine: WorkflowEngine, *, now: datetime |
         .order_by(func.min(Timer.due_at)).limit(limit)))
     session.rollback()  # end the read before the writes (SQLite: never hold a read snapshot while writing)
     results = []
-    scheduler = engine.using(SqlInstanceStore(session, now=now))
+    scheduler = bound(engine, session, now=now)
     for instance_id in due:
         try:
             if not _claim_due(session, instance_id, now):

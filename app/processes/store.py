@@ -22,6 +22,7 @@ from workflows import (
     StoredVersion,
     TimerDue,
     UserTask,
+    WorkflowEngine,
 )
 
 from ..db import utcnow
@@ -229,3 +230,9 @@ class SqlInstanceStore:
 def _timer_keys(timers) -> set:
     return {(t.task_id, t.due_at) for t in timers}
 
+
+
+def bound(engine: WorkflowEngine, session: Session, user=None, *, now: datetime | None = None, **store_options):
+    """The engine working on this session's rows, acting for `user` (None: the system): the one way the app
+    reaches running instances. `store_options` go to SqlInstanceStore (started_by_id, title, submitted)."""
+    return engine.using(SqlInstanceStore(session, actor_id=getattr(user, "id", None), now=now, **store_options))

@@ -18,7 +18,7 @@ from ..db import utcnow
 from ..errors import BadRequest, NotFound
 from .models import InstanceMove, ProcessInstance, ProcessVersion
 from .services import deploy_version, run_action
-from .store import SqlInstanceStore
+from .store import bound
 
 
 def _require_owner(user: User | None):
@@ -35,7 +35,7 @@ def _version(session: Session, version_id: int) -> ProcessVersion:
 def compare(session: Session, engine: WorkflowEngine, old_version_id: int, new_version_id: int) -> VersionDiff:
     """Elements added, removed and changed between two versions. Raises NotFound."""
     _version(session, old_version_id), _version(session, new_version_id)
-    return engine.using(SqlInstanceStore(session)).diff(old_version_id, new_version_id)
+    return bound(engine, session).diff(old_version_id, new_version_id)
 
 
 def roll_back(session: Session, engine: WorkflowEngine, *, user: User | None, version_id: int,
@@ -68,7 +68,7 @@ def dry_run(session: Session, engine: WorkflowEngine, *, user: User | None, to_v
                                           ProcessInstance.version_id != to_version_id)
     if instance_ids is not None:
         query = query.where(ProcessInstance.id.in_(instance_ids))
-    checker = engine.using(SqlInstanceStore(session))
+    checker = bound(engine, session)
     return [DryRunRow(i.id, i.title, i.process_id, i.version_id, checker.check_migration(i.id, to_version_id))
             for i in session.scalars(query.order_by(ProcessInstance.id))]
 
@@ -87,10 +87,9 @@ def migrate(session: Session, engine: WorkflowEngine, *, user: User | None, inst
             outcome[instance_id] = "no such instance"
             continue
         old_state, old_version = instance.state, instance.version_id
-        store = SqlInstanceStore(session, actor_id=getattr(user, "id", None), now=now_)
         try:
             result = run_action(session, user, now_, partial(
-                _move, session, engine.using(store), instance_id, old_version, to_version_id, old_state, user, now_))
+                _move, session, bound(engine, session, user, now=now_), instance_id, old_version, to_version_id, old_state, user, now_))
             outcome[instance_id] = None if result else "unchanged"
         except (MigrationRefused, Conflict) as exc:
             outcome[instance_id] = exc.message
@@ -118,10 +117,9 @@ def undo(session: Session, engine: WorkflowEngine, *, user: User | None, move_id
     if move.undone_at is not None:
         raise BadRequest("this migration was already undone")
     now = now or utcnow()
-    store = SqlInstanceStore(session, actor_id=getattr(user, "id", None), now=now)
 
     def act():
-        result = engine.using(store).restore(move.instance_id, move.from_version_id, move.old_state,
+        result = bound(engine, session, user, now=now).restore(move.instance_id, move.from_version_id, move.old_state,
                                              expected_revision=move.revision_after, now=now)
         move.undone_at = now
         return result

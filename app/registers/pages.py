@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from workflows import Conflict
 
@@ -22,10 +22,7 @@ bp = Blueprint("registers", __name__)
 
 def _relationship(relationship_id: int) -> ProcessInstance:
     session = db_session()
-    instance = session.get(ProcessInstance, relationship_id)
-    if instance is None or instance.parent_id is not None:
-        abort(404)
-    access.require_relationship(session, me(), relationship_id)
+    instance = access.relationship_or_404(session, relationship_id, me())
     return instance
 
 

@@ -23,8 +23,8 @@ from ..audit.services import record
 from ..auth.models import User
 from ..auth.permissions import Permission, may
 from ..errors import BadRequest, Forbidden, NotFound
-from ..lifecycle.stages import ISSUE_PROCESS
 from ..processes.models import HumanTask, ProcessInstance
+from ..stages import ISSUE_PROCESS
 from .kinds import FEEDS, ISSUES, KNOWLEDGE, PLAN_OF_FEED, REGISTERS, Register
 from .models import RegisterChange, RegisterEntry, RegisterFeed
 
@@ -316,9 +316,7 @@ def create(session: Session, user: User, relationship_id: int, name: str, data: 
 
 
 def _require_relationship(session: Session, relationship_id: int) -> None:
-    instance = session.get(ProcessInstance, relationship_id)
-    if instance is None or instance.parent_id is not None:
-        raise NotFound(f"relationship {relationship_id} does not exist")
+    access.relationship_or_404(session, relationship_id)
 
 
 def update(session: Session, user: User, entry_id: int, data: dict, *, joint: bool | None, expected_version: int,

@@ -51,12 +51,12 @@ def detail_dict(relationship_id: int) -> dict:
 
 def _action(relationship_id: int, result) -> dict:
     from ..inbox.queries import open_tasks
-    from ..inbox.stages import STAGES
+    from ..stages import STAGE_NAMES
     session().expire_all()
     tasks = [task_dict(t) for t in open_tasks(session(), relationship_id, now=now())]
     stage = lifecycle.current_stage(session(), relationship_id)
     return {"relationship_id": relationship_id, "instance_id": result.instance_id, "status": result.status,
-            "tasks": tasks, "stage": {"key": f"stage{stage}", "number": stage, "label": f"{stage} · {STAGES[stage]}"}
+            "tasks": tasks, "stage": {"key": f"stage{stage}", "number": stage, "label": f"{stage} · {STAGE_NAMES[stage]}"}
             if stage else None}
 
 

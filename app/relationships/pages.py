@@ -12,8 +12,8 @@ from ..auth.session import me
 from ..db import utcnow
 from ..errors import BadRequest, Forbidden
 from ..extensions import db_session, services
-from ..inbox.stages import STAGES
 from ..lifecycle import services as lifecycle
+from ..stages import STAGE_NAMES
 from . import diagrams
 from . import services as relationships
 
@@ -105,7 +105,7 @@ def _show(relationship_id: int, *, refused=None, status_code=200):
                                          viewer=me())
     stage = lifecycle.current_stage(session, relationship_id)
     agenda = upcoming(session, now=now, relationship_id=relationship_id, limit=UPCOMING_SHOWN + 1, viewer=me())
-    return render_template("relationships/show.html", detail=detail, stages=STAGES, now=now,
+    return render_template("relationships/show.html", detail=detail, stages=STAGE_NAMES, now=now,
                            may_raise=relationships.may_raise(me(), detail.summary.instance, stage),
                            upcoming=agenda[:UPCOMING_SHOWN], more_upcoming=len(agenda) > UPCOMING_SHOWN,
                            refused=refused or {}), status_code
@@ -120,7 +120,7 @@ def diagram_xml(version_id: int, name: str):
 def _list(*, status="", errors=None, message=None, typed=None, status_code=200):
     session = db_session()
     found = relationships.summaries(session, now=utcnow(), status=status, viewer=me())
-    return render_template("relationships/index.html", relationships=found, stages=STAGES, status=status,
+    return render_template("relationships/index.html", relationships=found, stages=STAGE_NAMES, status=status,
                            errors=errors or {}, message=message, typed=typed or {},
                            can_start=not me().is_partner and may(me(), Permission.START_RELATIONSHIPS),
                            lifecycle=relationships.lifecycle_deployed(session), now=utcnow()), status_code

@@ -19,14 +19,13 @@ from ..audit.models import AuditEvent
 from ..audit.services import record
 from ..auth.models import Organisation, RelationshipProfile, User
 from ..auth.permissions import Permission, may
-from ..errors import BadRequest, Forbidden, NotFound
+from ..errors import BadRequest, Forbidden
 from ..evidence import services as evidence
 from ..evidence.models import EvidenceFile
 from ..inbox.queries import TaskRow, open_tasks
-from ..inbox.stages import STAGES, stage_of
-from ..lifecycle.stages import ISSUE_PROCESS, ISSUE_STAGES
 from ..processes.models import HumanTask, ProcessInstance, Timer
 from ..processes.services import latest_version, start_instance
+from ..stages import ISSUE_PROCESS, ISSUE_STAGES, STAGE_NAMES, stage_of
 from . import diagrams
 
 LIFECYCLE = "lifecycle"
@@ -54,7 +53,7 @@ class Progress:
     def label(self) -> str:
         if self.current is None:
             return "Not started" if self.status == "running" else self.status.capitalize()
-        return f"Stage {self.current} · {STAGES[self.current]}"
+        return f"Stage {self.current} · {STAGE_NAMES[self.current]}"
 
 
 @dataclass
@@ -220,9 +219,7 @@ def relationship(session: Session, relationship_id: int, *, now: datetime, trail
                  viewer: User | None = None) -> Detail:
     """One relationship with its open tasks, audit trail, evidence and diagrams, as `viewer` may see it: a
     partner organisation's user sees only its own relationships' joint parts. Raises NotFound."""
-    root = session.get(ProcessInstance, relationship_id)
-    if root is None or root.parent_id is not None:
-        raise NotFound(f"relationship {relationship_id} does not exist")
+    root = access.relationship_or_404(session, relationship_id)
     partner = viewer is not None and not access.sees_everything(viewer)
     if viewer is not None:
         access.require_relationship(session, viewer, root.id)
@@ -280,7 +277,7 @@ def _diagrams(session, root, members, tasks, progress: Progress) -> list[diagram
     active = diagrams.active_processes(session, root.version_id, running)
     completed = _completed_tasks(session, [m.id for m in members])
     worked = {stage_of(p).number for p, _b in completed.get(root.id, set())}
-    done_stages = {n for n in STAGES if progress.state_of(n) == "done" and n in worked}  # not skipped by an exit
+    done_stages = {n for n in STAGE_NAMES if progress.state_of(n) == "done" and n in worked}  # not skipped by an exit
     shown = [diagrams.diagram(session, root.version_id, root.process_id, "The relationship's lifecycle",
                               ready_bpmn_ids=ready_ids, active=active, completed=completed.get(root.id, set()),
                               done_stages=done_stages)]
