@@ -34,10 +34,10 @@ PEOPLE = (("staff", ["staff"], "own"), ("ser", ["ser"], "own"), ("jmt", ["jmt"],
 def prepare(database_url: str | None, name: str, extra_files=None, extra_forms=None):
     """(app, url, tokens): an empty database, the bundled lifecycle (plus any extra diagrams and forms)
     deployed, the people and one bearer token each (made once, by the token service: 'sign-in done once')."""
-    from app.tokens.services import create_token
     from app.auth.services import create_user
     from app.db import utcnow
     from app.processes.services import deploy_version
+    from app.tokens.services import create_token
     from workflows import read_directory
 
     app, url = fresh_app(database_url, name)

@@ -16,8 +16,8 @@ from ..auth.models import User
 from ..errors import AppError
 from ..evidence.services import Upload
 from ..inbox import services as tasks
-from ..inbox.screens import task_form
 from ..inbox.queries import open_tasks, refusal
+from ..inbox.screens import task_form
 from ..processes.models import HumanTask, ProcessInstance
 from . import services as relationships
 

@@ -21,8 +21,8 @@ import pytest
 from app.dashboard import charts
 from app.dashboard import services as dashboard
 from app.inbox import services as inbox
-from app.stages import stage_of_process
 from app.relationships import services as relationships
+from app.stages import stage_of_process
 from tests.app.lifecycle.driver import Driver
 from tests.conftest import T0
 

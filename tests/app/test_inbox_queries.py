@@ -17,9 +17,9 @@ from sqlalchemy import create_engine, insert, select, text, update
 from app.auth.models import RelationshipProfile
 from app.inbox import queries
 from app.inbox.queries import PAGE_SIZE, InboxFilters
-from app.stages import stage_of
 from app.processes.models import HumanTask, ProcessInstance, ProcessVersion
 from app.processes.store import SqlInstanceStore
+from app.stages import stage_of
 from tests.conftest import T0
 from workflows import InstanceRecord, UserTask
 

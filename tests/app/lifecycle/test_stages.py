@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from app.errors import Forbidden
-from app.stages import stage_of_process
 from app.processes import services
+from app.stages import stage_of_process
 from tests.app.lifecycle.conftest import START, START_TIME
 from tests.app.lifecycle.driver import fill_form, is_valid, until_ready
 from workflows import add_period
