@@ -76,9 +76,9 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def make_session_factory(engine: Engine, info: dict | None = None) -> sessionmaker:
-    """`info` travels with every session: settings services need without an app context (e.g. mail)."""
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False, info=dict(info or {}))
+def make_session_factory(engine: Engine) -> sessionmaker:
+    """Sessions carry no settings: what a service needs besides the session is given to it as an argument."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ class Services:
     db_engine: Engine
     sessions: sessionmaker
     workflows: WorkflowEngine
+    mail: object = None  # app.notifications.services.MailSettings when SMTP_HOST is set: services are given it
     inbox_options: object = None  # app.inbox.queries.OptionsCache: the inbox drop-downs, shared by the app's requests
     scheduler: object | None = None  # app.jobs.scheduler.TimerScheduler when this process fires timers
 
@@ -25,9 +26,9 @@ class Services:
 def init_app(app: Flask) -> Services:
     db_engine = make_engine(app.config["DATABASE_URL"])
     from .inbox.queries import OptionsCache
-    sessions = make_session_factory(db_engine, info={"mail": _mail_settings(app.config)})
+    sessions = make_session_factory(db_engine)
     workflows = WorkflowEngine(None, script_time_limit=app.config["SCRIPT_TIME_LIMIT"])
-    services = Services(db_engine, sessions, workflows, inbox_options=OptionsCache())
+    services = Services(db_engine, sessions, workflows, mail=_mail_settings(app.config), inbox_options=OptionsCache())
     app.extensions["collabflow"] = services
     app.teardown_appcontext(_close_session)
     if app.config["SCHEDULER_ENABLED"]:

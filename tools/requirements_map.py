@@ -1,5 +1,10 @@
 """Requirement id -> BPMN element map, read from the diagrams themselves (bpmn/*.bpmn).
 
+    python tools/requirements_map.py     # rewrite docs/requirements-map.md from bpmn/ (reads diagrams only)
+
+The diagrams and forms are the source of truth (process owners edit them in the browser); nothing here
+writes them.
+
 `collect(bpmn_dir)` returns rows (requirement, file, element id, element name); `render_map()`
 formats them as the Markdown table in docs/requirements-map.md.  Requirements are carried by the
 SpiffArena-style extension property `requirements` (comma-separated ids) on any flow element.
@@ -50,3 +55,8 @@ def render_map(bpmn_dir):
     for rid, fname, eid, name in rows:
         lines.append(f"| {rid} | bpmn/{fname} | `{eid}` | {name.replace('|', '/')} |")
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    root = Path(__file__).resolve().parents[1]
+    (root / "docs" / "requirements-map.md").write_text(render_map(root / "bpmn"))

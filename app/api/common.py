@@ -43,6 +43,11 @@ def now():
     return utcnow()
 
 
+def mail():
+    """The app's SMTP settings (None: no e-mail), given to every service that may notify someone."""
+    return services().mail
+
+
 class In(Schema):
     """Every input schema refuses fields it does not declare."""
 

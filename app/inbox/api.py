@@ -6,15 +6,12 @@ from __future__ import annotations
 from flask import current_app
 from marshmallow import RAISE
 
-from ..access import services as access
 from ..api.common import blueprint, engine, now, session, stage_dict, user
 from ..db import utcnow
 from ..evidence.services import Upload as EvidenceUpload
 from ..extensions import services as app_services
 from ..inbox import services as inbox
-from ..inbox.binding import declared
 from ..processes.models import HumanTask
-from ..processes.store import bound
 from ..stages import stage_of
 from . import queries, screens
 from .schemas import (
@@ -68,17 +65,9 @@ def show(task_id):
     """One task with its form's JSON Schema and UI schema and the data it currently holds."""
     db, me = session(), user()
     row = queries.visible_task(db, me, task_id)
-    form = screens.task_form(db, row)
-    draft = queries.draft_of(db, me, row.id)
-    instructions, data = None, {}
-    if row.state == "ready":
-        task = bound(engine(), db).get_task(row.instance_id, row.task_id)
-        instructions = task.instructions
-        data = draft.data if draft is not None else declared(form.schema, task.data)
-    else:
-        data = row.submitted or {}
-    data = access.redact(data, me)  # a partner never reads withheld knowledge
-    reason = queries.refusal(db, me, row)
+    view = screens.task_view(db, engine(), me, row)
+    form, draft, reason = view.form, view.draft, view.refusal
+    instructions, data = (view.engine_task.instructions if view.engine_task else None), view.values
     out = _row_dict(row)
     out.update(state=row.state, bpmn_id=row.bpmn_id, instance_id=row.instance_id, schema=form.schema,
                ui_schema=form.ui, data=data, instructions=instructions, may_complete=reason is None,
@@ -121,7 +110,7 @@ def complete(args, task_id):
     db, me, moment = session(), user(), now()
     row = queries.visible_task(db, me, task_id)
     instance_id = row.instance_id
-    result = inbox.submit(db, engine(), me, task_id, args["data"], now=moment)
+    result = inbox.submit(db, engine(), me, task_id, args["data"], now=moment, mail=app_services().mail)
     # the relationship's open tasks, as the relationship shows them to everyone
     relationship_id, ready = queries.open_tasks_around(db, instance_id, now=moment)
     return {"completed": task_id, "relationship_id": relationship_id, "status": result.status,

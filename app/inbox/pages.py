@@ -64,7 +64,7 @@ def submit(task_id: int):
     if errors:
         return _render(row, values=data, errors=errors, status=422)
     try:
-        tasks.submit(session, services().workflows, user, row.id, data, now=now)
+        tasks.submit(session, services().workflows, user, row.id, data, now=now, mail=services().mail)
     except InvalidData as exc:
         return _render(row, values=data, errors=exc.details.get("errors") or {"(form)": exc.message}, status=422)
     except BadRequest as exc:

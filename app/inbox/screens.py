@@ -114,28 +114,49 @@ def answers(session: Session, rows: list[HumanTask], viewer: User | None = None)
     return [answer(session, r, people, viewer) for r in rows]
 
 
-def task_page(session: Session, engine: WorkflowEngine, user: User, row: HumanTask, *, values: dict | None = None,
-              errors: dict | None = None, now: datetime) -> TaskPage:
-    """Everything the task page shows. `values`/`errors` are what was just posted, to show them again."""
-    instance = session.get(ProcessInstance, row.instance_id)
-    relationship = root_instance(session, row.instance_id)
-    form = task_form(session, row, instance.version_id)
+@dataclass
+class TaskView:
+    """What the task page and the API both show of one task, built once for both."""
+
+    form: TaskForm
+    engine_task: object | None  # workflows.UserTask while the task is ready
+    draft: TaskDraft | None
+    values: dict  # the current values as `user` may read them: their draft, else the process's, else submitted
+    refusal: str | None  # why `user` may not complete it now (None: they may)
+
+
+def task_view(session: Session, engine: WorkflowEngine, user: User, row: HumanTask, *,
+              version_id: int | None = None, strict: bool = True) -> TaskView:
+    """One task as `user` sees it. With `strict=False` a task the engine cannot load still shows from its row
+    (without instructions) instead of raising."""
+    form = task_form(session, row, version_id)
     engine_task = None
     if row.state == "ready":
         try:
             engine_task = bound(engine, session).get_task(row.instance_id, row.task_id)
         except WorkflowError:
-            engine_task = None  # the page still works from the row; the instructions are missing
+            if strict:
+                raise
     draft = draft_of(session, user, row.id)
+    if row.state != "ready":
+        values = row.submitted or {}
+    elif draft is not None:
+        values = draft.data
+    else:
+        values = declared(form.schema, engine_task.data if engine_task else {})
+    values = access.redact(values, user)  # a partner never sees withheld knowledge, even prefilled
+    return TaskView(form, engine_task, draft, values, refusal(session, user, row))
+
+
+def task_page(session: Session, engine: WorkflowEngine, user: User, row: HumanTask, *, values: dict | None = None,
+              errors: dict | None = None, now: datetime) -> TaskPage:
+    """Everything the task page shows. `values`/`errors` are what was just posted, to show them again."""
+    instance = session.get(ProcessInstance, row.instance_id)
+    relationship = root_instance(session, row.instance_id)
+    view = task_view(session, engine, user, row, version_id=instance.version_id, strict=False)
+    form, engine_task, draft, reason = view.form, view.engine_task, view.draft, view.refusal
     if values is None:
-        if row.state != "ready":
-            values = row.submitted or {}
-        elif draft is not None:
-            values = draft.data
-        else:
-            values = declared(form.schema, engine_task.data if engine_task else {})
-        values = access.redact(values, user)  # a partner never sees withheld knowledge, even prefilled
-    reason = refusal(session, user, row)
+        values = view.values
     manager = row.state == "ready" and _may_manage(user, row)
     page = TaskPage(
         row=row, instance=instance, relationship=relationship, stage=stage_of(row.process_id), form=form,

@@ -21,6 +21,7 @@ from ..db import unit_of_work
 from ..errors import BadRequest, Forbidden
 from ..evidence import services as evidence
 from ..evidence.models import EvidenceFile
+from ..notifications.services import MailSettings
 from ..processes.models import HumanTask
 from ..processes.services import complete_task
 from .binding import evidence_values
@@ -173,7 +174,7 @@ _DROP_DRAFTS = delete(TaskDraft).where(TaskDraft.human_task_id == bindparam("tas
 
 
 def submit(session: Session, engine: WorkflowEngine, user: User, human_task_id: int, data: dict, *,
-           now: datetime) -> Result:
+           now: datetime, mail: MailSettings | None = None) -> Result:
     """Complete a task with its form data (via `complete_task`), checking that the evidence it cites belongs
     to this relationship and dropping the task's drafts in the same transaction. Raises what complete_task
     raises, and BadRequest.
@@ -190,7 +191,7 @@ def submit(session: Session, engine: WorkflowEngine, user: User, human_task_id: 
         session.connection().execute(_DROP_DRAFTS, {"task_id": row.id})
 
     return complete_task(session, engine, user=user, human_task_id=human_task_id, data=data, now=now,
-                         before_run=cite_and_drop_drafts)
+                         before_run=cite_and_drop_drafts, mail=mail)
 
 
 def next_task_for(session: Session, user: User, human_task_id: int, *, now: datetime) -> int | None:

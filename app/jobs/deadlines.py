@@ -7,19 +7,20 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..notifications.services import TaskNotice, notify_tasks
+from ..notifications.services import MailSettings, TaskNotice, notify_tasks
 from ..processes.models import HumanTask
 
 DEFAULT_LEAD = timedelta(hours=24)
 
 
-def send_deadline_reminders(session: Session, now: datetime, lead: timedelta = DEFAULT_LEAD) -> int:
+def send_deadline_reminders(session: Session, now: datetime, lead: timedelta = DEFAULT_LEAD, *,
+                            mail: MailSettings | None = None) -> int:
     """Notify (assignee, else the lane's role) about ready tasks due within `lead`, and overdue ones. Commits."""
     overdue = _ready_with_deadline(session, HumanTask.due_at <= now, HumanTask.overdue_notified_at.is_(None))
     soon = _ready_with_deadline(session, HumanTask.due_at > now, HumanTask.due_at <= now + lead,
                                 HumanTask.due_soon_notified_at.is_(None))
     notify_tasks(session, [_notice(row, "overdue") for row in overdue] + [_notice(row, "due_soon") for row in soon],
-                 now)
+                 now, mail=mail)
     if overdue:
         session.execute(update(HumanTask).where(HumanTask.id.in_([r.id for r in overdue]))
                         .values(overdue_notified_at=now, due_soon_notified_at=func.coalesce(

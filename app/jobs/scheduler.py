@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from ..db import utcnow
 from ..notifications.models import OutboxEmail
-from ..notifications.services import deliver_outbox, mail_settings
+from ..notifications.services import deliver_outbox
 from ..processes import services as process_services
 from ..processes import timer_notices
 from ..processes.models import ProcessInstance, Timer
@@ -125,7 +125,8 @@ class TimerScheduler:
         fired = 0
         with self.services.sessions() as session:
             while True:
-                results = process_services.fire_due_timers(session, self.services.workflows, now=now or utcnow())
+                results = process_services.fire_due_timers(session, self.services.workflows, now=now or utcnow(),
+                                                                 mail=self.services.mail)
                 fired += len(results)
                 if len(results) < 500:
                     break
@@ -135,8 +136,8 @@ class TimerScheduler:
     def follow_up(self, now: datetime | None = None) -> None:
         """What hangs on the clock besides BPMN timers: deadline reminders and e-mail (re)delivery."""
         with self.services.sessions() as session:
-            send_deadline_reminders(session, now or utcnow(), self.reminder_lead)
-            deliver_outbox(session, now or utcnow())
+            send_deadline_reminders(session, now or utcnow(), self.reminder_lead, mail=self.services.mail)
+            deliver_outbox(session, now or utcnow(), self.services.mail)
 
     def _arm_next(self) -> None:
         with self.services.sessions() as session:
@@ -144,7 +145,7 @@ class TimerScheduler:
                 ProcessInstance, ProcessInstance.id == Timer.instance_id).where(ProcessInstance.error.is_(None)))
             reminder = next_reminder_at(session, self.reminder_lead)
             mail = session.scalar(select(func.min(OutboxEmail.next_attempt_at)).where(
-                OutboxEmail.status == "pending")) if mail_settings(session) else None
+                OutboxEmail.status == "pending")) if self.services.mail else None
         moments = [moment for moment in (due, reminder, mail) if moment is not None]
         if moments:
             self.wake_at(min(moments))

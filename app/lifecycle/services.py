@@ -15,6 +15,7 @@ from ..auth.models import User
 from ..auth.permissions import Permission, may
 from ..db import utcnow
 from ..errors import BadRequest, Forbidden
+from ..notifications.services import MailSettings
 from ..processes.models import HumanTask, ProcessInstance
 from ..processes.services import run_action, send_signal
 from ..processes.store import bound
@@ -49,7 +50,7 @@ def _require_running_stage(session, rel: ProcessInstance, what: str) -> int:
 
 
 def raise_issue(session: Session, engine: WorkflowEngine, *, user: User, relationship_id: int, title: str,
-                description: str = "", now: datetime | None = None) -> Result:
+                description: str = "", now: datetime | None = None, mail: MailSettings | None = None) -> Result:
     """Start an issue-resolution instance linked to the relationship (stages 5-7 only).
 
     Raises NotFound, Forbidden (assessors and process owners do not raise issues), BadRequest (wrong stage,
@@ -67,11 +68,11 @@ def raise_issue(session: Session, engine: WorkflowEngine, *, user: User, relatio
             "raised_on": now.date().isoformat(), "raised_in_stage": stage}
     bound_engine = bound(engine, session, user, now=now, started_by_id=user.id)
     return run_action(session, user, now, lambda: bound_engine.start(
-        rel.version_id, ISSUE_PROCESS, data, now=now, parent_id=rel.id))
+        rel.version_id, ISSUE_PROCESS, data, now=now, parent_id=rel.id), mail=mail)
 
 
 def raise_exit_trigger(session: Session, engine: WorkflowEngine, *, user: User, relationship_id: int,
-                       reason: str, now: datetime | None = None) -> Result:
+                       reason: str, now: datetime | None = None, mail: MailSettings | None = None) -> Result:
     """Raise an exit trigger on the relationship: the SERs get an exit review. Raises BadRequest when the
     relationship is outside stages 5-7 or an exit review is already open."""
     if not may(user, Permission.RAISE_ISSUES):
@@ -84,6 +85,6 @@ def raise_exit_trigger(session: Session, engine: WorkflowEngine, *, user: User, 
     try:
         return send_signal(session, engine, user=user, instance_id=rel.id, name=EXIT_TRIGGER_SIGNAL,
                            payload={"reason": reason.strip(), "source": "person", "raised_by": user.display_name},
-                           now=now)
+                           now=now, mail=mail)
     except EventNotExpected:
         raise BadRequest("an exit review is already open for this relationship; decide it first") from None

@@ -274,7 +274,7 @@ def migrate():
     if not ids:
         raise BadRequest("choose at least one instance to move")
     outcome = versioning.migrate(session, services().workflows, user=me(), instance_ids=ids, to_version_id=to,
-                                 now=utcnow())
+                                 now=utcnow(), mail=services().mail)
     moved = [i for i, why in outcome.items() if why is None]
     refused = {str(i): why for i, why in outcome.items() if why is not None}
     if payload is not None:
@@ -288,7 +288,8 @@ def migrate():
 @bp.post("/moves/<id:move_id>/undo")
 def undo(move_id: int):
     try:
-        versioning.undo(db_session(), services().workflows, user=me(), move_id=move_id, now=utcnow())
+        versioning.undo(db_session(), services().workflows, user=me(), move_id=move_id, now=utcnow(),
+                        mail=services().mail)
     except (MigrationRefused, Conflict) as exc:
         flash(f"Cannot undo migration #{move_id}: {exc.message}", "error")
     else:

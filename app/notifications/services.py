@@ -47,11 +47,6 @@ class MailSettings:
     base_url: str = "http://127.0.0.1:5000"
 
 
-def mail_settings(session: Session) -> MailSettings | None:
-    """The app's SMTP settings ride on the session (sessionmaker info), so services need no app context."""
-    return session.info.get("mail")
-
-
 def notice_kind(properties: dict, approval_gate: bool) -> str:
     """The diagram says what kind of news a task is: `notify` property, approval gates, else a task."""
     declared = (properties or {}).get("notify")
@@ -111,9 +106,8 @@ def recipients(session: Session, role: str | None, partner_side: bool, assignee_
 _INSERT_NOTIFICATIONS, _INSERT_EMAILS = insert(Notification), insert(OutboxEmail)
 
 
-def notify_tasks(session: Session, notices: list[TaskNotice], now: datetime) -> int:
-    """One notification per recipient per task (and an outbox e-mail when mail is on). Returns how many."""
-    mail = mail_settings(session)
+def notify_tasks(session: Session, notices: list[TaskNotice], now: datetime, *, mail: MailSettings | None) -> int:
+    """One notification per recipient per task (and an outbox e-mail when `mail` is set). Returns how many."""
     rows, emails = [], []
     partners: dict[int, int | None] = {}
     found: dict[tuple, list[Recipient]] = {}  # the same lane twice in one action: asked once
@@ -172,9 +166,8 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), timedelta(hours=6))
 
 
-def deliver_outbox(session: Session, now: datetime, limit: int = 100) -> tuple[int, int]:
+def deliver_outbox(session: Session, now: datetime, mail: MailSettings | None, limit: int = 100) -> tuple[int, int]:
     """Send due e-mails; a failure is kept with its error and retried later. Returns (sent, failed now)."""
-    mail = mail_settings(session)
     if mail is None:
         return 0, 0
     due = list(session.scalars(select(OutboxEmail).where(

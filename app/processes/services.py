@@ -28,7 +28,7 @@ from ..auth.models import User
 from ..auth.permissions import Permission, read_only, require
 from ..db import unit_of_work, utcnow
 from ..errors import Forbidden, NotFound
-from ..notifications.services import TaskNotice, notice_kind, notify_tasks
+from ..notifications.services import MailSettings, TaskNotice, notice_kind, notify_tasks
 from . import timer_notices
 from .checks import deploy_checks
 from .forms import form_schema, validate_submission
@@ -71,7 +71,8 @@ def deploy_version(session: Session, engine: WorkflowEngine, files: Mapping[str,
 # -------------------------------------------------------------------- instances
 def start_instance(session: Session, engine: WorkflowEngine, *, user: User | None, process_id: str = "lifecycle",
                    data: dict | None = None, title: str | None = None, version_id: int | None = None,
-                   now: datetime | None = None) -> Result:
+                   now: datetime | None = None,
+                   mail: MailSettings | None = None) -> Result:
     """Start a process on the latest version (or `version_id`). Raises NotFound, Forbidden, WorkflowError."""
     require(user, Permission.START_RELATIONSHIPS, "your roles do not allow starting a relationship")
     if version_id is None:
@@ -82,7 +83,7 @@ def start_instance(session: Session, engine: WorkflowEngine, *, user: User | Non
     now = now or utcnow()
     bound_engine = bound(engine, session, user, now=now, started_by_id=getattr(user, "id", None), title=title)
     return run_action(session, user, now, lambda: bound_engine.start(
-        version_id, process_id, data or {}, now=now))
+        version_id, process_id, data or {}, now=now), mail=mail)
 
 
 _TASK_AND_VERSION = select(HumanTask, ProcessInstance.version_id).join(
@@ -92,7 +93,8 @@ _TASK_AND_VERSION = select(HumanTask, ProcessInstance.version_id).join(
 def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human_task_id: int,
                   data: dict | None = None, now: datetime | None = None,
                   expected_revision: int | None = None,
-                  before_run: Callable[[HumanTask, dict | None, dict], None] | None = None) -> Result:
+                  before_run: Callable[[HumanTask, dict | None, dict], None] | None = None,
+                  mail: MailSettings | None = None) -> Result:
     """Complete a human task with form data.
 
     `before_run(row, form schema, data)` runs after the checks, in the same transaction as the completion
@@ -119,29 +121,32 @@ def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human
             before_run(row, schema, data)
         return bound_engine.complete_task(row.instance_id, row.task_id, data, now=now,
                                           expected_revision=expected_revision)
-    return run_action(session, user, now, act)
+    return run_action(session, user, now, act, mail=mail)
 
 
 def send_signal(session: Session, engine: WorkflowEngine, *, user: User | None, instance_id: int, name: str,
-                payload: dict | None = None, now: datetime | None = None) -> Result:
+                payload: dict | None = None, now: datetime | None = None,
+                mail: MailSettings | None = None) -> Result:
     """Throw a signal (e.g. an exit trigger) into an instance. Raises EventNotExpected, Conflict."""
     _instance_or_404(session, instance_id)
     now = now or utcnow()
     return run_action(session, user, now, lambda: bound(engine, session, user, now=now).send_signal(
-        instance_id, name, payload or {}, now=now))
+        instance_id, name, payload or {}, now=now), mail=mail)
 
 
 def cancel_instance(session: Session, engine: WorkflowEngine, *, user: User | None, instance_id: int,
-                    reason: str | None = None, now: datetime | None = None) -> Result:
+                    reason: str | None = None, now: datetime | None = None,
+                    mail: MailSettings | None = None) -> Result:
     require(user, Permission.ADMINISTER_INSTANCES, "only an administrator may cancel an instance")
     _instance_or_404(session, instance_id)
     now = now or utcnow()
     return run_action(session, user, now, lambda: bound(engine, session, user, now=now).cancel(
-        instance_id, now=now, reason=reason))
+        instance_id, now=now, reason=reason), mail=mail)
 
 
 def fire_due_timers(session: Session, engine: WorkflowEngine, *, now: datetime | None = None,
-                    limit: int = 500) -> list[Result]:
+                    limit: int = 500,
+                    mail: MailSettings | None = None) -> list[Result]:
     """Fire every timer due before `now`: one transaction per instance, loading only instances with due rows.
 
     "Due before" is SpiffWorkflow's own rule (a timer fires once its time has passed), so a wake-up exactly
@@ -166,7 +171,8 @@ def fire_due_timers(session: Session, engine: WorkflowEngine, *, now: datetime |
             if not _claim_due(session, instance_id, now):
                 session.rollback()
                 continue
-            result = run_action(session, "scheduler", now, lambda i=instance_id: scheduler.fire_timers(i, now=now))
+            result = run_action(session, "scheduler", now, lambda i=instance_id: scheduler.fire_timers(i, now=now),
+                                mail=mail)
             if result.events:  # empty when another scheduler fired it first: nothing was saved
                 results.append(result)
         except Conflict:
@@ -246,8 +252,9 @@ def _instance_or_404(session, instance_id):
     return instance
 
 
-def run_action(session: Session, actor, now: datetime, action) -> Result:
-    """Run one engine action, audit everything it changed, commit once; roll back on any error."""
+def run_action(session: Session, actor, now: datetime, action, *, mail: MailSettings | None) -> Result:
+    """Run one engine action, audit everything it changed, notify who has new tasks (and e-mail them when `mail`
+    is set), commit once; roll back on any error."""
     with unit_of_work(session):
         result = action()
         audit = []
@@ -263,7 +270,7 @@ def run_action(session: Session, actor, now: datetime, action) -> Result:
                                   task_id=task_id, at=now))
         record_many(session, audit)
         notify_tasks(session, [_notice(part.instance_id, task) for part in result.all() for task in part.became_ready],
-                     now)
+                     now, mail=mail)
         session.commit()
         _expire_written(session)
         dues = [timer.due_at for part in result.all() for timer in part.timers]

@@ -16,6 +16,7 @@ from ..auth.models import User
 from ..auth.permissions import Permission, require
 from ..db import utcnow
 from ..errors import BadRequest, NotFound
+from ..notifications.services import MailSettings
 from .models import InstanceMove, ProcessInstance, ProcessVersion
 from .services import deploy_version, run_action
 from .store import bound
@@ -74,7 +75,8 @@ def dry_run(session: Session, engine: WorkflowEngine, *, user: User | None, to_v
 
 
 def migrate(session: Session, engine: WorkflowEngine, *, user: User | None, instance_ids: list[int],
-            to_version_id: int, now: datetime | None = None, progress=None) -> dict[int, str | None]:
+            to_version_id: int, now: datetime | None = None, progress=None,
+            mail: MailSettings | None = None) -> dict[int, str | None]:
     """Move each instance in its own transaction; {instance id: None when moved, else why not}.
     `progress(done, total)` is called after each one (for a progress display)."""
     _require_owner(user)
@@ -89,7 +91,8 @@ def migrate(session: Session, engine: WorkflowEngine, *, user: User | None, inst
         old_state, old_version = instance.state, instance.version_id
         try:
             result = run_action(session, user, now_, partial(
-                _move, session, bound(engine, session, user, now=now_), instance_id, old_version, to_version_id, old_state, user, now_))
+                _move, session, bound(engine, session, user, now=now_), instance_id, old_version, to_version_id,
+                old_state, user, now_), mail=mail)
             outcome[instance_id] = None if result else "unchanged"
         except (MigrationRefused, Conflict) as exc:
             outcome[instance_id] = exc.message
@@ -108,7 +111,7 @@ def _move(session, engine, instance_id, old_version, to_version_id, old_state, u
 
 
 def undo(session: Session, engine: WorkflowEngine, *, user: User | None, move_id: int,
-         now: datetime | None = None):
+         now: datetime | None = None, mail: MailSettings | None = None):
     """Put an instance back on its old version with its old state. Refused (Conflict) once it moved on."""
     _require_owner(user)
     move = session.get(InstanceMove, move_id)
@@ -119,9 +122,9 @@ def undo(session: Session, engine: WorkflowEngine, *, user: User | None, move_id
     now = now or utcnow()
 
     def act():
-        result = bound(engine, session, user, now=now).restore(move.instance_id, move.from_version_id, move.old_state,
-                                             expected_revision=move.revision_after, now=now)
+        result = bound(engine, session, user, now=now).restore(
+            move.instance_id, move.from_version_id, move.old_state, expected_revision=move.revision_after, now=now)
         move.undone_at = now
         return result
 
-    return run_action(session, user, now, act)
+    return run_action(session, user, now, act, mail=mail)

@@ -7,6 +7,7 @@ from marshmallow import RAISE
 from ..api.common import (
     blueprint,
     engine,
+    mail,
     now,
     paginate,
     session,
@@ -77,7 +78,7 @@ def index(args):
 def start(args):
     """Start a relationship on the deployed lifecycle (staff, SERs, the joint team, administrators)."""
     result = relationships.start(session(), engine(), user(), title=args["title"], partner=args["partner"],
-                                 now=now())
+                                 now=now(), mail=mail())
     session().expire_all()
     return detail_dict(result.instance_id)
 
@@ -95,7 +96,8 @@ def show(relationship_id):
 def raise_issue(args, relationship_id):
     """Raise an issue (stages 5 to 7): starts the issue-resolution process linked to the relationship."""
     result = lifecycle.raise_issue(session(), engine(), user=user(), relationship_id=relationship_id,
-                                   title=args["title"], description=args["description"], now=now())
+                                   title=args["title"], description=args["description"], now=now(),
+                                   mail=mail())
     return _action(relationship_id, result)
 
 
@@ -105,5 +107,5 @@ def raise_issue(args, relationship_id):
 def raise_exit_trigger(args, relationship_id):
     """Raise an exit trigger (stages 5 to 7): the SERs get an exit review."""
     result = lifecycle.raise_exit_trigger(session(), engine(), user=user(), relationship_id=relationship_id,
-                                          reason=args["reason"], now=now())
+                                          reason=args["reason"], now=now(), mail=mail())
     return _action(relationship_id, result)

@@ -32,7 +32,7 @@ def start():
     title, partner = request.form.get("title", ""), request.form.get("partner", "")
     try:
         result = relationships.start(session, services().workflows, me(), title=title, partner=partner,
-                                     now=utcnow())
+                                     now=utcnow(), mail=services().mail)
     except BadRequest as exc:
         return _list(errors=exc.errors or {"(form)": exc.message}, message=exc.message,
                      typed={"title": title, "partner": partner}, status_code=400)
@@ -59,7 +59,7 @@ def raise_issue(relationship_id: int):
     return _raise(relationship_id, "issue", {"title": title, "description": description},
                   lambda session, now: lifecycle.raise_issue(
                       session, services().workflows, user=me(), relationship_id=relationship_id, title=title,
-                      description=description.strip(), now=now),
+                      description=description.strip(), now=now, mail=services().mail),
                   f"Issue raised: {title.strip()!r}. It starts at level 1; its tasks are in the inbox.")
 
 
@@ -70,7 +70,7 @@ def raise_exit_trigger(relationship_id: int):
     return _raise(relationship_id, "exit", {"reason": reason},
                   lambda session, now: lifecycle.raise_exit_trigger(
                       session, services().workflows, user=me(), relationship_id=relationship_id, reason=reason,
-                      now=now),
+                      now=now, mail=services().mail),
                   "Exit trigger raised: the SERs of both organisations now review it.")
 
 

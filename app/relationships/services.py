@@ -23,6 +23,7 @@ from ..errors import BadRequest, Forbidden
 from ..evidence import services as evidence
 from ..evidence.models import EvidenceFile
 from ..inbox.queries import TaskRow, open_tasks
+from ..notifications.services import MailSettings
 from ..processes.models import HumanTask, ProcessInstance, Timer
 from ..processes.services import latest_version, start_instance
 from ..stages import ISSUE_PROCESS, ISSUE_STAGES, STAGE_NAMES, stage_of
@@ -325,7 +326,7 @@ def lifecycle_deployed(session: Session) -> bool:
 
 
 def start(session: Session, engine: WorkflowEngine, user: User, *, title: str, partner: str,
-          now: datetime) -> Result:
+          now: datetime, mail: MailSettings | None = None) -> Result:
     """Start a relationship on the deployed lifecycle. Raises BadRequest (fields, nothing deployed), Forbidden."""
     title, partner = (title or "").strip(), (partner or "").strip()
     errors = {}
@@ -347,7 +348,7 @@ def start(session: Session, engine: WorkflowEngine, user: User, *, title: str, p
                          "(collabflow deploy)", {"(form)": "no lifecycle process deployed"})
     session.rollback()
     result = start_instance(session, engine, user=user, process_id=LIFECYCLE, title=title, now=now,
-                            data={"relationship_name": title, "partner_organisation": partner})
+                            data={"relationship_name": title, "partner_organisation": partner}, mail=mail)
     organisation = partner_organisation(session, partner)
     session.add(RelationshipProfile(instance_id=result.instance_id, partner_name=partner, created_at=now,
                                     partner_organisation_id=organisation.id))

@@ -74,7 +74,7 @@ def test_every_requirement_is_carried_and_no_unknown_id_is_used():
 def test_requirements_map_is_up_to_date():
     path = driver.ROOT / "docs" / "requirements-map.md"
     assert path.read_text() == render_map(driver.BPMN_DIR), \
-        "docs/requirements-map.md is stale: run python tools/build_bpmn.py --map"
+        "docs/requirements-map.md is stale: run python tools/requirements_map.py"
 
 
 def test_stage_call_activities_and_start_scripts():
