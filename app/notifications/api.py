@@ -18,7 +18,16 @@ def index(args):
     """Your notifications, newest first."""
     db, me = session(), user()
     return {"unread": notifications.unread_count(db, me),
-            "items": notifications.list_for(db, me, unread_only=args["unread"], limit=args["limit"])}
+            "items": [_item(v) for v in notifications.list_for(db, me, unread_only=args["unread"],
+                                                               limit=args["limit"])]}
+
+
+def _item(view) -> dict:
+    n = view.notification
+    return {"id": n.id, "kind": n.kind, "title": n.title, "body": n.body, "instance_id": n.instance_id,
+            "task_id": n.task_id, "created_at": n.created_at, "read_at": n.read_at, "cleared": view.cleared,
+            "human_task_id": view.task, "relationship_id": view.relationship_id,
+            "relationship_title": view.relationship_title}
 
 
 @bp.post("/notifications/read")

@@ -28,6 +28,11 @@ class NotificationOut(Schema):
     task_id = fields.String(allow_none=True)
     created_at = fields.DateTime()
     read_at = fields.DateTime(allow_none=True)
+    cleared = fields.Boolean(metadata={"description": "its task was completed, withdrawn or taken by someone else"})
+    human_task_id = fields.Integer(allow_none=True, metadata={
+        "description": "the task to open (GET /tasks/{id}) while it still waits for you"})
+    relationship_id = fields.Integer(allow_none=True)
+    relationship_title = fields.String(allow_none=True)
 
 
 class ListOut(Schema):

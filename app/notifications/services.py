@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, column, func, insert, or_, select, table, update
+from sqlalchemy import and_, bindparam, column, func, insert, or_, select, table, update
 from sqlalchemy.orm import Session
 
 from ..auth.models import Organisation, RelationshipProfile, User, UserRole
@@ -55,7 +55,10 @@ def notice_kind(properties: dict, approval_gate: bool) -> str:
     return "approval" if approval_gate else "task"
 
 
-_instances = table("process_instances", column("id"), column("root_id"))  # read here without the model
+# read here without their models (notifications sit below processes)
+_instances = table("process_instances", column("id"), column("root_id"), column("title"))
+_tasks = table("human_tasks", column("id"), column("instance_id"), column("task_id"), column("state"),
+               column("assignee_id"))
 
 
 def partner_organisation_of(session: Session, instance_id: int) -> int | None:
@@ -138,16 +141,57 @@ def _mail_body(user, title, notice: TaskNotice, mail: MailSettings) -> str:
 
 
 # ---------------------------------------------------------------------------------------- in-app
+def _still_waiting():
+    """SQL: the notification still asks something of its reader: it is about no task, or its task is ready and
+    nobody else has taken it. A task completed, withdrawn or claimed by someone else clears it, at no cost to
+    the completion itself (decided when read)."""
+    task = _tasks.alias("waiting")
+    return or_(Notification.task_id.is_(None), select(task.c.id).where(
+        task.c.instance_id == Notification.instance_id, task.c.task_id == Notification.task_id,
+        task.c.state == "ready",
+        or_(task.c.assignee_id.is_(None), task.c.assignee_id == Notification.user_id)).exists())
+
+
 def unread_count(session: Session, user: User) -> int:
+    """Unread notifications that still ask something of `user` (see `_still_waiting`)."""
     return session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)))
+        Notification.user_id == user.id, Notification.read_at.is_(None), _still_waiting()))
 
 
-def list_for(session: Session, user: User, *, unread_only: bool = False, limit: int = 50) -> list[Notification]:
-    query = select(Notification).where(Notification.user_id == user.id)
+@dataclass
+class NotificationView:
+    """A notification with where it leads: its task while the task waits for the reader, else its relationship,
+    named by title."""
+
+    notification: Notification
+    cleared: bool  # its task was completed, withdrawn or taken by someone else
+    task: int | None  # the task page's id, while the task still waits for the reader
+    relationship_id: int | None
+    relationship_title: str | None
+
+    @property
+    def unread(self) -> bool:
+        return self.notification.read_at is None and not self.cleared
+
+
+def list_for(session: Session, user: User, *, unread_only: bool = False, limit: int = 50) -> list[NotificationView]:
+    member, root = _instances.alias("member"), _instances.alias("root")
+    waiting = and_(_tasks.c.state == "ready", or_(_tasks.c.assignee_id.is_(None), _tasks.c.assignee_id == user.id))
+    query = (select(Notification, _tasks.c.id, waiting, root.c.id, root.c.title)
+             .outerjoin(_tasks, and_(_tasks.c.instance_id == Notification.instance_id,
+                                     _tasks.c.task_id == Notification.task_id))
+             .outerjoin(member, member.c.id == Notification.instance_id)
+             .outerjoin(root, root.c.id == member.c.root_id)
+             .where(Notification.user_id == user.id))
     if unread_only:
-        query = query.where(Notification.read_at.is_(None))
-    return list(session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+        query = query.where(Notification.read_at.is_(None), _still_waiting())
+    rows = session.execute(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit))
+    views = []
+    for notification, task_id, is_waiting, relationship_id, title in rows:
+        cleared = notification.task_id is not None and not is_waiting
+        views.append(NotificationView(notification, cleared, None if cleared else task_id, relationship_id,
+                                      title or (f"Relationship #{relationship_id}" if relationship_id else None)))
+    return views
 
 
 def mark_read(session: Session, user: User, now: datetime, ids: list[int] | None = None) -> int:

@@ -19,8 +19,9 @@ from app.processes.models import HumanTask
 from tests.conftest import DATA, T0
 
 
-def start_approval(session, wf_engine, users, now=T0):
-    return process_services.start_instance(session, wf_engine, user=users["staff"], process_id="approval", now=now)
+def start_approval(session, wf_engine, users, now=T0, mail=None):
+    return process_services.start_instance(session, wf_engine, user=users["staff"], process_id="approval", now=now,
+                                           mail=mail)
 
 
 def notified(session, **where):
@@ -48,8 +49,8 @@ def test_unread_count_list_and_mark_read_touch_only_my_notifications(session, wf
     staff, staff2 = users["staff"], users["staff2"]
     assert notifications.unread_count(session, staff) == 2
     mine = notifications.list_for(session, staff)
-    assert len(mine) == 2 and all(n.user_id == staff.id for n in mine)
-    assert notifications.mark_read(session, staff, T0, ids=[mine[0].id] + [n.id for n in
+    assert len(mine) == 2 and all(v.notification.user_id == staff.id for v in mine)
+    assert notifications.mark_read(session, staff, T0, ids=[mine[0].notification.id] + [v.notification.id for v in
                                    notifications.list_for(session, staff2)]) == 1
     assert notifications.unread_count(session, staff) == 1 and notifications.unread_count(session, staff2) == 2
     assert notifications.mark_read(session, staff, T0) == 1
@@ -121,6 +122,11 @@ def mail_session(mail_app):
 
 
 @pytest.fixture
+def mail_settings(mail_app):
+    return mail_app.extensions["collabflow"].mail
+
+
+@pytest.fixture
 def mailed(mail_session, mail_app):
     """A deployed version and two staff members with e-mail addresses."""
     from app.auth.services import create_user
@@ -134,16 +140,16 @@ def mailed(mail_session, mail_app):
     return wf_engine, users
 
 
-def test_mail_is_delivered_through_the_outbox(mail_session, mailed, smtp_port):
+def test_mail_is_delivered_through_the_outbox(mail_session, mailed, mail_settings, smtp_port):
     wf_engine, users = mailed
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     try:
-        start_approval(mail_session, wf_engine, users)
+        start_approval(mail_session, wf_engine, users, mail=mail_settings)
         pending = list(mail_session.scalars(select(OutboxEmail)))
         assert {e.to_address for e in pending} == {"staff@example.test", "ann@example.test"}
-        assert notifications.deliver_outbox(mail_session, T0) == (2, 0)
+        assert notifications.deliver_outbox(mail_session, T0, mail_settings) == (2, 0)
     finally:
         controller.stop()
     assert sorted(m.rcpt_tos[0] for m in inbox.messages) == ["ann@example.test", "staff@example.test"]
@@ -153,16 +159,16 @@ def test_mail_is_delivered_through_the_outbox(mail_session, mailed, smtp_port):
     assert {e.status for e in mail_session.scalars(select(OutboxEmail))} == {"sent"}
 
 
-def test_a_failing_mail_server_loses_nothing_and_retries_with_backoff(mail_session, mailed, smtp_port):
+def test_a_failing_mail_server_loses_nothing_and_retries_with_backoff(mail_session, mailed, mail_settings, smtp_port):
     wf_engine, users = mailed
-    start_approval(mail_session, wf_engine, users)
-    assert notifications.deliver_outbox(mail_session, T0) == (0, 2)          # nothing listens on the port
+    start_approval(mail_session, wf_engine, users, mail=mail_settings)
+    assert notifications.deliver_outbox(mail_session, T0, mail_settings) == (0, 2)          # nothing listens on the port
     mail_session.expire_all()
     emails = list(mail_session.scalars(select(OutboxEmail)))
     assert {(e.status, e.attempts, e.next_attempt_at) for e in emails} == {("pending", 1, T0 + timedelta(minutes=1))}
     assert all("cannot reach the mail server" in e.last_error for e in emails)
-    assert notifications.deliver_outbox(mail_session, T0 + timedelta(seconds=30)) == (0, 0), "not before backoff"
-    assert notifications.deliver_outbox(mail_session, T0 + timedelta(minutes=1)) == (0, 2)
+    assert notifications.deliver_outbox(mail_session, T0 + timedelta(seconds=30), mail_settings) == (0, 0), "not before backoff"
+    assert notifications.deliver_outbox(mail_session, T0 + timedelta(minutes=1), mail_settings) == (0, 2)
     mail_session.expire_all()
     assert {e.next_attempt_at for e in mail_session.scalars(select(OutboxEmail))} == {T0 + timedelta(minutes=3)}
 
@@ -170,18 +176,18 @@ def test_a_failing_mail_server_loses_nothing_and_retries_with_backoff(mail_sessi
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     try:
-        assert notifications.deliver_outbox(mail_session, T0 + timedelta(minutes=3)) == (2, 0)
+        assert notifications.deliver_outbox(mail_session, T0 + timedelta(minutes=3), mail_settings) == (2, 0)
     finally:
         controller.stop()
     assert len(inbox.messages) == 2
 
 
-def test_after_the_last_attempt_an_email_is_marked_failed(mail_session, mailed):
+def test_after_the_last_attempt_an_email_is_marked_failed(mail_session, mailed, mail_settings):
     wf_engine, users = mailed
-    start_approval(mail_session, wf_engine, users)
+    start_approval(mail_session, wf_engine, users, mail=mail_settings)
     now = T0
     for _ in range(notifications.MAX_ATTEMPTS):
-        notifications.deliver_outbox(mail_session, now)
+        notifications.deliver_outbox(mail_session, now, mail_settings)
         now += timedelta(hours=7)
     mail_session.expire_all()
     assert {(e.status, e.attempts) for e in mail_session.scalars(select(OutboxEmail))} == \
