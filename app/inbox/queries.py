@@ -323,6 +323,8 @@ def refusal(session: Session, user: User, row: HumanTask, *, ignore_assignee: bo
     """Why `user` may not complete `row` (None when they may): the very rule complete_task applies."""
     if row.state != "ready":
         return f"This task is {row.state}."
+    if user.is_partner and not access.may_see_instance(session, user, row.instance_id, row.process_id):
+        return "This task belongs to a relationship of another organisation."
     try:
         check_can_work_on(session, user, _without_assignee(row) if ignore_assignee else row)
     except Forbidden as exc:
