@@ -10,6 +10,9 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import func, select, text
 from werkzeug.routing import IntegerConverter
 
+from .access.services import partners_without_ser
+from .auth.permissions import Permission, may
+from .auth.session import me
 from .extensions import db_session
 from .processes.models import HumanTask, ProcessInstance, ProcessVersion
 
@@ -109,7 +112,14 @@ def index():
                                         .where(ProcessInstance.parent_id.is_(None))),
         "open_tasks": session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.state == "ready")),
     }
-    return render_template("index.html", version=version, counts=counts)
+    user = me()
+    waiting = []  # relationships whose partner has no SER, for those who can act on it
+    if not user.is_partner and (may(user, Permission.MANAGE_ANY_TASK) or may(user, Permission.MANAGE_LANE_TASKS)):
+        flagged = partners_without_ser(session)
+        titles = dict(session.execute(select(ProcessInstance.id, ProcessInstance.title)
+                                      .where(ProcessInstance.id.in_(flagged))).all()) if flagged else {}
+        waiting = [(rid, titles.get(rid) or f"Relationship #{rid}", partner) for rid, partner in flagged.items()]
+    return render_template("index.html", version=version, counts=counts, partners_waiting=waiting)
 
 
 @bp.get("/healthz")

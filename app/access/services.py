@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..auth.models import RelationshipProfile, User
+from ..auth.models import RelationshipProfile, User, UserRole
 from ..errors import Forbidden, NotFound
 from ..processes.models import ProcessInstance
 from ..stages import stage_of_process
@@ -69,6 +69,21 @@ def relationship_or_404(session: Session, relationship_id: int, viewer: User | N
     if viewer is not None:
         require_relationship(session, viewer, relationship_id)
     return root
+
+
+def partners_without_ser(session: Session, relationship_ids: list[int] | None = None) -> dict[int, str]:
+    """{relationship id: partner name} for running relationships whose partner organisation has no active SER:
+    their joint gates (from stage 5) would wait for nobody, so they are flagged from the start."""
+    has_ser = select(UserRole.user_id).join(User, User.id == UserRole.user_id).where(
+        UserRole.role == "ser", User.is_active.is_(True),
+        User.organisation_id == RelationshipProfile.partner_organisation_id).exists()
+    query = (select(RelationshipProfile.instance_id, RelationshipProfile.partner_name)
+             .join(ProcessInstance, ProcessInstance.id == RelationshipProfile.instance_id)
+             .where(ProcessInstance.status == "running", RelationshipProfile.partner_organisation_id.is_not(None),
+                    ~has_ser))
+    if relationship_ids is not None:
+        query = query.where(RelationshipProfile.instance_id.in_(relationship_ids))
+    return dict(session.execute(query.order_by(RelationshipProfile.instance_id)).all())
 
 
 def require_relationship(session: Session, user: User, relationship_id: int) -> None:

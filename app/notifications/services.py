@@ -135,6 +135,16 @@ def notify_tasks(session: Session, notices: list[TaskNotice], now: datetime, *, 
     return len(rows)
 
 
+def notify_people(session: Session, user_ids: list[int], *, kind: str, title: str, instance_id: int | None,
+                  now: datetime) -> int:
+    """A notification about no task (a warning, a news item) for each of these people. Returns how many."""
+    rows = [dict(user_id=user_id, kind=kind, title=title[:300], body="", instance_id=instance_id, task_id=None,
+                 created_at=now) for user_id in user_ids]
+    if rows:
+        session.connection().execute(_INSERT_NOTIFICATIONS, rows)
+    return len(rows)
+
+
 def _mail_body(user, title, notice: TaskNotice, mail: MailSettings) -> str:
     return (f"Hello {user.display_name},\n\n{title}.\n\nOpen your inbox: {mail.base_url}/inbox\n"
             f"(relationship #{notice.instance_id})\n\n-- collabflow\n")

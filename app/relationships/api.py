@@ -47,6 +47,7 @@ def detail_dict(relationship_id: int) -> dict:
     out["linked"] = [{"id": m.id, "process_id": m.process_id, "title": m.title, "status": m.status}
                      for m in detail.linked]
     out["event_count"] = detail.event_count
+    out["partner_without_ser"] = detail.partner_without_ser
     return out
 
 

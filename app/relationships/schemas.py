@@ -71,6 +71,9 @@ class RelationshipDetailOut(RelationshipOut):
     issues = fields.List(fields.Nested(IssueOut))
     linked = fields.List(fields.Dict(), metadata={"description": "linked instances (reviews, issues)"})
     event_count = fields.Integer()
+    partner_without_ser = fields.String(allow_none=True, metadata={
+        "description": "the partner's name while it has no active SER: the joint gates from stage 5 would wait "
+                       "(null when it has one, and always for the partner's own users)"})
 
 
 class ActionOut(Schema):

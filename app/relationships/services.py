@@ -17,13 +17,13 @@ from workflows import Result, WorkflowEngine
 from ..access import services as access
 from ..audit.models import AuditEvent
 from ..audit.services import record
-from ..auth.models import Organisation, RelationshipProfile, User
+from ..auth.models import Organisation, RelationshipProfile, User, UserRole
 from ..auth.permissions import Permission, may
 from ..errors import BadRequest, Forbidden
 from ..evidence import services as evidence
 from ..evidence.models import EvidenceFile
 from ..inbox.queries import TaskRow, open_tasks
-from ..notifications.services import MailSettings
+from ..notifications.services import MailSettings, notify_people
 from ..processes.models import HumanTask, ProcessInstance, Timer
 from ..processes.services import latest_version, start_instance
 from ..stages import ISSUE_PROCESS, ISSUE_STAGES, STAGE_NAMES, stage_of
@@ -144,6 +144,7 @@ class Detail:
     diagrams: list[diagrams.Diagram] = field(default_factory=list)
     people: dict[int, User] = field(default_factory=dict)
     issues: list[LinkedIssue] = field(default_factory=list)
+    partner_without_ser: str | None = None  # the partner's name when it has no active SER (our users only)
 
     @property
     def other_linked(self) -> list[ProcessInstance]:
@@ -245,6 +246,8 @@ def relationship(session: Session, relationship_id: int, *, now: datetime, trail
                     [m for m in members if m.id != root.id])
     detail.diagrams = _diagrams(session, root, members, tasks, summary.progress)
     detail.issues = linked_issues(session, root.id)
+    if not partner:
+        detail.partner_without_ser = access.partners_without_ser(session, [root.id]).get(root.id)
     return detail
 
 
@@ -354,6 +357,16 @@ def start(session: Session, engine: WorkflowEngine, user: User, *, title: str, p
                                     partner_organisation_id=organisation.id))
     record(session, "relationship.described", actor=user, instance_id=result.instance_id, at=now,
            payload={"title": title, "partner": partner, "partner_organisation_id": organisation.id})
+    session.flush()
+    if access.partners_without_ser(session, [result.instance_id]):
+        notify_people(session, _our_sers(session), kind="no_partner_ser", instance_id=result.instance_id, now=now,
+                      title=f"{partner} has no SER yet: {title} will wait at its first joint gate (stage 5)")
     session.commit()
     return result
+
+
+def _our_sers(session: Session) -> list[int]:
+    return list(session.scalars(select(User.id).join(UserRole, UserRole.user_id == User.id)
+                                .join(Organisation, Organisation.id == User.organisation_id)
+                                .where(UserRole.role == "ser", User.is_active.is_(True), Organisation.kind == "own")))
 

@@ -1,0 +1,33 @@
+"""A relationship whose partner organisation has no active SER is flagged from the start (its page, the home page
+of those who can act, a notification to our SERs), never silently stuck at its first joint gate."""
+
+from __future__ import annotations
+
+from app.auth.services import create_user
+from app.db import utcnow
+from app.notifications import services as notifications
+from app.relationships import services as relationships
+
+
+def test_a_partner_without_an_ser_is_flagged_until_it_has_one(session, services, users, bundled, signed_in):
+    lonely = relationships.start(session, services.workflows, users["staff"], title="Nobody bid",
+                                 partner="Nobody Ltd", now=utcnow())
+    staffed = relationships.start(session, services.workflows, users["staff"], title="Tailspin bid",
+                                  partner="Partner Ltd", now=utcnow())
+    for ser in ("ser", "ser2"):
+        warned = [v for v in notifications.list_for(session, users[ser]) if v.notification.kind == "no_partner_ser"]
+        assert [(v.relationship_id, v.unread) for v in warned] == [(lonely.instance_id, True)]
+        assert "Nobody Ltd has no SER" in warned[0].notification.title
+    assert not [v for v in notifications.list_for(session, users["staff"]) if v.notification.kind == "no_partner_ser"]
+
+    staff = signed_in("staff")
+    assert 'id="no-partner-ser"' in staff.get(f"/relationships/{lonely.instance_id}").get_data(as_text=True)
+    assert 'id="no-partner-ser"' not in staff.get(f"/relationships/{staffed.instance_id}").get_data(as_text=True)
+    assert 'id="partners-without-ser"' not in staff.get("/").get_data(as_text=True), "staff cannot act on it"
+    home = signed_in("ser").get("/").get_data(as_text=True)
+    assert 'id="partners-without-ser"' in home and "Nobody bid" in home and "Tailspin bid" not in home
+
+    create_user(session, "nobody-ser", password=None, roles=["ser"], organisation="Nobody Ltd",
+                organisation_kind="partner")
+    assert 'id="no-partner-ser"' not in staff.get(f"/relationships/{lonely.instance_id}").get_data(as_text=True)
+    assert 'id="partners-without-ser"' not in signed_in("ser").get("/").get_data(as_text=True)
