@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .notifications import api as notification_api
     from .notifications import pages as notification_pages
     from .processes import api as process_api
+    from .processes import pages as process_pages
     from .registers import api as register_api
     from .registers import pages as register_pages
     from .relationships import api as relationship_api
@@ -49,6 +50,6 @@ def create_app(config: dict | None = None) -> Flask:
                        notification_api.bp, agenda_api.bp, audit_api.bp, token_api.bp])
     for blueprint in (pages.bp, inbox_pages.bp, relationship_pages.bp, evidence_pages.bp, notification_pages.bp,
                       agenda_pages.bp, modeler_pages.bp, dashboard_pages.bp, register_pages.bp,
-                      compliance_pages.bp):
+                      compliance_pages.bp, process_pages.bp):
         app.register_blueprint(blueprint)
     return app

@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(when_date)
     app.add_template_filter(action_label)
     app.add_template_filter(filesize)
+    app.add_template_global(lambda permission: may(me(), Permission(permission)), "can")  # named permissions
 
 
 def _security_headers(response):

@@ -1,4 +1,5 @@
-"""Process versions: list, validate diagrams and forms, deploy, compare two versions, dry-run a migration."""
+"""Process versions: list, validate diagrams and forms, deploy, compare two versions, dry-run a migration; the
+processes a person may start, and starting one."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ from sqlalchemy import select
 
 from workflows import ValidationFailed
 
-from ..api.common import blueprint, engine, now, session, user
+from ..api.common import blueprint, engine, mail, now, session, user
 from ..auth.permissions import Permission, require
+from ..inbox import queries
+from ..inbox import services as inbox
+from ..inbox.schemas import task_dict
 from ..processes import versioning
 from ..processes.checks import deploy_checks
-from ..processes.models import ProcessVersion
-from ..processes.services import deploy_version
+from ..processes.forms import form_schema
+from ..processes.models import ProcessInstance, ProcessVersion
+from ..processes.services import deploy_version, latest_version, start_process, startable
 from .schemas import (
     BundleIn,
     DeployIn,
@@ -21,6 +26,9 @@ from .schemas import (
     DiffOut,
     DryRunArgs,
     DryRunOut,
+    ProcessStartedOut,
+    ProcessStartIn,
+    StartableOut,
     ValidateOut,
     VersionOut,
 )
@@ -96,3 +104,30 @@ def dry_run(args):
     return [{"instance_id": r.instance_id, "title": r.title, "process_id": r.process_id,
              "from_version_id": r.from_version_id, "can_migrate": r.verdict.can_migrate,
              "reasons": list(r.verdict.reasons)} for r in rows]
+
+
+@bp.get("/processes/startable")
+@bp.response(200, StartableOut(many=True))
+def startable_processes():
+    """The processes of the deployed version you may start by hand, with their start forms. (Relationships start
+    at POST /relationships.)"""
+    db, version = session(), latest_version(session())
+    return [{"process_id": d.process_id, "name": d.name, "roles": list(d.roles), "form": d.form,
+             "schema": form_schema(db, version.id, d.form), "ui_schema": form_schema(db, version.id, d.ui_form),
+             "documentation": d.documentation} for d in startable(db, engine(), user())]
+
+
+@bp.post("/processes/<string(maxlength=255):process_id>/start")
+@bp.arguments(ProcessStartIn)
+@bp.response(201, ProcessStartedOut)
+def start(args, process_id):
+    """Start a process its diagram lets you start, with its start form's data. 404: no such startable process;
+    403: not one of its roles; 422: per-field errors of the start form."""
+    db, me, moment = session(), user(), now()
+    result = start_process(db, engine(), me, process_id, args["data"], now=moment, mail=mail())
+    db.expire_all()
+    instance = db.get(ProcessInstance, result.instance_id)
+    ready = queries.open_tasks(db, instance.id, now=moment)
+    return {"instance_id": instance.id, "process_id": instance.process_id, "title": instance.title or "",
+            "status": instance.status, "next_tasks": [task_dict(t) for t in ready],
+            "next_for_you": inbox.next_for(db, me, ready)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..api.common import TEXT_MAX, In
+from ..inbox.schemas import TaskOut
 
 MAX_FILES = 200
 FILE_MAX_CHARS = 5 * 1024 * 1024
@@ -106,3 +107,27 @@ class DryRunOut(Schema):
     reasons = fields.List(fields.String())
 
 
+
+
+class StartableOut(Schema):
+    process_id = fields.String()
+    name = fields.String()
+    roles = fields.List(fields.String(), metadata={"description": "who may start it (any one of these roles)"})
+    form = fields.String(allow_none=True, metadata={"description": "the start form's file name"})
+    schema = fields.Dict(allow_none=True, metadata={"description": "the start form's JSON Schema"})
+    ui_schema = fields.Dict(allow_none=True, metadata={"description": "the start form's UI schema"})
+    documentation = fields.String(allow_none=True)
+
+
+class ProcessStartIn(In):
+    data = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=200)), load_default=dict,
+                       metadata={"description": "the start form's fields, as its JSON Schema declares them"})
+
+
+class ProcessStartedOut(Schema):
+    instance_id = fields.Integer()
+    process_id = fields.String()
+    title = fields.String()
+    status = fields.String(metadata={"description": "the instance's status after starting"})
+    next_tasks = fields.List(fields.Nested(TaskOut), metadata={"description": "the instance's open tasks now"})
+    next_for_you = fields.Integer(allow_none=True, metadata={"description": "the next task you may complete"})

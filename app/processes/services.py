@@ -22,6 +22,7 @@ from workflows import (
     WorkflowError,
     content_hash,
 )
+from workflows.starting import PERSON, StartDeclaration, declarations
 
 from ..audit.services import record, record_many
 from ..auth.models import User
@@ -75,6 +76,10 @@ def start_instance(session: Session, engine: WorkflowEngine, *, user: User | Non
                    mail: MailSettings | None = None) -> Result:
     """Start a process on the latest version (or `version_id`). Raises NotFound, Forbidden, WorkflowError."""
     require(user, Permission.START_RELATIONSHIPS, "your roles do not allow starting a relationship")
+    return _start(session, engine, user, process_id, data, title, version_id, now, mail)
+
+
+def _start(session, engine, user, process_id, data, title, version_id, now, mail) -> Result:
     if version_id is None:
         version = latest_version(session)
         if version is None:
@@ -84,6 +89,33 @@ def start_instance(session: Session, engine: WorkflowEngine, *, user: User | Non
     bound_engine = bound(engine, session, user, now=now, started_by_id=getattr(user, "id", None), title=title)
     return run_action(session, user, now, lambda: bound_engine.start(
         version_id, process_id, data or {}, now=now), mail=mail)
+
+
+def startable(session: Session, engine: WorkflowEngine, user: User) -> list[StartDeclaration]:
+    """The processes of the latest version that `user` may start by hand: those whose start event names one of
+    their roles (`workflows.starting`). Partners start nothing of ours."""
+    version = latest_version(session)
+    if version is None or user.is_partner:
+        return []
+    return [d for d in declarations(bound(engine, session).specs(version.id))
+            if d.how == PERSON and set(d.roles) & user.roles]
+
+
+def start_process(session: Session, engine: WorkflowEngine, user: User, process_id: str, data: dict | None = None,
+                  *, now: datetime | None = None, mail: MailSettings | None = None) -> Result:
+    """Start a process the diagram lets people start, with its start form's data. Raises NotFound (no such
+    process may be started by hand), Forbidden (not one of its roles), InvalidData (the start form)."""
+    version = latest_version(session)
+    found = {d.process_id: d for d in declarations(bound(engine, session).specs(version.id))} if version else {}
+    declared = found.get(process_id)
+    if declared is None or declared.how != PERSON:
+        raise NotFound(f"no process {process_id!r} may be started by hand in the deployed version")
+    if user.is_partner or not set(declared.roles) & user.roles:
+        raise Forbidden(f"{declared.name!r} is started by: {', '.join(declared.roles)}")
+    data = dict(data or {})
+    validate_submission(form_schema(session, version.id, declared.form), data)
+    title = str(data.get(declared.title_field) or "").strip() if declared.title_field else ""
+    return _start(session, engine, user, process_id, data, title[:300] or declared.name, version.id, now, mail)
 
 
 _TASK_AND_VERSION = select(HumanTask, ProcessInstance.version_id).join(
