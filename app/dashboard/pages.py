@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 
 from ..access.services import require_own_organisation
+from ..auth.permissions import Permission, may
 from ..auth.session import me
 from ..db import utcnow
 from ..extensions import db_session
+from ..processes import operations
 from ..stages import STAGE_NAMES
 from . import charts
 from . import services as dashboard
@@ -36,5 +38,6 @@ def index():
         "heat_map": charts.heat_map(figures.heat_map),
         "value": charts.value_chart([(v.relationship_id, v.relationship, v.realised_value) for v in figures.value]),
     }
+    instances = operations.counts(db_session()) if may(me(), Permission.ADMINISTER_INSTANCES) else None
     return render_template("dashboard/index.html", p=figures, charts=drawn, stages=STAGE_NAMES,
-                           duration=charts.duration_text)
+                           duration=charts.duration_text, instances=instances)

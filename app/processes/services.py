@@ -210,7 +210,7 @@ def fire_due_timers(session: Session, engine: WorkflowEngine, *, now: datetime |
         except Conflict:
             continue
         except (ScriptFailed, WorkflowError) as exc:
-            _record_failure(session, instance_id, now, exc.message, _jsonable(exc.details))
+            record_failure(session, instance_id, now, exc.message, _jsonable(exc.details))
             log.warning("timer firing failed for instance %s: %s", instance_id, exc)
         except DBAPIError as exc:  # a deadlock or lost connection: nothing was saved, the timer stays due
             session.rollback()
@@ -230,7 +230,7 @@ def _claim_due(session: Session, instance_id: int, now: datetime) -> bool:
                           .limit(1)) is not None
 
 
-def _record_failure(session: Session, instance_id: int, now: datetime, message: str, details) -> None:
+def record_failure(session: Session, instance_id: int, now: datetime, message: str, details) -> None:
     session.rollback()
     session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
                     .values(error=message[:2000], error_at=now))

@@ -1,0 +1,83 @@
+"""The operations console: an instance whose timer script failed is listed with where it failed; an administrator
+deploys a fix, moves it to the fixed version and retries, and it goes on; a retry without a fix fails again and
+says so; stuck instances are listed; everyone else is refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.db import utcnow
+from app.processes import operations
+from app.processes import services as process_services
+from app.processes.models import HumanTask, ProcessInstance
+from tests.support.failing_timer import failing_timer
+
+BROKEN, FIXED = "figure = missing_name + 1", "figure = 41 + 1"
+
+
+def _deploy(session, wf_engine, users, version, script):
+    files = {f.name: f.content for f in version.files if f.kind == "bpmn"}
+    forms = {f.name: f.content for f in version.files if f.kind == "form"}
+    files["failing_timer.bpmn"] = failing_timer(script)
+    deployed, _warnings, _ = process_services.deploy_version(session, wf_engine, files, forms, user=users["owner"],
+                                                             message=f"failing timer: {script}")
+    return deployed
+
+
+def test_a_failed_instance_is_fixed_moved_and_retried_from_the_console(session, wf_engine, users, version,
+                                                                       signed_in):
+    first = _deploy(session, wf_engine, users, version, BROKEN)
+    started = process_services.start_instance(session, wf_engine, user=users["staff"], process_id="failing_timer",
+                                              title="Figure run")
+    process_services.fire_due_timers(session, wf_engine, now=utcnow() + timedelta(seconds=1))
+    [failed] = operations.failed_instances(session)
+    assert (failed.instance.id, failed.task, failed.element_id) == (started.instance_id, "Compute the figure",
+                                                                     "compute")
+    assert "missing_name" in failed.instance.error and failed.newer_version_id is None
+    assert operations.counts(session)["failed"] == 1
+
+    admin = signed_in("admin")
+    page = admin.get("/operations").get_data(as_text=True)
+    assert f'data-instance="{started.instance_id}"' in page and "Compute the figure" in page
+    assert signed_in("staff").get("/operations").status_code == 403
+    assert 'data-figure="failed-instances"' in admin.get("/dashboard").get_data(as_text=True)
+
+    admin.post(f"/operations/{started.instance_id}/retry", {}, page="/operations")
+    again = admin.get("/operations")
+    assert "failed again" in again.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(ProcessInstance, started.instance_id).error is not None
+
+    fixed = _deploy(session, wf_engine, users, first, FIXED)
+    assert operations.failed_instances(session)[0].newer_version_id == fixed.id
+    went = admin.post(f"/operations/{started.instance_id}/retry", {"to_version": str(fixed.id)}, page="/operations",
+                      follow_redirects=True)
+    assert "went on" in went.get_data(as_text=True)
+    session.expire_all()
+    instance = session.get(ProcessInstance, started.instance_id)
+    assert instance.error is None and instance.version_id == fixed.id
+    assert session.scalar(select(HumanTask.name).where(HumanTask.instance_id == instance.id,
+                                                       HumanTask.state == "ready")) == "Check the figure"
+    assert operations.failed_instances(session) == []
+    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.instance_id == instance.id)).all()
+    assert actions.count("instance.retried") == 2 and actions.count("instance.error") == 2
+
+
+def test_a_stuck_instance_is_listed_and_cancelled_with_a_reason(session, wf_engine, users, version, signed_in):
+    started = process_services.start_instance(session, wf_engine, user=users["staff"], process_id="approval")
+    session.expire_all()
+    session.query(HumanTask).filter(HumanTask.instance_id == started.instance_id).delete()  # a lost task row
+    session.commit()
+    assert [i.id for i in operations.stuck_instances(session)] == [started.instance_id]
+    admin = signed_in("admin")
+    assert admin.post(f"/operations/{started.instance_id}/cancel", {"reason": ""}, page="/operations") \
+        .status_code == 400
+    done = admin.post(f"/operations/{started.instance_id}/cancel", {"reason": "task row lost in a restore"},
+                      page="/operations")
+    assert done.status_code == 302
+    session.expire_all()
+    assert session.get(ProcessInstance, started.instance_id).status == "cancelled"
+    assert operations.stuck_instances(session) == []
