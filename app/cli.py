@@ -26,6 +26,7 @@ DEMO_USERS = [
     ("owner", "Pat Process-Owner", ["process_owner"], "Our organisation", "own"),
     ("assessor", "Alex Assessor", ["assessor"], "Our organisation", "own"),
     ("admin", "Ada Admin", ["admin"], "Our organisation", "own"),
+    ("top", "Terry Top-Management", ["top_management"], "Our organisation", "own"),
     ("partner-ser", "Morgan Partner SER", ["ser"], "Tailspin Toys", "partner"),
     ("partner-jmt", "Kim Partner Joint-Team", ["jmt"], "Tailspin Toys", "partner"),
 ]
@@ -134,7 +135,7 @@ def seed_demo():
                             organisation_kind=kind, display_name=name)
                 click.echo(f"  {username:12} {', '.join(roles):20} {org}")
         click.echo(f"demo users ready; each signs in with the password {DEMO_PASSWORD!r}")
-        people = [get_user(session, u[0]) for u in DEMO_USERS if u[0] not in ("assessor", "owner")]
+        people = [get_user(session, u[0]) for u in DEMO_USERS if u[0] not in ("assessor", "owner", "top")]
         started = seed_relationships(session, svc.workflows, people, now=utcnow(), report=click.echo)
     from .relationships.services import lifecycle_deployed
     with svc.sessions() as session:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime, utcnow
 
-ROLES = ("staff", "ser", "jmt", "process_owner", "assessor", "admin")
+ROLES = ("staff", "ser", "jmt", "process_owner", "assessor", "admin", "top_management")
 
 
 class Organisation(Base):
@@ -52,7 +52,8 @@ class UserRole(Base):
     __tablename__ = "user_roles"
     __table_args__ = (
         UniqueConstraint("user_id", "role"),
-        CheckConstraint("role in ('staff', 'ser', 'jmt', 'process_owner', 'assessor', 'admin')", name="role"),
+        CheckConstraint("role in ('staff', 'ser', 'jmt', 'process_owner', 'assessor', 'admin', 'top_management')",
+                        name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -38,6 +38,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "ser": _WORKER | {P.MANAGE_LANE_TASKS},
     "process_owner": frozenset({P.READ_PROCESSES, P.DEPLOY_PROCESSES, P.DISCUSS_TASKS}),
     "assessor": frozenset({P.READ_EVERY_TASK, P.READ_PROCESSES}),
+    # appoints the SER, approves policy and resources, holds the management review: in their own lane
+    "top_management": frozenset({P.WORK_TASKS, P.DISCUSS_TASKS, P.UPLOAD_EVIDENCE}),
     "admin": frozenset({P.START_RELATIONSHIPS, P.RAISE_ISSUES, P.EDIT_REGISTERS, P.UPLOAD_EVIDENCE,
                         P.DISCUSS_TASKS, P.MANAGE_LANE_TASKS, P.MANAGE_ANY_TASK, P.READ_EVERY_TASK,
                         P.READ_PROCESSES, P.DEPLOY_PROCESSES, P.ADMINISTER_INSTANCES}),

@@ -30,7 +30,7 @@ from .models import TaskComment, TaskDraft
 
 PAGE_SIZE = 20
 ROLE_NAMES = {"staff": "staff", "ser": "SER", "jmt": "joint management team", "process_owner": "process owner",
-              "assessor": "assessor", "admin": "administrator"}
+              "assessor": "assessor", "admin": "administrator", "top_management": "top management"}
 SORTS = {
     "due": "Due date",
     "newest": "Newest first",

@@ -16,6 +16,7 @@ DEFAULT_LANE_ROLES: dict[str, LaneRole] = {
     "SER": LaneRole("ser"),
     "Joint management team": LaneRole("jmt"),
     "Partner SER": LaneRole("ser", partner_side=True),
+    "Top management": LaneRole("top_management"),
 }
 
 
