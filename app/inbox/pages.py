@@ -73,12 +73,27 @@ def submit(task_id: int):
         return _render(row, values=data, refusal=exc.message, status=403)
     except (Conflict, TaskNotReady):
         return _render(row, values=data, notice=RELOAD, status=409)
-    flash(f"Completed: {row.name}.", "success")
+    flash(_confirmation(row, data), "success")
     following = tasks.next_task_for(session, user, row.id, now=now)
     if following is not None:
         flash("This is the next task of the same relationship for you.", "info")
         return redirect(url_for("inbox.task", task_id=following))
     return redirect(url_for("inbox.index"))
+
+
+GATE_DECISIONS = {
+    "approve": "Approved: {gate}.",
+    "rework": "Sent back for rework: {gate}. Whoever redoes the stage's tasks reads your reason on them.",
+    "stop": "Stopped: {gate}. The relationship ends here with the outcome you recorded.",
+}
+
+
+def _confirmation(row, data: dict) -> str:
+    """What the person just did, in their words: an SER gate says approved, sent back or stopped."""
+    decision = data.get("decision") if row.approval_gate else None
+    if decision in GATE_DECISIONS:
+        return GATE_DECISIONS[decision].format(gate=row.name)
+    return f"Completed: {row.name}."
 
 
 @bp.post("/tasks/<id:task_id>/claim")

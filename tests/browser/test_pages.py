@@ -125,7 +125,7 @@ def test_approval_page_explains_four_eyes_and_needs_a_reason_to_send_back(
     assert other.get_by_label("Send back for rework").is_checked()
     other.get_by_label("Comments").fill("Name the policy owner.")
     other.get_by_role("button", name="Record decision").click()
-    assert "Completed: SER approval: Awareness." in other.locator(".flash").first.inner_text()
+    assert "Sent back for rework: SER approval: Awareness." in other.locator(".flash").first.inner_text()
     other.context.close()
 
 
@@ -203,7 +203,7 @@ def test_staff_get_a_readable_403_on_an_ser_gate_and_the_ser_sends_back_then_app
     ser.get_by_label("Send back for rework").check()
     ser.get_by_label("Comments").fill("Name the policy owner.")
     ser.get_by_role("button", name="Record decision").click()
-    assert "Completed: SER approval: Awareness." in ser.locator(".flash").first.inner_text()
+    assert "Sent back for rework: SER approval: Awareness." in ser.locator(".flash").first.inner_text()
 
     page.goto(live_server + "/inbox")  # the stage comes back to staff, with the SER's reason beside it
     page.get_by_role("link", name="Write the policy").click()
@@ -221,7 +221,7 @@ def test_staff_get_a_readable_403_on_an_ser_gate_and_the_ser_sends_back_then_app
     assert "The SER owns this policy." in ser.locator("section", has=ser.locator("#produced")).inner_text()
     ser.get_by_label("Approve the stage").check()
     ser.get_by_role("button", name="Record decision").click()
-    assert "Completed: SER approval: Awareness." in ser.locator(".flash").first.inner_text()
+    assert "Approved: SER approval: Awareness." in ser.locator(".flash").first.inner_text()
     ser.goto(f"{live_server}/relationships/{relationship}")
     assert "Stage 2 · Knowledge" in ser.locator(".page-head").inner_text()
     decided = session.scalars(select(HumanTask.submitted).where(HumanTask.bpmn_id == "s1_gate",
