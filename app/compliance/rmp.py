@@ -16,7 +16,6 @@ passed through `access.redact` (`versions(..., viewer=user)`).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,6 +25,8 @@ from sqlalchemy.orm import Session
 from ..access import services as access
 from ..auth.models import User
 from ..errors import NotFound
+from ..evidence import services as evidence
+from ..inbox.binding import evidence_values
 from ..processes.forms import form_schema
 from ..processes.models import HumanTask
 from ..stages import STAGES, stage_of_process
@@ -87,6 +88,7 @@ def versions(session: Session, relationship_id: int, *, viewer: User | None = No
     work: list[tuple[HumanTask, str | None]] = []
     pending: dict[int, list[tuple[HumanTask, str | None]]] = {}
     titles = _Titles(session, relationship.version_id)
+    titles.know_files([task for task, _who in rows])
     shown = JOINT_STAGES if partner else None
     for task, who in rows:
         stage = stage_of_process(task.process_id)
@@ -138,13 +140,29 @@ class _Titles:
     """Field titles from each task's form schema, read once per form."""
 
     def __init__(self, session: Session, version_id: int):
-        self.session, self.version_id, self.cache = session, version_id, {}
+        self.session, self.version_id, self.cache, self.schemas = session, version_id, {}, {}
+        self.files: dict[str, str] = {}  # evidence id -> how people name the document
+
+    def schema(self, form_key: str | None) -> dict:
+        if form_key not in self.schemas:
+            self.schemas[form_key] = (form_schema(self.session, self.version_id, form_key) or {}) if form_key else {}
+        return self.schemas[form_key]
 
     def __call__(self, form_key: str | None) -> dict[str, str]:
         if form_key not in self.cache:
-            schema = form_schema(self.session, self.version_id, form_key) or {} if form_key else {}
-            self.cache[form_key] = {k: v.get("title", k) for k, v in (schema.get("properties") or {}).items()}
+            self.cache[form_key] = {k: v.get("title", k) for k, v in
+                                    (self.schema(form_key).get("properties") or {}).items()}
         return self.cache[form_key]
+
+    def know_files(self, tasks) -> None:
+        """Name the evidence the tasks cite (file name and version) instead of showing its id."""
+        cited = [i for t in tasks for i in evidence_values(self.schema(t.form_key), t.submitted or {})]
+        self.files.update({key: f"{f.filename} (version {f.version})"
+                           for key, f in evidence.by_ids(self.session, cited).items()})
+
+    def text(self, form_key: str | None, key: str, value) -> str:
+        prop = (self.schema(form_key).get("properties") or {}).get(key) or {}
+        return _text(value, prop, self.files)
 
 
 def _latest(work, upto: int, shown) -> list[HumanTask]:
@@ -167,7 +185,8 @@ def _sections(titles: _Titles, work, *, upto: int, shown=None, viewer=None) -> l
                 if s.number <= upto and (shown is None or s.number in shown)}
     for task in _latest(work, upto, shown):
         names = titles(task.form_key)
-        fields = tuple((names.get(k, k), _text(v)) for k, v in _data(task, viewer).items() if v not in (None, "", []))
+        fields = tuple((names.get(k, k), titles.text(task.form_key, k, v)) for k, v in _data(task, viewer).items()
+                       if v not in (None, "", []))
         sections[stage_of_process(task.process_id)].entries.append(Entry(task.name, fields))
     return [sections[n] for n in sorted(sections)]
 
@@ -179,7 +198,7 @@ def _plan(titles: _Titles, work, *, upto: int, shown=None, viewer=None) -> Entry
         names = titles(task.form_key)
         for key, value in _data(task, viewer).items():
             if key.startswith(PLAN_FIELD_PREFIX) and value not in (None, "", []):
-                values[key] = (names.get(key, key), _text(value))
+                values[key] = (names.get(key, key), titles.text(task.form_key, key, value))
     return Entry(PLAN_TITLE, tuple(values.values())) if values else None
 
 
@@ -211,16 +230,27 @@ def _summary(titles: _Titles, work, *, upto: int, shown=None, viewer=None) -> li
         names = titles(task.form_key)
         for key, value in _data(task, viewer).items():
             if value not in (None, "", []):
-                latest[key] = (names.get(key, key), _text(value))
+                latest[key] = (names.get(key, key), titles.text(task.form_key, key, value))
     parts = [Entry(part, tuple(latest[k] for k in keys if k in latest)) for part, keys in SUMMARY_PARTS]
     return [p for p in parts if p.fields]
 
 
-def _text(value) -> str:
+def _text(value, schema: dict | None = None, files: dict[str, str] | None = None) -> str:
+    """A submitted value as people read it: documents by name, lists and rows with their columns' titles, never
+    an evidence id or JSON."""
+    schema, files = schema or {}, files or {}
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if schema.get("format") == "evidence" and isinstance(value, str):
+        return files.get(value, f"document {value}")
+    if isinstance(value, list):
+        item = schema.get("items") or {}
+        joiner = "; " if any(isinstance(v, dict) for v in value) else ", "
+        return joiner.join(_text(v, item, files) for v in value if v not in (None, "", []))
+    if isinstance(value, dict):
+        props = schema.get("properties") or {}
+        return ", ".join(f"{(props.get(k) or {}).get('title', k.replace('_', ' '))}: {_text(v, props.get(k), files)}"
+                         for k, v in value.items() if v not in (None, "", []))
     return str(value)
 
 
