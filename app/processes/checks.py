@@ -1,5 +1,6 @@
 """Deploy-time checks that need to know this application, on top of the engine's own validation:
-every user task's lane maps to a role, and every requirement id a diagram names is in the catalogue."""
+every user task's lane maps to a role, every requirement id a diagram names is in the catalogue, and a process
+people may start names real roles and a start form the version has."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 import yaml
 
 from workflows import CompiledVersion, Problem
+from workflows.starting import PERSON, declarations
 
+from ..auth.models import ROLES
 from ..config import REQUIREMENTS_FILE
 from .lanes import DEFAULT_LANE_ROLES
 
@@ -63,5 +66,22 @@ def requirements_exist(catalogue_path: str):
     return check
 
 
+def starts_are_sound(compiled: CompiledVersion) -> list[Problem]:
+    problems = []
+    for declared in declarations(compiled.specs):
+        if declared.how != PERSON:
+            continue
+        spec = compiled.specs[declared.process_id]
+        start = next(ts for ts in spec.task_specs.values() if type(ts).__name__ == "StartEvent")
+        unknown = [r for r in declared.roles if r not in ROLES]
+        if unknown:
+            problems.append(_at(compiled, start.bpmn_id, f"start_roles names unknown roles {', '.join(unknown)} "
+                                f"(roles: {', '.join(ROLES)})"))
+        if declared.form and declared.form not in compiled.forms:
+            problems.append(_at(compiled, start.bpmn_id, f"the start form {declared.form!r} is not among the "
+                                "version's forms"))
+    return problems
+
+
 def deploy_checks(catalogue_path: str | None = REQUIREMENTS_FILE) -> list:
-    return [lanes_are_mapped] + ([requirements_exist(catalogue_path)] if catalogue_path else [])
+    return [lanes_are_mapped, starts_are_sound] + ([requirements_exist(catalogue_path)] if catalogue_path else [])

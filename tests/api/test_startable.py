@@ -55,3 +55,17 @@ def test_the_openapi_document_lists_the_start_endpoints(api):
     assert "get" in paths["/api/v1/processes/startable"]
     assert "post" in paths["/api/v1/processes/{process_id}/start"]
 
+
+
+def test_a_start_naming_unknown_roles_or_a_missing_form_is_refused_with_the_element(api, lifecycle):
+    text = (STARTABLE / "incident.bpmn").read_text()
+    broken = text.replace('value="staff, ser"', 'value="staff, boss"').replace(
+        'value="incident.schema.json"', 'value="missing.schema.json"')
+    forms = {p.name: p.read_text() for p in (STARTABLE / "forms").iterdir()}
+    base = {f.name: f.content.decode() for f in lifecycle.files if f.kind == "bpmn"}
+    base_forms = {f.name: f.content.decode() for f in lifecycle.files if f.kind == "form"}
+    refused = api("owner").post("processes/validate", {"files": {**base, "incident.bpmn": broken},
+                                                       "forms": {**base_forms, **forms}})
+    body = refused.get_json()
+    messages = " | ".join(p["message"] for p in body["problems"] if p.get("element_id") == "start")
+    assert body["valid"] is False and "boss" in messages and "missing.schema.json" in messages, body

@@ -183,9 +183,15 @@ def test_instructions_are_valid_jinja():
 
 
 def test_defaults_match_the_catalogue():
-    from tools import build_bpmn
-    assert build_bpmn.REVIEW_DEFAULTS == driver.periodic_review_defaults()
-    assert build_bpmn.ESCALATION_DEFAULTS == driver.escalation_defaults()
+    """The review cycles and escalation limits the diagrams fall back on are the catalogue's defaults."""
+    import json
+    import re
+    lifecycle = (driver.BPMN_DIR / "lifecycle.bpmn").read_text()
+    reviews = json.loads(re.search(r"merged_intervals = (\{.*?\})", lifecycle).group(1))
+    assert reviews == driver.periodic_review_defaults()
+    for name in ("lifecycle.bpmn", "issue_resolution.bpmn"):
+        limits = dict(re.findall(r'(l[123]_limit) = "(P\w+)"', (driver.BPMN_DIR / name).read_text()))
+        assert limits == driver.escalation_defaults(), name
 
 
 def test_signals_carry_their_payload():

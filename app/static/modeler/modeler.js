@@ -285,6 +285,23 @@
       var instr = h("textarea", { rows: "3", value: instructions(element) });
       onCommit(instr, function (v) { setInstructions(element, v.trim()); });
       propsBody.appendChild(field("Instructions for the person (Markdown)", instr));
+      var due = h("input", { type: "text", id: "prop-due-in", value: property(element, "dueIn"), placeholder: "e.g. P5D" });
+      onCommit(due, function (v) { setProperty(element, "dueIn", v); });
+      propsBody.appendChild(field("Due within", due, "An ISO 8601 period from when the task is ready (P5D: five days, " +
+        "PT4H: four hours), or the name of a data field holding one. The inbox, the agenda and the reminders use it."));
+    }
+
+    if (element.type === "bpmn:StartEvent" && !(element.businessObject.get("eventDefinitions") || []).length &&
+        !(element.parent && element.parent.type === "bpmn:SubProcess")) {
+      var roles = h("input", { type: "text", id: "prop-start-roles", value: property(element, "start_roles"),
+                               placeholder: "e.g. staff, ser" });
+      onCommit(roles, function (v) { setProperty(element, "start_roles", v.split(/[\s,;]+/).filter(Boolean).join(", ")); });
+      propsBody.appendChild(field("Who may start it (roles)", roles, "People with one of these roles find the process " +
+        "under Start. Leave empty for a process that only the product or another process starts."));
+      propsBody.appendChild(formSelect("Start form (JSON Schema)", "start_form", element, ".schema.json"));
+      var titleField = h("input", { type: "text", value: property(element, "start_title"), placeholder: "e.g. title" });
+      onCommit(titleField, function (v) { setProperty(element, "start_title", v); });
+      propsBody.appendChild(field("Start form field naming the instance", titleField));
     }
 
     if (is(element, "bpmn:FlowNode")) {
