@@ -53,6 +53,8 @@ def test_modeller_adds_a_user_task_that_a_new_relationship_reaches(page, live_se
     page.get_by_label("Requirement ids").fill("S1.02 S1.06")
     page.get_by_label("Requirement ids").press("Tab")
     page.get_by_label("Instructions for the person (Markdown)").fill("Check the **policy** before the gate.")
+    page.get_by_label("Due within").fill("P5D")
+    page.get_by_label("Due within").press("Tab")
     page.get_by_label("Documentation").fill("Added in the workbench test.")
     page.get_by_label("Documentation").press("Tab")
 
@@ -77,7 +79,7 @@ def test_modeller_adds_a_user_task_that_a_new_relationship_reaches(page, live_se
     assert task.get("name") == "Check the policy"
     props = {p.get("name"): p.get("value") for p in task.iter(f"{{{SPIFF}}}property")}
     assert props == {"formJsonSchemaFilename": "policy.schema.json", "formUiSchemaFilename": "policy.uischema.json",
-                     "requirements": "S1.02, S1.06"}
+                     "requirements": "S1.02, S1.06", "dueIn": "P5D"}
     assert task.find(f".//{{{SPIFF}}}instructionsForEndUser").text == "Check the **policy** before the gate."
     assert task.find(f"{{{BPMN}}}documentation").text == "Added in the workbench test."
     ser_lane = tree.find(f".//{{{BPMN}}}lane[@name='SER']")
@@ -91,6 +93,7 @@ def test_modeller_adds_a_user_task_that_a_new_relationship_reaches(page, live_se
     assert driver.ready_names() == [new_id]
     row = driver.task(new_id)
     assert (row.name, row.lane, row.role, row.form_key) == ("Check the policy", "SER", "ser", "policy.schema.json")
+    assert row.due_at is not None and 4.9 < (row.due_at - row.created_at).total_seconds() / 86400 < 5.1
     assert session.scalar(select(HumanTask.instance_id).where(HumanTask.bpmn_id == new_id)) == started.instance_id
 
 
