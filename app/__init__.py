@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
 
     from . import api, error_handlers, extensions, pages
+    from .account import pages as account_pages
     from .agenda import api as agenda_api
     from .agenda import pages as agenda_pages
     from .audit import api as audit_api
@@ -50,6 +51,6 @@ def create_app(config: dict | None = None) -> Flask:
                        notification_api.bp, agenda_api.bp, audit_api.bp, token_api.bp])
     for blueprint in (pages.bp, inbox_pages.bp, relationship_pages.bp, evidence_pages.bp, notification_pages.bp,
                       agenda_pages.bp, modeler_pages.bp, dashboard_pages.bp, register_pages.bp,
-                      compliance_pages.bp, process_pages.bp):
+                      compliance_pages.bp, process_pages.bp, account_pages.bp):
         app.register_blueprint(blueprint)
     return app

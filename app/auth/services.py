@@ -61,3 +61,27 @@ def create_user(session: Session, username: str, *, password: str | None, roles:
 
 def get_user(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username))
+
+
+PASSWORD_MIN = 10
+
+
+def change_password(session: Session, user: User, current: str, new: str, confirm: str, *, now) -> None:
+    """Change one's own password: the current one is required, the new one must be long enough, not the
+    username, and typed twice alike. Raises BadRequest naming the field; nothing changes then. Commits."""
+    errors = {}
+    if not verify_password(user.password_hash, current or ""):
+        errors["current_password"] = "This is not your current password."
+    if len(new or "") < PASSWORD_MIN:
+        errors["new_password"] = f"Use at least {PASSWORD_MIN} characters."
+    elif new.strip().lower() == user.username.lower():
+        errors["new_password"] = "Your password cannot be your username."
+    elif new == current:
+        errors["new_password"] = "Choose a password different from the current one."
+    if not errors and new != confirm:
+        errors["confirm_password"] = "The two new passwords differ."
+    if errors:
+        raise BadRequest("the password was not changed", errors)
+    user.password_hash = hash_password(new)
+    record(session, "auth.password_changed", actor=user, at=now, payload={"username": user.username})
+    session.commit()

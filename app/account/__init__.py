@@ -1,0 +1,1 @@
+"""Your account: password, API tokens (and, with server-side sessions, your active sessions)."""
