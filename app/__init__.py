@@ -22,6 +22,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import api, error_handlers, extensions, pages
     from .account import pages as account_pages
+    from .admin import api as admin_api
+    from .admin import pages as admin_pages
     from .agenda import api as agenda_api
     from .agenda import pages as agenda_pages
     from .audit import api as audit_api
@@ -48,9 +50,9 @@ def create_app(config: dict | None = None) -> Flask:
     error_handlers.init_app(app)
     auth_pages.init_app(app)  # the sign-in hook runs before the API's authentication is installed
     api.init_app(app, [relationship_api.bp, inbox_api.bp, process_api.bp, register_api.bp, compliance_api.bp,
-                       notification_api.bp, agenda_api.bp, audit_api.bp, token_api.bp])
+                       notification_api.bp, agenda_api.bp, audit_api.bp, token_api.bp, admin_api.bp])
     for blueprint in (pages.bp, inbox_pages.bp, relationship_pages.bp, evidence_pages.bp, notification_pages.bp,
                       agenda_pages.bp, modeler_pages.bp, dashboard_pages.bp, register_pages.bp,
-                      compliance_pages.bp, process_pages.bp, account_pages.bp):
+                      compliance_pages.bp, process_pages.bp, account_pages.bp, admin_pages.bp):
         app.register_blueprint(blueprint)
     return app

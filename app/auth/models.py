@@ -20,6 +20,8 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="own")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    active: Mapped[bool] = mapped_column(default=True)
 
 
 class User(Base):
@@ -59,6 +61,22 @@ class UserRole(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(30))
+
+
+class AccountLink(Base):
+    """A one-time link that lets a person set their password: an invitation, or a reset an administrator sent.
+    Only the sha256 of its secret is kept."""
+
+    __tablename__ = "account_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # invite | reset
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class RelationshipProfile(Base):

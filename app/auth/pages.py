@@ -14,7 +14,7 @@ from ..db import utcnow
 from ..extensions import db_session
 
 bp = Blueprint("auth", __name__)
-PUBLIC_ENDPOINTS = {"auth.sign_in", "main.health", "static"}
+PUBLIC_ENDPOINTS = {"auth.sign_in", "main.health", "static", "admin.welcome"}
 
 
 def init_app(app: Flask) -> None:

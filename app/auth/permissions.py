@@ -26,6 +26,7 @@ class Permission(StrEnum):
     READ_PROCESSES = "read process versions"
     DEPLOY_PROCESSES = "deploy processes"
     ADMINISTER_INSTANCES = "administer instances"         # cancel, migrate running instances
+    ADMINISTER_USERS = "administer organisations and people"
 
 
 P = Permission
@@ -42,7 +43,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "top_management": frozenset({P.WORK_TASKS, P.DISCUSS_TASKS, P.UPLOAD_EVIDENCE}),
     "admin": frozenset({P.START_RELATIONSHIPS, P.RAISE_ISSUES, P.EDIT_REGISTERS, P.UPLOAD_EVIDENCE,
                         P.DISCUSS_TASKS, P.MANAGE_LANE_TASKS, P.MANAGE_ANY_TASK, P.READ_EVERY_TASK,
-                        P.READ_PROCESSES, P.DEPLOY_PROCESSES, P.ADMINISTER_INSTANCES}),
+                        P.READ_PROCESSES, P.DEPLOY_PROCESSES, P.ADMINISTER_INSTANCES, P.ADMINISTER_USERS}),
 }
 assert set(ROLE_PERMISSIONS) == set(ROLES), "every role has a row"
 

@@ -269,3 +269,15 @@ def _failed(email: OutboxEmail, now: datetime, error: str) -> None:
         email.status = "failed"
     else:
         email.next_attempt_at = now + backoff(email.attempts)
+
+
+def queue_email(session: Session, mail: MailSettings | None, *, to: str | None, subject: str, body: str,
+                now: datetime) -> bool:
+    """One e-mail through the outbox (sent and retried like the others). False when mail is off or there is no
+    address: the caller then shows what it would have sent."""
+    if mail is None or not to:
+        return False
+    session.connection().execute(_INSERT_EMAILS, [dict(to_address=to, subject=subject[:300], body=body,
+                                                       status="pending", attempts=0, next_attempt_at=now,
+                                                       created_at=now)])
+    return True

@@ -1,0 +1,1 @@
+"""Administration: organisations (ours and partners) and the people in them."""
