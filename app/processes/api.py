@@ -9,6 +9,7 @@ from workflows import ValidationFailed
 
 from ..api.common import blueprint, engine, now, session, user
 from ..auth.permissions import Permission, require
+from ..modeler.services import inspect_file, verdict
 from ..processes import versioning
 from ..processes.checks import deploy_checks
 from ..processes.models import ProcessVersion
@@ -21,6 +22,8 @@ from .schemas import (
     DiffOut,
     DryRunArgs,
     DryRunOut,
+    InspectIn,
+    InspectOut,
     ValidateOut,
     VersionOut,
 )
@@ -59,6 +62,19 @@ def validate_bundle(args):
     except ValidationFailed as exc:
         return {"valid": False, "problems": [p.as_dict() for p in exc.problems], "process_ids": []}
     return {"valid": True, "problems": [p.as_dict() for p in compiled.problems], "process_ids": compiled.process_ids}
+
+
+@bp.post("/processes/inspect")
+@bp.arguments(InspectIn)
+@bp.response(200, InspectOut)
+def inspect(args):
+    """One BPMN file from another modelling tool: its processes, and what stops it running here, located by element
+    and line - the verdict the upload page shows, from the checks validate and deploy run. Stores nothing."""
+    require(user(), Permission.DEPLOY_PROCESSES, "only process owners and administrators may do this")
+    content = args["content"].encode("utf-8", "surrogatepass")
+    report = inspect_file(session(), engine(), user(), args["filename"], content)
+    return {"filename": args["filename"], "well_formed": report.well_formed, "runnable": report.runnable,
+            **verdict(report)}
 
 
 @bp.post("/processes/deploy")
