@@ -9,6 +9,7 @@ version and shared by all its instances (never stored per instance).
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -573,6 +574,9 @@ def _failing_task(exc: Exception):
     return found
 
 
+_PYTHON_DETAIL = re.compile(r"^(?P<name>[A-Z]\w*(?:Error|Exception|Violation)):\s*(?P<detail>.*)$", re.DOTALL)
+
+
 def _script_failed(exc: Exception) -> ScriptFailed:
     task = _failing_task(exc)
     spec = getattr(task, "task_spec", None) or getattr(exc, "task_spec", None)
@@ -583,6 +587,12 @@ def _script_failed(exc: Exception) -> ScriptFailed:
         line=getattr(exc, "line_number", None) or None, source_line=getattr(exc, "error_line", None) or None,
     )
     notes = [n for n in getattr(exc, "notes", []) if n]  # Spiff may add None notes; its __str__ then fails
-    message = ". ".join([str(exc.args[0]) if exc.args else type(exc).__name__, *notes])
+    # Spiff's own line note repeats what the location says; its 'ZeroDivisionError:division by zero' is Python's
+    notes = [n for n in notes if not n.startswith("Python script error on line")]
+    first = str(exc.args[0]) if exc.args else "the step failed"
+    python = _PYTHON_DETAIL.match(first)
+    if python:
+        first = f"the script failed: {python.group('detail') or python.group('name')}"
+    message = ". ".join([first, *notes])
     location.notes = notes
     return ScriptFailed(message, location)
