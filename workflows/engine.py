@@ -8,8 +8,8 @@ version and shared by all its instances (never stored per instance).
 
 from __future__ import annotations
 
-import contextvars
 import math
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -41,6 +41,8 @@ from .errors import (
     TaskNotReady,
     WorkflowError,
 )
+from .helpers import default_helpers, effects_var, json_data
+from .inspect import InspectionReport, inspect
 from .scripting import DEFAULT_TIME_LIMIT, SandboxEnvironment, SandboxScriptEngine
 from .serialization import STATE_FORMAT, dump_specs, dump_state, load_specs, load_state
 from .specs import CompiledVersion, validate
@@ -83,54 +85,6 @@ class Result:
             yield from child.all()
 
 
-_effects: contextvars.ContextVar[list[Effect] | None] = contextvars.ContextVar("engine_effects", default=None)
-
-
-def _record_effect(effect: Effect):
-    effects = _effects.get()
-    if effects is None:
-        raise WorkflowError("linked-instance helpers can only be used while an instance runs")
-    effects.append(effect)
-
-
-def _json_data(value, path="data"):
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidData(f"{path}: keys must be strings, got {key!r}", field=path)
-            _json_data(item, f"{path}.{key}")
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _json_data(item, f"{path}[{index}]")
-    elif not isinstance(value, str | int | float | bool | type(None)):
-        raise InvalidData(f"{path}: a {type(value).__name__} cannot be stored", field=path)
-
-
-def default_helpers() -> dict[str, Callable]:
-    """The names a diagram's scripts and expressions may call, beyond the safe builtins."""
-
-    def start_process(process_id: str, data: dict | None = None):
-        _json_data(data or {})
-        _record_effect(Effect("start_process", process_id=process_id, data=dict(data or {})))
-
-    def cancel_linked(process_id: str | None = None):
-        _record_effect(Effect("cancel_linked", process_id=process_id))
-
-    def signal_parent(name: str, payload: dict | None = None):
-        _json_data(payload or {})
-        _record_effect(Effect("signal_parent", name=name, data=dict(payload or {})))
-
-    return {
-        "now": lambda: periods.iso(clock.now()),
-        "add_period": lambda start, period, times=1: periods.iso(periods.add_period(start, period, times)),
-        "next_after": lambda anchor, period, after=None: periods.iso(
-            periods.next_after(anchor, period, after or clock.now())),
-        "start_process": start_process,
-        "cancel_linked": cancel_linked,
-        "signal_parent": signal_parent,
-    }
-
-
 class WorkflowEngine:
     """Runs the instances kept in `store`. Thread-safe; holds only a cache of parsed specs."""
 
@@ -155,6 +109,12 @@ class WorkflowEngine:
     def validate(self, files, forms, extra_checks=()) -> CompiledVersion:
         """Raises ValidationFailed with every located problem."""
         return validate(files, forms, extra_checks, functions=self.function_names)
+
+    def inspect(self, name: str, content: bytes, forms: Mapping[str, bytes] | None = None, extra_checks=()
+                ) -> InspectionReport:
+        """The verdict for one file from another tool: the checks validate and deploy run, with this engine's
+        functions; never raises for the file's content."""
+        return inspect(name, content, dict(forms or {}), functions=self.function_names, extra_checks=extra_checks)
 
     def deploy(self, files: Mapping[str, bytes], forms: Mapping[str, bytes], *, author: str | None = None,
                message: str | None = None, extra_checks=()) -> tuple[int, CompiledVersion]:
@@ -463,16 +423,16 @@ class _Budget:
 class _collect_effects:
     def __enter__(self):
         self._effects: list[Effect] = []
-        self._token = _effects.set(self._effects)
+        self._token = effects_var.set(self._effects)
         return self._effects
 
     def __exit__(self, *exc):
-        _effects.reset(self._token)
+        effects_var.reset(self._token)
         return False
 
 
 def _check_data(data: dict):
-    _json_data(data)
+    json_data(data)
     for key in data:
         if key.startswith(RESERVED_PREFIXES):
             raise InvalidData(f"field name {key!r} is reserved (names may not start with '_')", field=key)
@@ -614,6 +574,9 @@ def _failing_task(exc: Exception):
     return found
 
 
+_PYTHON_DETAIL = re.compile(r"^(?P<name>[A-Z]\w*(?:Error|Exception|Violation)):\s*(?P<detail>.*)$", re.DOTALL)
+
+
 def _script_failed(exc: Exception) -> ScriptFailed:
     task = _failing_task(exc)
     spec = getattr(task, "task_spec", None) or getattr(exc, "task_spec", None)
@@ -624,6 +587,12 @@ def _script_failed(exc: Exception) -> ScriptFailed:
         line=getattr(exc, "line_number", None) or None, source_line=getattr(exc, "error_line", None) or None,
     )
     notes = [n for n in getattr(exc, "notes", []) if n]  # Spiff may add None notes; its __str__ then fails
-    message = ". ".join([str(exc.args[0]) if exc.args else type(exc).__name__, *notes])
+    # Spiff's own line note repeats what the location says; its 'ZeroDivisionError:division by zero' is Python's
+    notes = [n for n in notes if not n.startswith("Python script error on line")]
+    first = str(exc.args[0]) if exc.args else "the step failed"
+    python = _PYTHON_DETAIL.match(first)
+    if python:
+        first = f"the script failed: {python.group('detail') or python.group('name')}"
+    message = ". ".join([first, *notes])
     location.notes = notes
     return ScriptFailed(message, location)

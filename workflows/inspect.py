@@ -7,15 +7,11 @@ marked non-executable (they are checked as if they were executable, and the mark
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from lxml import etree
-
 from .errors import Problem, ValidationFailed
-from .specs import index_elements, parse_xml, validate
-
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+from .specs import BPMN_NS, CompiledVersion, parse_xml, validate
 
 
 @dataclass(frozen=True)
@@ -38,7 +34,11 @@ class InspectionReport:
         return self.well_formed and not any(p.severity == "error" for p in self.problems)
 
 
-def inspect(name: str, content: bytes, forms: dict[str, bytes] | None = None) -> InspectionReport:
+def inspect(name: str, content: bytes, forms: dict[str, bytes] | None = None, *,
+            functions: frozenset[str] | None = None,
+            extra_checks: Iterable[Callable[[CompiledVersion], list[Problem]]] = ()) -> InspectionReport:
+    """The verdict for one file: the same checks as validate and deploy (same `functions`, same `extra_checks`),
+    with every process checked as if it were executable. Use WorkflowEngine.inspect for the engine's functions."""
     tree, problems = parse_xml(name, content)
     if tree is None:
         return InspectionReport(name, False, problems=problems)
@@ -49,34 +49,17 @@ def inspect(name: str, content: bytes, forms: dict[str, bytes] | None = None) ->
         report.processes.append(info)
         if not executable:
             report.problems.append(Problem(
-                "the process is not marked executable (isExecutable=\"false\")", file=name,
-                element_id=info.process_id, element_name=info.name, line=info.line))
+                "the process is not marked executable (isExecutable=\"false\"): mark it executable to run it",
+                file=name, element_id=info.process_id, element_name=info.name, line=info.line))
     if not report.processes:
-        report.problems.append(Problem("the file has no process (only a collaboration or diagram?)", file=name))
+        root = tree.getroot()
+        report.problems.append(Problem("the file has no process (only a collaboration or diagram?)", file=name,
+                                       element_id=root.get("id"), line=root.sourceline))
         return report
-    for node in tree.iter(f"{{{BPMN_NS}}}process"):  # check the rest as if they were meant to run
-        node.set("isExecutable", "true")
-    as_executable = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
     try:
-        validate({name: as_executable}, forms or {})
+        compiled = validate({name: content}, forms or {}, extra_checks, functions=functions, all_executable=True)
     except ValidationFailed as failed:
-        elements = index_elements(name, tree)
-        report.problems += [_locate(problem, tree, elements) for problem in failed.problems]
+        report.problems += failed.problems
+    else:
+        report.problems += compiled.problems
     return report
-
-
-_NAMED = re.compile(r"with name (?P<name>.+?) has no implementation", re.DOTALL)
-
-
-def _locate(problem: Problem, tree, elements) -> Problem:
-    """Give a line and element to problems SpiffWorkflow reports by name only (e.g. data stores)."""
-    if problem.element_id or problem.line:
-        return problem
-    match = _NAMED.search(problem.message)
-    if match:
-        wanted = " ".join(match.group("name").split())
-        for element in elements.values():
-            if element.name and " ".join(element.name.split()) == wanted:
-                return Problem(problem.message, file=problem.file, element_id=element.element_id,
-                               element_name=element.name, line=element.line, severity=problem.severity)
-    return problem

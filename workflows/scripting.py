@@ -29,6 +29,8 @@ from RestrictedPython.PrintCollector import PrintCollector
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
+from . import timers
+
 DEFAULT_TIME_LIMIT = 1.0  # seconds of wall clock per script
 MAX_SEQUENCE = 1_000_000  # items a script may build with `*` or range()
 MAX_POWER_BITS = 4_096  # bits of an integer a script may build with ** or <<
@@ -308,6 +310,15 @@ class SandboxScriptEngine(PythonScriptEngine):
 
     def __init__(self, environment: SandboxEnvironment):
         super().__init__(environment=environment)
+
+    def evaluate(self, task, expression, external_context=None):
+        """A timer's ISO literal is that literal (bare `P7D` as modelling tools write it); the rest is evaluated."""
+        definition = getattr(task.task_spec, "event_definition", None)
+        if expression is not None and expression == getattr(definition, "expression", None):
+            literal = timers.literal_of(definition)
+            if literal is not None:
+                return literal
+        return super().evaluate(task, expression, external_context)
 
     def execute(self, task, script, external_context=None):
         try:

@@ -10,9 +10,9 @@ policy, timer literals parse, every user task names a form that exists and is va
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,22 +21,20 @@ from pathlib import Path
 import jsonschema
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition,
-    DurationTimerEventDefinition,
-    TimeDateEventDefinition,
-    TimerEventDefinition,
-)
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
-from .errors import Problem, ValidationFailed
+from . import timers
+from .errors import Problem, ValidationFailed, clean, parser_message
+from .helpers import FUNCTION_NAMES
 from .scripting import check_expression, compile_script
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 FORM_SCHEMA_PROPERTY = "formJsonSchemaFilename"
 FORM_UI_PROPERTY = "formUiSchemaFilename"
 
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _SAFE_XML = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_pis=True)
 
 
@@ -104,14 +102,12 @@ def index_elements(name: str, tree) -> dict[str, Element]:
 
 
 def _problem_at(message: str, elements: Mapping[str, Element], element_id: str | None,
-                file: str | None = None, line: int | None = None, severity="error", offset_line: int | None = None):
+                file: str | None = None, line: int | None = None, severity="error", at_line: int | None = None):
+    """A problem located at an element (its file, name and line; `at_line` for a line inside it, e.g. of a script)."""
     element = elements.get(element_id or "")
     if element is not None:
-        line_no = element.line
-        if offset_line:  # a line inside a script: count from the element's line
-            line_no = (line_no or 0) + offset_line
         return Problem(message, file=element.file, element_id=element_id, element_name=element.name,
-                       line=line_no, severity=severity)
+                       line=at_line or element.line, severity=severity)
     return Problem(message, file=file, element_id=element_id, line=line, severity=severity)
 
 
@@ -145,15 +141,41 @@ def _schema_refusal(content: bytes) -> str | None:
     return None
 
 
-def _lint_spec(spec, elements, form_names: set[str], functions) -> list[Problem]:
+def script_lines(tree) -> dict[tuple[str, str], int]:
+    """{(element id, 'script' | 'preScript' | 'postScript'): the file line its text starts on}."""
+    found = {}
+    for node in tree.iter("{*}script", "{*}preScript", "{*}postScript"):
+        owner = node.getparent()
+        while owner is not None and not owner.get("id"):
+            owner = owner.getparent()
+        if owner is not None:
+            found[(owner.get("id"), etree.QName(node).localname)] = node.sourceline
+    return found
+
+
+_SCRIPT_ERROR = re.compile(r"^Line (?P<line>\d+): (?:SyntaxError: )?(?P<text>.*)$", re.DOTALL)
+
+
+def script_error(what: str, error: str, first_line: int | None) -> tuple[str, int | None]:
+    """A sandbox compile error in our words, counted like the engine counts at run time: 'line N of the
+    script', line 1 being the script text's first line (on the line of its opening tag). Also the file line."""
+    match = _SCRIPT_ERROR.match(error)
+    if not match:
+        return f"{what}: {error}", None
+    line = int(match.group("line"))
+    file_line = first_line + line - 1 if first_line else None
+    return f"line {line} of the {what}: {match.group('text')}", file_line
+
+
+def _lint_spec(spec, elements, form_names: set[str], functions, scripts=None) -> list[Problem]:
     problems: list[Problem] = []
     for task_spec in spec.task_specs.values():
         bpmn_id = getattr(task_spec, "bpmn_id", None)
         if not bpmn_id:
             continue
 
-        def add(message, severity="error", offset_line=None, _id=bpmn_id):
-            problems.append(_problem_at(message, elements, _id, severity=severity, offset_line=offset_line))
+        def add(message, severity="error", at_line=None, _id=bpmn_id):
+            problems.append(_problem_at(message, elements, _id, severity=severity, at_line=at_line))
 
         for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
             expression = getattr(condition, "args", [None])[0] if condition is not None else None
@@ -161,12 +183,14 @@ def _lint_spec(spec, elements, form_names: set[str], functions) -> list[Problem]
                 reason = check_expression(expression, functions)
                 if reason:
                     add(f"condition {expression!r}: {reason}")
-        for attr, what in (("script", "script"), ("prescript", "pre-script"), ("postscript", "post-script")):
+        for attr, what, tag in (("script", "script", "script"), ("prescript", "pre-script", "preScript"),
+                                ("postscript", "post-script", "postScript")):
             source = getattr(task_spec, attr, None)
             if source:
                 _code, errors = compile_script(source)
                 for error in errors:
-                    add(f"{what}: {error}")
+                    message, file_line = script_error(what, error, (scripts or {}).get((bpmn_id, tag)))
+                    add(message, at_line=file_line)
         event_definition = getattr(task_spec, "event_definition", None)
         if isinstance(event_definition, TimerEventDefinition):
             _lint_timer(event_definition, add, functions)
@@ -189,27 +213,18 @@ def _lint_spec(spec, elements, form_names: set[str], functions) -> list[Problem]
 
 
 def _lint_timer(event_definition, add, functions) -> None:
-    expression = (event_definition.expression or "").strip()
-    reason = check_expression(expression, functions) if expression else "the timer has no expression"
-    if reason:
-        add(f"timer expression {expression!r}: {reason}")
-        return
-    try:
-        literal = ast.literal_eval(expression)
-    except (ValueError, SyntaxError):
-        return  # a data name or computation: checked when the timer is reached
-    if not isinstance(literal, str):
-        add(f"timer expression {expression!r} must be an ISO 8601 string, e.g. \"PT2H\"")
-        return
-    try:
-        if isinstance(event_definition, CycleTimerEventDefinition):
-            TimerEventDefinition.parse_iso_recurring_interval(literal)
-        elif isinstance(event_definition, DurationTimerEventDefinition):
-            TimerEventDefinition.parse_iso_duration(literal)
-        elif isinstance(event_definition, TimeDateEventDefinition):
-            TimerEventDefinition.parse_time_or_duration(literal)
-    except Exception as exc:  # SpiffWorkflow raises bare Exception('Invalid duration')
-        add(f"timer value {literal!r} is not valid ISO 8601 ({exc})")
+    """A timer's text: an ISO literal (quoted or as modelling tools write it, bare) checked for its kind, or an
+    expression checked like a condition; ambiguous text is refused with the fix (workflows/timers.py)."""
+    kind = timers.kind_of(event_definition)
+    read = timers.classify(kind, event_definition.expression)
+    if read.refusal:
+        add(f"timer ({kind}): {read.refusal}")
+    elif read.warning:
+        add(f"timer ({kind}): {read.warning}", severity="warning")
+    elif read.expression is not None:
+        reason = check_expression(read.expression, functions)
+        if reason:
+            add(f"timer expression {read.expression!r}: {reason}")
 
 
 def _structural_problems(trees: Mapping[str, object], elements) -> list[Problem]:
@@ -225,18 +240,27 @@ def _structural_problems(trees: Mapping[str, object], elements) -> list[Problem]
 
 def validate(files: Mapping[str, bytes], forms: Mapping[str, bytes],
              extra_checks: Iterable[Callable[[CompiledVersion], list[Problem]]] = (),
-             functions: frozenset[str] | None = None) -> CompiledVersion:
-    """Validate and compile; raises ValidationFailed with every located error, else returns the version."""
+             functions: frozenset[str] | None = None, *, all_executable: bool = False) -> CompiledVersion:
+    """Validate and compile; raises ValidationFailed with every located error, else returns the version.
+
+    `functions`: the callable names expressions may use (default: helpers.FUNCTION_NAMES, what the engine runs
+    with); `all_executable`: check every process as if it were marked executable (inspect).
+    """
+    functions = FUNCTION_NAMES if functions is None else functions
     problems: list[Problem] = []
     if not files:
         raise ValidationFailed([Problem("no diagrams given")])
-    trees, elements = {}, {}
+    trees, elements, scripts = {}, {}, {}
     for name, content in sorted(files.items()):
         tree, found = parse_xml(name, content)
         problems += found
         if tree is not None:
+            if all_executable:
+                for node in tree.iter(f"{{{BPMN_NS}}}process"):
+                    node.set("isExecutable", "true")
             trees[name] = tree
             elements.update(index_elements(name, tree))
+            scripts.update(script_lines(tree))
     parsed_forms, form_problems = check_forms(forms)
     problems += form_problems
 
@@ -247,11 +271,11 @@ def validate(files: Mapping[str, bytes], forms: Mapping[str, bytes],
             parser.add_bpmn_xml(tree, filename=name)
         except ValidationException as exc:
             unreadable += 1
-            problems.append(_problem_at(_short(str(exc)), elements, exc.id or None, file=exc.file_name or name,
-                                        line=exc.line_number or None))
+            problems.append(_spiff_problem(exc, elements, None, name))
         except etree.LxmlError as exc:
             unreadable += 1
-            problems.append(Problem(f"cannot read the diagram: {_short(str(exc))}", file=name))
+            problems.append(Problem(f"cannot read the diagram: {clean(_short(str(exc)))}", file=name,
+                                    line=getattr(exc, "lineno", None) or 1))
     problems += _structural_problems(trees, elements)
 
     specs: dict[str, object] = {}
@@ -263,15 +287,14 @@ def validate(files: Mapping[str, bytes], forms: Mapping[str, bytes],
         try:
             specs[process_id] = parser.get_spec(process_id)
         except ValidationException as exc:
-            problems.append(_problem_at(str(exc), elements, exc.id or process_id, file=exc.file_name or None,
-                                        line=exc.line_number or None))
+            problems.append(_spiff_problem(exc, elements, process_id, None))
     for spec in specs.values():
         for task_spec in spec.task_specs.values():
             if isinstance(task_spec, SubWorkflowTaskMixin) and task_spec.spec not in specs:
                 problems.append(_problem_at(
                     f"calls the process {task_spec.spec!r}, which is not in this version "
                     f"(processes: {', '.join(sorted(specs)) or 'none'})", elements, task_spec.bpmn_id))
-        problems += _lint_spec(spec, elements, set(parsed_forms), functions)
+        problems += _lint_spec(spec, elements, set(parsed_forms), functions, scripts)
 
     compiled = CompiledVersion(dict(files), dict(forms), specs, elements=elements)
     if not any(p.severity == "error" for p in problems):
@@ -285,6 +308,29 @@ def validate(files: Mapping[str, bytes], forms: Mapping[str, bytes],
 
 _NAMESPACES = {"{http://www.omg.org/spec/BPMN/20100524/MODEL}": "bpmn:",
                "{http://spiffworkflow.org/bpmn/schema/1.0/core}": "spiffworkflow:"}
+
+
+def _spiff_problem(exc: ValidationException, elements, fallback_id: str | None, file: str | None) -> Problem:
+    """A SpiffWorkflow ValidationException as a located problem in our words (errors.parser_message)."""
+    raw = ". ".join(str(part) for part in [exc.args[0] if exc.args else "", *getattr(exc, "notes", [])] if part)
+    element_id = exc.id or _element_named(raw, elements) or fallback_id
+    element = elements.get(element_id or "")
+    tag = getattr(exc, "tag", None) or (f"bpmn:{element.tag}" if element else None)
+    return _problem_at(parser_message(_short(raw), tag), elements, element_id, file=exc.file_name or file,
+                       line=exc.line_number or None)
+
+
+_NAMED = re.compile(r"with name (?P<name>.+?) has no implementation", re.DOTALL)
+
+
+def _element_named(message: str, elements) -> str | None:
+    """The id of the element SpiffWorkflow names by its name only (data stores), if exactly one has it."""
+    match = _NAMED.search(message)
+    if not match:
+        return None
+    wanted = " ".join(match.group("name").split())
+    found = [e.element_id for e in elements.values() if e.name and " ".join(e.name.split()) == wanted]
+    return found[0] if found else None
 
 
 def _short(message: str) -> str:

@@ -184,7 +184,7 @@ def upload():
         return _uploads_page("Choose a .bpmn file to upload.", 400)
     content = posted.stream.read(_max_bytes() + 1)
     try:
-        row = workbench.upload(db_session(), me(), posted.filename, content, max_bytes=_max_bytes(), now=utcnow())
+        row = workbench.upload(db_session(), services().workflows, me(), posted.filename, content, max_bytes=_max_bytes(), now=utcnow())
     except BadRequest as exc:
         return _uploads_page(exc.message, 400)
     return redirect(url_for("modeler.upload_show", upload_id=row.id))

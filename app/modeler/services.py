@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflows import Problem, ValidationFailed, WorkflowEngine
-from workflows.inspect import inspect
+from workflows.inspect import InspectionReport
 
 from ..audit.services import record
 from ..auth.models import User
@@ -249,7 +249,7 @@ def deploy_file(session: Session, engine: WorkflowEngine, user: User, kind: str,
 
 
 # -------------------------------------------------------------------- uploads
-def upload(session: Session, user: User, filename: str, content: bytes, *, max_bytes: int,
+def upload(session: Session, engine: WorkflowEngine, user: User, filename: str, content: bytes, *, max_bytes: int,
            now: datetime | None = None) -> Upload:
     """Keep a diagram from another tool byte for byte with its `inspect` verdict. Raises BadRequest."""
     require_owner(user)
@@ -264,16 +264,11 @@ def upload(session: Session, user: User, filename: str, content: bytes, *, max_b
                          errors={"file": "too large"})
     if not content:
         raise BadRequest(f"{filename!r} is empty", errors={"file": "empty"})
-    latest = latest_version(session)
-    forms = {f.name: f.content for f in latest.files if f.kind == "form"} if latest else {}
-    report = inspect(filename, content, forms)
+    report = inspect_file(session, engine, user, filename, content)
     now = now or utcnow()
     row = Upload(filename=filename[:255], content=content, size=len(content),
                  sha256=hashlib.sha256(content).hexdigest(), uploaded_by_id=user.id, uploaded_at=now,
-                 well_formed=report.well_formed, runnable=report.runnable, verdict={
-                     "processes": [{"process_id": p.process_id, "name": p.name, "executable": p.executable,
-                                    "line": p.line} for p in report.processes],
-                     "problems": [p.as_dict() for p in report.problems]})
+                 well_formed=report.well_formed, runnable=report.runnable, verdict=verdict(report))
     with unit_of_work(session):
         session.add(row)
         session.flush()
@@ -281,6 +276,23 @@ def upload(session: Session, user: User, filename: str, content: bytes, *, max_b
             "upload_id": row.id, "filename": row.filename, "size": row.size, "sha256": row.sha256,
             "well_formed": row.well_formed, "runnable": row.runnable})
     return row
+
+
+def inspect_file(session: Session, engine: WorkflowEngine, user: User, filename: str,
+                 content: bytes) -> InspectionReport:
+    """The verdict for one file from another tool, from the checks validate and deploy run (the engine's functions,
+    the deploy checks), against the forms of the latest version. Changes nothing."""
+    require_owner(user)
+    latest = latest_version(session)
+    forms = {f.name: f.content for f in latest.files if f.kind == "form"} if latest else {}
+    return engine.inspect(filename, content, forms, extra_checks=deploy_checks())
+
+
+def verdict(report: InspectionReport) -> dict:
+    """What the upload page shows and the API answers (besides well_formed and runnable)."""
+    return {"processes": [{"process_id": p.process_id, "name": p.name, "executable": p.executable, "line": p.line}
+                          for p in report.processes],
+            "problems": [p.as_dict() for p in report.problems]}
 
 
 def uploads(session: Session, limit: int = 200) -> list[Upload]:

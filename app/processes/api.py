@@ -13,6 +13,7 @@ from ..auth.permissions import Permission, require
 from ..inbox import queries
 from ..inbox import services as inbox
 from ..inbox.schemas import task_dict
+from ..modeler.services import inspect_file, verdict
 from ..processes import versioning
 from ..processes.checks import deploy_checks
 from ..processes.forms import form_schema
@@ -26,6 +27,8 @@ from .schemas import (
     DiffOut,
     DryRunArgs,
     DryRunOut,
+    InspectIn,
+    InspectOut,
     ProcessStartedOut,
     ProcessStartIn,
     StartableOut,
@@ -67,6 +70,19 @@ def validate_bundle(args):
     except ValidationFailed as exc:
         return {"valid": False, "problems": [p.as_dict() for p in exc.problems], "process_ids": []}
     return {"valid": True, "problems": [p.as_dict() for p in compiled.problems], "process_ids": compiled.process_ids}
+
+
+@bp.post("/processes/inspect")
+@bp.arguments(InspectIn)
+@bp.response(200, InspectOut)
+def inspect(args):
+    """One BPMN file from another modelling tool: its processes, and what stops it running here, located by element
+    and line - the verdict the upload page shows, from the checks validate and deploy run. Stores nothing."""
+    require(user(), Permission.DEPLOY_PROCESSES, "only process owners and administrators may do this")
+    content = args["content"].encode("utf-8", "surrogatepass")
+    report = inspect_file(session(), engine(), user(), args["filename"], content)
+    return {"filename": args["filename"], "well_formed": report.well_formed, "runnable": report.runnable,
+            **verdict(report)}
 
 
 @bp.post("/processes/deploy")

@@ -41,6 +41,17 @@ class DeployIn(BundleIn):
     message = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=TEXT_MAX))
 
 
+UPLOAD_NAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,200}\.(?:bpmn|xml)$",
+                              error="a diagram file is named like `order.bpmn` or `order.xml`")
+
+
+class InspectIn(In):
+    filename = fields.String(required=True, validate=UPLOAD_NAME,
+                             metadata={"description": "the file's name as the modelling tool saved it"})
+    content = fields.String(required=True, validate=validate.Length(min=1, max=FILE_MAX_CHARS),
+                            metadata={"description": "the BPMN XML text"})
+
+
 class DiffArgs(In):
     from_ = fields.Integer(required=True, data_key="from", validate=validate.Range(min=1, max=2**31 - 1))
     to = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
@@ -131,3 +142,19 @@ class ProcessStartedOut(Schema):
     status = fields.String(metadata={"description": "the instance's status after starting"})
     next_tasks = fields.List(fields.Nested(TaskOut), metadata={"description": "the instance's open tasks now"})
     next_for_you = fields.Integer(allow_none=True, metadata={"description": "the next task you may complete"})
+
+
+class ProcessFoundOut(Schema):
+    process_id = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    executable = fields.Boolean()
+    line = fields.Integer(allow_none=True)
+
+
+class InspectOut(Schema):
+    filename = fields.String()
+    well_formed = fields.Boolean(metadata={"description": "the file is XML this server reads"})
+    runnable = fields.Boolean(metadata={"description": "no error: the file could be deployed and run here"})
+    processes = fields.List(fields.Nested(ProcessFoundOut), metadata={"description": "every process in the file"})
+    problems = fields.List(fields.Nested(ProblemOut),
+                           metadata={"description": "what stops it running here (errors) or may surprise (warnings)"})

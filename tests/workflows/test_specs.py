@@ -66,12 +66,15 @@ def test_several_problems_are_reported_together(bundle):
     assert "approve.schema.json" in by_element["approve"].message
 
 
-def test_unquoted_timer_literal_is_refused(bundle):
+def test_unquoted_timer_literal_is_the_literal(bundle):
     files, forms = bundle
     files = {**files, "timers.bpmn": files["timers.bpmn"].replace(b"<bpmn:timeDuration>limit",
                                                                   b"<bpmn:timeDuration>PT2H")}
-    # PT2H is a data name the engine cannot know: accepted at deploy, refused when reached (documented)
+    # PT2H as modelling tools write it is the ISO duration (tests/workflows/test_timer_literals.py runs it)
     validate(files, forms)
+    almost = {**files, "timers.bpmn": files["timers.bpmn"].replace(b">PT2H<", b">PT2X<")}
+    (problem,) = problems_of(almost, forms)  # a mistyped literal or a data field named like one: refused
+    assert problem.element_id == "deadline" and "not valid ISO 8601" in problem.message
 
 
 def test_user_task_without_a_form_is_refused(bundle):
