@@ -203,7 +203,8 @@ def _lint_spec(spec, elements, form_names: set[str], functions, scripts=None) ->
             properties = task_spec.extensions.get("properties", {}) if hasattr(task_spec, "extensions") else {}
             form = properties.get(FORM_SCHEMA_PROPERTY)
             if not form:
-                add(f"user task has no form: set the property {FORM_SCHEMA_PROPERTY}")
+                if type(task_spec).__name__ == "UserTask":  # a plain task or a manual task: a person marks it done
+                    add(f"user task has no form: set the property {FORM_SCHEMA_PROPERTY}")
             elif form not in form_names:
                 add(f"user task names the form {form!r}, which is not in the forms of this version")
             ui = properties.get(FORM_UI_PROPERTY)

@@ -1,0 +1,46 @@
+"""A plain `bpmn:task` and a `bpmn:manualTask` (as other modelling tools draw them) are tasks a person marks done:
+no form needed; they deploy, appear in the inbox of their lane, and completing them with no data moves on."""
+
+from __future__ import annotations
+
+from app.processes import services as process_services
+from app.processes.models import HumanTask
+
+MARKED = b'''<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs_marked"
+                  targetNamespace="http://collabflow.test">
+  <bpmn:process id="marked" name="Call, then sign" isExecutable="true">
+    <bpmn:laneSet id="lanes">
+      <bpmn:lane id="lane_staff" name="Staff"><bpmn:flowNodeRef>call</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>sign</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:task id="call" name="Call the partner"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:task>
+    <bpmn:manualTask id="sign" name="Sign the contract"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:manualTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call" />
+    <bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="sign" />
+    <bpmn:sequenceFlow id="f3" sourceRef="sign" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>'''
+
+
+def test_plain_and_manual_tasks_are_marked_done_by_a_person(api, session, wf_engine, users, version):
+    files = {f.name: f.content.decode() for f in version.files if f.kind == "bpmn"}
+    forms = {f.name: f.content.decode() for f in version.files if f.kind == "form"}
+    owner = api("owner")
+    checked = owner.post("processes/validate", {"files": {**files, "marked.bpmn": MARKED.decode()}, "forms": forms})
+    assert checked.get_json()["valid"] is True, checked.get_json()
+    deployed = owner.post("processes/deploy", {"files": {**files, "marked.bpmn": MARKED.decode()}, "forms": forms,
+                                               "message": "marked"})
+    assert deployed.status_code == 201
+    started = process_services.start_instance(session, wf_engine, user=users["staff"], process_id="marked")
+    staff = api("staff")
+    for name in ("Call the partner", "Sign the contract"):
+        [task] = [t for t in staff.get("tasks").get_json()["items"] if t["relationship_id"] == started.instance_id]
+        assert task["name"] == name
+        shown = staff.get(f"tasks/{task['id']}").get_json()
+        assert shown["schema"] is None and shown["may_complete"] is True
+        assert staff.post(f"tasks/{task['id']}/complete", {"data": {}}).status_code == 200
+    session.expire_all()
+    assert session.query(HumanTask).filter_by(instance_id=started.instance_id, state="completed").count() == 2
