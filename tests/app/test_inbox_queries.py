@@ -270,7 +270,8 @@ def test_the_drop_downs_are_read_again_when_the_inbox_changes_and_only_then(serv
         event.listen(services.db_engine, "before_cursor_execute", listener)
         try:
             with services.sessions() as fresh:  # as a request would: its own session, the app's cache
-                found = queries.inbox(fresh, fresh.get(type(staff), staff.id), InboxFilters(), now=now)
+                found = queries.inbox(fresh, fresh.get(type(staff), staff.id), InboxFilters(), now=now,
+                                      options_cache=services.inbox_options)
                 shown = found.relationships, [s.key for s in found.stages]
         finally:
             event.remove(services.db_engine, "before_cursor_execute", listener)
