@@ -10,6 +10,7 @@ policy, timer literals parse, every user task names a form that exists and is va
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -269,7 +270,7 @@ def validate(files: Mapping[str, bytes], forms: Mapping[str, bytes],
     unreadable = len(files) - len(trees)
     for name, tree in trees.items():
         try:
-            parser.add_bpmn_xml(tree, filename=name)
+            parser.add_bpmn_xml(_implicit_splits(copy.deepcopy(tree)), filename=name)
         except ValidationException as exc:
             unreadable += 1
             problems.append(_spiff_problem(exc, elements, None, name))
@@ -332,6 +333,39 @@ def _element_named(message: str, elements) -> str | None:
     wanted = " ".join(match.group("name").split())
     found = [e.element_id for e in elements.values() if e.name and " ".join(e.name.split()) == wanted]
     return found[0] if found else None
+
+
+_ACTIVITIES = {f"{{{BPMN_NS}}}{kind}" for kind in (
+    "task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask", "businessRuleTask",
+    "callActivity", "subProcess")}
+_FLOW, _OUT, _IN = f"{{{BPMN_NS}}}sequenceFlow", f"{{{BPMN_NS}}}outgoing", f"{{{BPMN_NS}}}incoming"
+
+
+def _implicit_splits(tree):
+    """BPMN: an activity with several outgoing flows and no conditions on them starts them all at once (an
+    implicit parallel split). SpiffWorkflow 3.2 refuses such an activity, so what the engine reads gets an explicit
+    parallel gateway after it; the stored diagram stays as its author drew it. Conditional flows out of an
+    activity are left alone (validation then asks for a gateway)."""
+    for container in [*tree.iter(f"{{{BPMN_NS}}}process"), *tree.iter(f"{{{BPMN_NS}}}subProcess")]:
+        flows: dict[str, list] = {}
+        for flow in container.findall(_FLOW):
+            flows.setdefault(flow.get("sourceRef"), []).append(flow)
+        for node in list(container):
+            outgoing = flows.get(node.get("id"), [])
+            if node.tag not in _ACTIVITIES or len(outgoing) < 2 or any(
+                    f.find(f"{{{BPMN_NS}}}conditionExpression") is not None for f in outgoing):
+                continue
+            split_id, link_id = f"{node.get('id')}__split", f"{node.get('id')}__to_split"
+            gateway = etree.SubElement(container, f"{{{BPMN_NS}}}parallelGateway", id=split_id)
+            etree.SubElement(gateway, _IN).text = link_id
+            for flow in outgoing:
+                flow.set("sourceRef", split_id)
+                etree.SubElement(gateway, _OUT).text = flow.get("id")
+            for ref in node.findall(_OUT):
+                node.remove(ref)
+            etree.SubElement(node, _OUT).text = link_id
+            etree.SubElement(container, _FLOW, id=link_id, sourceRef=node.get("id"), targetRef=split_id)
+    return tree
 
 
 def _short(message: str) -> str:

@@ -44,3 +44,53 @@ def test_plain_and_manual_tasks_are_marked_done_by_a_person(api, session, wf_eng
         assert staff.post(f"tasks/{task['id']}/complete", {"data": {}}).status_code == 200
     session.expire_all()
     assert session.query(HumanTask).filter_by(instance_id=started.instance_id, state="completed").count() == 2
+
+
+SPLIT = b'''<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs_split"
+                  targetNamespace="http://collabflow.test">
+  <bpmn:process id="split" name="Brief, then two things at once" isExecutable="true">
+    <bpmn:laneSet id="lanes">
+      <bpmn:lane id="lane_staff" name="Staff"><bpmn:flowNodeRef>brief</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>legal</bpmn:flowNodeRef><bpmn:flowNodeRef>finance</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:task id="brief" name="Brief the team"><bpmn:incoming>f1</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing><bpmn:outgoing>f3</bpmn:outgoing></bpmn:task>
+    <bpmn:task id="legal" name="Legal review"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing></bpmn:task>
+    <bpmn:task id="finance" name="Finance review"><bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f5</bpmn:outgoing></bpmn:task>
+    <bpmn:parallelGateway id="join"><bpmn:incoming>f4</bpmn:incoming><bpmn:incoming>f5</bpmn:incoming>
+      <bpmn:outgoing>f6</bpmn:outgoing></bpmn:parallelGateway>
+    <bpmn:endEvent id="end"><bpmn:incoming>f6</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="brief" />
+    <bpmn:sequenceFlow id="f2" sourceRef="brief" targetRef="legal" />
+    <bpmn:sequenceFlow id="f3" sourceRef="brief" targetRef="finance" />
+    <bpmn:sequenceFlow id="f4" sourceRef="legal" targetRef="join" />
+    <bpmn:sequenceFlow id="f5" sourceRef="finance" targetRef="join" />
+    <bpmn:sequenceFlow id="f6" sourceRef="join" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>'''
+
+
+def test_a_task_with_two_outgoing_flows_starts_both(api, session, wf_engine, users, version):
+    files = {f.name: f.content.decode() for f in version.files if f.kind == "bpmn"}
+    forms = {f.name: f.content.decode() for f in version.files if f.kind == "form"}
+    deployed = api("owner").post("processes/deploy", {"files": {**files, "split.bpmn": SPLIT.decode()},
+                                                      "forms": forms, "message": "split"})
+    assert deployed.status_code == 201, deployed.get_json()
+    started = process_services.start_instance(session, wf_engine, user=users["staff"], process_id="split")
+    staff = api("staff")
+
+    def ready():
+        return sorted((t["name"], t["id"]) for t in staff.get("tasks").get_json()["items"]
+                      if t["relationship_id"] == started.instance_id)
+    [(name, brief)] = ready()
+    assert name == "Brief the team"
+    staff.post(f"tasks/{brief}/complete", {"data": {}})
+    both = ready()
+    assert [n for n, _ in both] == ["Finance review", "Legal review"], "both branches at once"
+    for _name, task_id in both:
+        assert staff.post(f"tasks/{task_id}/complete", {"data": {}}).status_code == 200
+    session.expire_all()
+    from app.processes.models import ProcessInstance
+    assert session.get(ProcessInstance, started.instance_id).status == "completed"
