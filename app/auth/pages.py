@@ -14,7 +14,7 @@ from ..db import utcnow
 from ..extensions import db_session
 
 bp = Blueprint("auth", __name__)
-PUBLIC_ENDPOINTS = {"auth.sign_in", "main.health", "static"}
+PUBLIC_ENDPOINTS = {"auth.sign_in", "auth.login", "main.health", "static"}
 
 
 def init_app(app: Flask) -> None:
@@ -66,6 +66,12 @@ def sign_in_page():
     login_user(SignedIn(user))
     return redirect(_safe_next(request.args.get("next")))
 
+
+@bp.get("/login", endpoint="login")
+def login_alias():
+    """The address people (and other tools) guess: sent on to the sign-in page, `next` kept as it came."""
+    target = request.args.get("next")
+    return redirect(url_for("auth.sign_in", next=target) if target else url_for("auth.sign_in"), 302)
 
 
 @bp.post("/sign-out", endpoint="sign_out")
