@@ -3,6 +3,7 @@ pages of no domain: the landing page and the health check."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, jsonify, render_template, request
@@ -10,6 +11,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import func, select, text
 from werkzeug.routing import IntegerConverter
 
+from .errors import BadRequest
 from .extensions import db_session
 from .processes.models import HumanTask, ProcessInstance, ProcessVersion
 
@@ -34,6 +36,21 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+_ID = re.compile(IdConverter.regex)
+
+
+def id_arg(name: str) -> int | None:
+    """An id in the query string (`?relationship=12`): None when absent or empty, else 1..2**31-1, or BadRequest
+    naming the parameter. Never handed to the database unchecked: PostgreSQL's integer stops at 2**31-1."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    if not _ID.fullmatch(value):
+        raise BadRequest(f"{name} must be an id: a whole number from 1 to {2**31 - 1}",
+                         {name: f"not an id: {value[:40]!r}"})
+    return int(value)
 
 
 def init_app(app: Flask) -> None:
