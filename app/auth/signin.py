@@ -21,6 +21,7 @@ from ..db import UTCDateTime
 from ..errors import AppError
 from .models import User
 from .services import hash_password, verify_password
+from .user_sessions import end
 
 MAX_FAILED = 5
 LOCK_FOR = timedelta(minutes=15)
@@ -75,7 +76,9 @@ def reserve_attempt(session: Session, user_id: int, *, now: datetime) -> int | N
     return taken
 
 
-def sign_out(session: Session, user: User, *, now: datetime) -> None:
+def sign_out(session: Session, user: User, *, now: datetime, secret: str | None = None) -> None:
+    """Sign out: the server-side session the cookie's `secret` names ends (app/auth/user_sessions.py)."""
+    end(session, secret, now=now, reason="signed_out")
     record(session, "user.signed_out", actor=user, at=now)
     session.commit()
 
