@@ -38,6 +38,10 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_FROM": env.get("MAIL_FROM", "collabflow@localhost"),
         "BASE_URL": env.get("COLLABFLOW_BASE_URL", "http://127.0.0.1:5000"),
         "DEADLINE_REMINDER_LEAD_HOURS": float(env.get("COLLABFLOW_REMINDER_LEAD_HOURS", 24)),
+        # signed-in browser sessions (kept on the server): ended after this long without a request, and this
+        # long after signing in whatever happens
+        "SESSION_IDLE_MINUTES": float(env.get("COLLABFLOW_SESSION_IDLE_MINUTES", 120)),
+        "SESSION_MAX_HOURS": float(env.get("COLLABFLOW_SESSION_MAX_HOURS", 12)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("COLLABFLOW_SECURE_COOKIES"), False),

@@ -1,7 +1,7 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
 from .audit.models import AuditEvent
-from .auth.models import Organisation, RelationshipProfile, User, UserRole
+from .auth.models import Organisation, RelationshipProfile, User, UserRole, UserSession
 from .db import Base
 from .evidence.models import EvidenceFile
 from .inbox.models import TaskComment, TaskDraft
@@ -15,4 +15,4 @@ metadata = Base.metadata
 
 __all__ = ["ApiToken", "AuditEvent", "EvidenceFile", "HumanTask", "Notification", "Organisation", "OutboxEmail",
            "ProcessInstance", "RegisterChange", "RegisterEntry", "RegisterFeed", "ProcessVersion", "Draft", "Upload", "RelationshipProfile", "TaskComment", "TaskDraft", "Timer", "User",
-           "UserRole", "VersionFile", "metadata"]
+           "UserRole", "UserSession", "VersionFile", "metadata"]

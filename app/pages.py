@@ -3,6 +3,7 @@ pages of no domain: the landing page and the health check."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, jsonify, render_template, request
@@ -13,8 +14,10 @@ from werkzeug.routing import IntegerConverter
 from .access.services import partners_without_ser
 from .auth.permissions import Permission, may
 from .auth.session import me
+from .errors import BadRequest
 from .extensions import db_session
 from .processes.models import HumanTask, ProcessInstance, ProcessVersion
+from .text_input import first_bad_text
 
 csrf = CSRFProtect()
 bp = Blueprint("main", __name__)
@@ -39,10 +42,26 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, min=1, max=2**31 - 1)
 
 
+_ID = re.compile(IdConverter.regex)
+
+
+def id_arg(name: str) -> int | None:
+    """An id in the query string (`?relationship=12`): None when absent or empty, else 1..2**31-1, or BadRequest
+    naming the parameter. Never handed to the database unchecked: PostgreSQL's integer stops at 2**31-1."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    if not _ID.fullmatch(value):
+        raise BadRequest(f"{name} must be an id: a whole number from 1 to {2**31 - 1}",
+                         {name: f"not an id: {value[:40]!r}"})
+    return int(value)
+
+
 def init_app(app: Flask) -> None:
     """Call before blueprints are registered: their routes use the `id` converter."""
     app.url_map.converters["id"] = IdConverter
     csrf.init_app(app)
+    app.before_request(refuse_bad_text)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_failed)
     app.add_template_filter(when)
@@ -50,6 +69,39 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(action_label)
     app.add_template_filter(filesize)
     app.add_template_global(lambda permission: may(me(), Permission(permission)), "can")  # named permissions
+
+
+def refuse_bad_text():
+    """Every query argument, form field and JSON body, at any depth, is text without NUL characters and lone
+    surrogates (app/text_input.py), or the request is refused here, naming the field, before any view or
+    service runs: the API with its JSON error (422), pages with the error page (400).
+
+    This includes the diagrams and forms the process owners' API takes as JSON strings (/api/v1/processes/
+    validate and deploy): neither character may appear in an XML or JSON document, so they are refused with
+    the file named instead of being handed to the validator."""
+    if request.url_rule is None:
+        return None  # a 404 or 405 whatever the request holds
+    found = _first_bad_field(request.args)
+    if found is None and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        found = _first_bad_field(request.form)
+    if found is None and request.is_json:
+        found = first_bad_text(request.get_json(silent=True))
+    if found is None:
+        return None
+    field, problem = found
+    message = f"{field} {problem}."
+    if request.path.startswith("/api/"):
+        return jsonify(code="invalid_text", status=422, message=message, errors={field: problem}), 422
+    raise BadRequest(message, {field: problem})
+
+
+def _first_bad_field(fields) -> tuple[str, str] | None:
+    """The first (name, problem) of a query string or form, each field named as it was sent."""
+    for name, value in fields.items(multi=True):
+        found = first_bad_text({name: value})
+        if found is not None:
+            return found
+    return None
 
 
 def _security_headers(response):

@@ -35,8 +35,9 @@ def change_password():
                              form.get("confirm_password", ""), now=utcnow())
     except BadRequest as exc:
         return _page(password_errors=exc.errors, status=400)
-    flash("Your password is changed.", "success")
-    return redirect(url_for("account.index"))
+    flash("Your password is changed. Sign in again with it: every session signed in with the old one has ended.",
+          "success")
+    return redirect(url_for("auth.sign_in"))
 
 
 @bp.post("/account/tokens")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ..audit.services import record
 from ..auth.models import ROLES, AccountLink, Organisation, RelationshipProfile, User, UserRole
 from ..auth.permissions import Permission, require
-from ..auth.services import PASSWORD_MIN, hash_password
+from ..auth.services import PASSWORD_MIN, deactivate_user, set_password
 from ..db import unit_of_work
 from ..errors import BadRequest, NotFound
 from ..notifications.services import MailSettings, queue_email
@@ -175,22 +175,28 @@ def send_reset(session: Session, actor: User, user_id: int, *, now: datetime, ma
 
 
 def set_active(session: Session, actor: User, user_id: int, active: bool, *, now: datetime) -> User:
-    """Deactivate (they can no longer sign in; their API tokens are revoked at once) or reactivate a person."""
+    """Deactivate (they can no longer sign in: their sessions end and their API tokens are revoked, at once) or
+    reactivate a person."""
     require(actor, Permission.ADMINISTER_USERS, "only administrators deactivate people")
-    with unit_of_work(session):
-        user = session.get(User, user_id)
-        if user is None:
-            raise NotFound(f"user {user_id} does not exist")
-        if user.id == actor.id and not active:
-            raise BadRequest("you cannot deactivate yourself", {"user": "yourself"})
-        user.is_active = active
-        revoked = 0
-        if not active:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    if user.id == actor.id and not active:
+        raise BadRequest("you cannot deactivate yourself", {"user": "yourself"})
+    if not active:
+        with unit_of_work(session):
             revoked = session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
                                                              ApiToken.revoked_at.is_(None))
                                       .values(revoked_at=now)).rowcount
-        record(session, "user.reactivated" if active else "user.deactivated", actor=actor, at=now,
-               payload={"user_id": user.id, "username": user.username, "tokens_revoked": revoked})
+            if revoked:
+                record(session, "api.tokens_revoked", actor=actor, at=now,
+                       payload={"user_id": user.id, "username": user.username, "tokens_revoked": revoked})
+        deactivate_user(session, user, now=now, actor=actor)  # ends every session (audited there)
+        return user
+    with unit_of_work(session):
+        user.is_active = True
+        record(session, "user.reactivated", actor=actor, at=now, payload={"user_id": user.id,
+                                                                          "username": user.username})
     return user
 
 
@@ -220,10 +226,9 @@ def use_link(session: Session, secret: str, new: str, confirm: str, *, now: date
         errors["new_password"] = "This account is deactivated."
     if errors:
         raise BadRequest("the password was not set", errors)
-    with unit_of_work(session):
-        user.password_hash = hash_password(new)
-        user.failed_logins, user.locked_until = 0, None
-        link.used_at = now
-        record(session, "user.password_set", actor=user, at=now,
-               payload={"username": user.username, "through": link.purpose})
+    link.used_at = now
+    user.failed_logins, user.locked_until = 0, None
+    record(session, "user.password_set", actor=user, at=now, payload={"username": user.username,
+                                                                      "through": link.purpose})
+    set_password(session, user, new, now=now, actor=user)  # one commit with the above; old sessions end
     return user

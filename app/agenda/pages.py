@@ -10,18 +10,20 @@ from ..agenda.services import upcoming
 from ..auth.session import me
 from ..db import utcnow
 from ..extensions import db_session
+from ..pages import id_arg
 
 bp = Blueprint("agenda", __name__)
 HORIZONS = {"1m": 31, "3m": 92, "12m": 366}
 
 
 def _query():
-    relationship = request.args.get("relationship", "")
+    relationship_id = id_arg("relationship")
+    relationship = "" if relationship_id is None else str(relationship_id)
     horizon = request.args.get("horizon", "3m")
     horizon = horizon if horizon in HORIZONS else "3m"
     now = utcnow()
     entries = upcoming(db_session(), now=now, until=now + timedelta(days=HORIZONS[horizon]),
-                       relationship_id=int(relationship) if relationship.isdigit() else None, viewer=me())
+                       relationship_id=relationship_id, viewer=me())
     return entries, relationship, horizon, now
 
 

@@ -90,3 +90,22 @@ class RelationshipProfile(Base):
     partner_name: Mapped[str] = mapped_column(String(200))
     partner_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserSession(Base):
+    """A signed-in browser session, kept on the server: the cookie carries only a random secret whose sha256 is
+    `token_hash`, and the request is signed in only while this row is live (not ended, not idle too long, not
+    older than the longest a session may last). Signing out, a password change and deactivating the user end
+    it. (API bearer tokens are another thing: app/tokens.)"""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the cookie's secret
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(30))  # signed_out, idle, expired, password_changed, ...
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    ip: Mapped[str | None] = mapped_column(String(64))

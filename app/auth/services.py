@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..audit.services import record
+from ..db import unit_of_work
 from ..errors import BadRequest
+from . import user_sessions
 from .models import ROLES, Organisation, User, UserRole
 
 _hasher = PasswordHasher()
@@ -63,6 +67,31 @@ def get_user(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username))
 
 
+def set_password(session: Session, user: User, password: str, *, now: datetime, actor: User | None = None) -> int:
+    """Give `user` a new password and end every session signed in with the old one -> how many ended."""
+    if not password:
+        raise BadRequest("give a password", {"password": "this field is required"})
+    with unit_of_work(session):
+        user.password_hash = hash_password(password)
+        session.add(user)
+        ended = user_sessions.end_all(session, user, now=now, reason="password_changed", actor=actor)
+        record(session, "user.password_changed", actor=actor or user, at=now,
+               payload={"username": user.username, "sessions_ended": ended})
+    return ended
+
+
+def deactivate_user(session: Session, user: User, *, now: datetime, actor: User | None = None) -> int:
+    """Stop `user` signing in, and end every session they have -> how many ended. (Their API tokens stop
+    working too: app/tokens refuses an inactive user.)"""
+    with unit_of_work(session):
+        user.is_active = False
+        session.add(user)
+        ended = user_sessions.end_all(session, user, now=now, reason="user_deactivated", actor=actor)
+        record(session, "user.deactivated", actor=actor, at=now,
+               payload={"username": user.username, "sessions_ended": ended})
+    return ended
+
+
 PASSWORD_MIN = 10
 
 
@@ -82,6 +111,4 @@ def change_password(session: Session, user: User, current: str, new: str, confir
         errors["confirm_password"] = "The two new passwords differ."
     if errors:
         raise BadRequest("the password was not changed", errors)
-    user.password_hash = hash_password(new)
-    record(session, "auth.password_changed", actor=user, at=now, payload={"username": user.username})
-    session.commit()
+    set_password(session, user, new, now=now)  # every session signed in with the old one ends, this one too

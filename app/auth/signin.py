@@ -2,19 +2,26 @@
 
 Five wrong passwords in a row lock the account for fifteen minutes. Each attempt is one transaction
 and leaves an audit event, so an assessor can see who tried to get in and when.
+
+The lock holds under concurrency: an attempt first reserves its place in the count with one atomic UPDATE
+(committed before the password is checked), and the attempt that takes the last place sets the lock at once.
+So however many guesses arrive together, at most MAX_FAILED passwords are ever checked; the rest are refused
+as locked without a check. A correct password then clears the count and the lock.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..audit.services import record
+from ..db import UTCDateTime
 from ..errors import AppError
 from .models import User
 from .services import hash_password, verify_password
+from .user_sessions import end
 
 MAX_FAILED = 5
 LOCK_FOR = timedelta(minutes=15)
@@ -31,28 +38,47 @@ def sign_in(session: Session, username: str, password: str, *, now: datetime) ->
     if user is None or not user.is_active:
         verify_password(_DUMMY_HASH, password)
         _refuse(session, None, username, now, "unknown or inactive user")
-    if user.locked_until is not None and user.locked_until > now:
-        _refuse(session, user, username, now, "locked", message=locked_message(user.locked_until, now))
+    reserved = reserve_attempt(session, user.id, now=now)
+    if reserved is None:
+        session.refresh(user)
+        until = user.locked_until if user.locked_until is not None and user.locked_until > now else now + LOCK_FOR
+        _refuse(session, user, username, now, "locked", message=locked_message(until, now))
     if not verify_password(user.password_hash, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILED:
-            user.failed_logins = 0
-            user.locked_until = now + LOCK_FOR
+        if reserved >= MAX_FAILED:
+            session.refresh(user)
             record(session, "user.locked", actor=user, at=now, payload={"until": user.locked_until.isoformat()})
             _refuse(session, user, username, now, "wrong password; account locked",
                     message=locked_message(user.locked_until, now))
-        left = MAX_FAILED - user.failed_logins
+        left = MAX_FAILED - reserved
         _refuse(session, user, username, now, "wrong password",
                 message=f"Wrong username or password. {left} more failed attempt{'s' if left != 1 else ''} "
                         f"will lock the account for {LOCK_FOR.seconds // 60} minutes.")
-    user.failed_logins = 0
-    user.locked_until = None
+    session.execute(update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None)
+                    .execution_options(synchronize_session=False))
+    session.refresh(user)
     record(session, "user.signed_in", actor=user, at=now)
     session.commit()
     return user
 
 
-def sign_out(session: Session, user: User, *, now: datetime) -> None:
+def reserve_attempt(session: Session, user_id: int, *, now: datetime) -> int | None:
+    """Take the next place in the user's failed-attempt count, atomically, and commit: the count including this
+    attempt, or None when the account is locked (no place is left). The attempt taking the last place locks the
+    account at once; if its password is right, signing in clears the lock again. An expired lock starts a new
+    count."""
+    count = case((User.locked_until.is_(None), User.failed_logins + 1), else_=1)
+    taken = session.execute(
+        update(User).where(User.id == user_id, or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(failed_logins=count, locked_until=case((count >= MAX_FAILED, literal(now + LOCK_FOR, UTCDateTime())),
+                                                          else_=None))
+        .returning(User.failed_logins).execution_options(synchronize_session=False)).scalar()
+    session.commit()
+    return taken
+
+
+def sign_out(session: Session, user: User, *, now: datetime, secret: str | None = None) -> None:
+    """Sign out: the server-side session the cookie's `secret` names ends (app/auth/user_sessions.py)."""
+    end(session, secret, now=now, reason="signed_out")
     record(session, "user.signed_out", actor=user, at=now)
     session.commit()
 

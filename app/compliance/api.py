@@ -98,6 +98,6 @@ def pack(args, relationship_id: int):
 
 
 def _file(download: exports.Download) -> Response:
-    return Response(download.content, mimetype=download.mimetype, headers={
+    return Response(download.content, content_type=download.mimetype, headers={
         "Content-Disposition": f'attachment; filename="{download.filename}"', "Cache-Control": "private, no-store",
         "X-Content-Type-Options": "nosniff"})

@@ -398,6 +398,8 @@ def _sheet(sheet, header, rows) -> None:
 
 # ---- one place that makes a download (pages and the API call these) ---------------------------------------
 
+# whole Content-Type values, charset included: responses send them as `content_type=` (as `mimetype=`,
+# werkzeug would append a second charset to the text types)
 MIMETYPES = {"pdf": "application/pdf", "md": "text/markdown; charset=utf-8", "csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 

@@ -136,7 +136,7 @@ def pack_export(relationship_id: int, fmt: str):
 
 
 def _attachment(download: exports.Download) -> Response:
-    response = Response(download.content, mimetype=download.mimetype)
+    response = Response(download.content, content_type=download.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{download.filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

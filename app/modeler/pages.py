@@ -28,6 +28,7 @@ from ..db import utcnow
 from ..errors import BadRequest, NotFound
 from ..extensions import db_session, services
 from ..inbox.binding import build_fields
+from ..pages import id_arg
 from ..processes import versioning
 from ..processes.services import latest_version
 from . import diagrams
@@ -89,7 +90,7 @@ def _attachment(content: bytes, name: str, mimetype: str):
 def modeller(name: str):
     session = db_session()
     workbench.check_name("bpmn", name)
-    version_id = request.args.get("version", type=int)
+    version_id = id_arg("version")
     latest = latest_version(session)
     if version_id is not None:
         workbench.version_or_404(session, version_id)
@@ -110,7 +111,7 @@ def modeller(name: str):
 def diagram_source(name: str):
     workbench.check_name("bpmn", name)
     content, _source = workbench.file_content(db_session(), me(), "bpmn", name,
-                                              version_id=request.args.get("version", type=int))
+                                              version_id=id_arg("version"))
     return Response(content, mimetype="application/xml", headers={"Cache-Control": "no-store"})
 
 
@@ -249,7 +250,7 @@ def roll_back(version_id: int):
 def migrate_page():
     session = db_session()
     latest = latest_version(session)
-    to = request.args.get("to", type=int) or getattr(latest, "id", None)
+    to = id_arg("to") or getattr(latest, "id", None)
     if to is None:
         raise NotFound("no version is deployed yet")
     workbench.version_or_404(session, to)

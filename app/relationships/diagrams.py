@@ -12,8 +12,10 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..access import services as access
+from ..auth.models import RelationshipProfile, User
 from ..errors import NotFound
-from ..processes.models import ProcessVersion, VersionFile
+from ..processes.models import ProcessInstance, ProcessVersion, VersionFile
 from ..stages import stage_of_process
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
@@ -74,12 +76,31 @@ def file_for(session: Session, version_id: int, process_id: str) -> DiagramFile 
     return next((f for f in files_of(session, version_id).values() if process_id in f.processes), None)
 
 
-def diagram_xml(session: Session, version_id: int, name: str) -> bytes:
+def diagram_xml(session: Session, version_id: int, name: str, viewer: User | None = None) -> bytes:
+    """A deployed diagram's XML as `viewer` may read it. Our own users read every diagram; a partner's user only
+    a diagram of joint processes (never our stages 1-4) in a version one of its relationships runs on. Anything
+    else is NotFound, as if it did not exist: a partner learns nothing of our internal processes."""
+    missing = NotFound(f"version {version_id} has no diagram {name!r}")
+    if viewer is not None and not access.sees_everything(viewer) and not _partner_may_read(
+            session, viewer, version_id, name):
+        raise missing
     content = session.scalar(select(VersionFile.content).where(
         VersionFile.version_id == version_id, VersionFile.kind == "bpmn", VersionFile.name == name))
     if content is None:
-        raise NotFound(f"version {version_id} has no diagram {name!r}")
+        raise missing
     return content
+
+
+def _partner_may_read(session: Session, viewer: User, version_id: int, name: str) -> bool:
+    theirs = select(RelationshipProfile.instance_id).where(
+        RelationshipProfile.partner_organisation_id == viewer.organisation_id)
+    runs_there = session.scalar(select(ProcessInstance.id).where(
+        ProcessInstance.version_id == version_id, ProcessInstance.root_id.in_(theirs)).limit(1))
+    if runs_there is None:
+        return False
+    found = files_of(session, version_id).get(name)
+    return found is not None and bool(found.processes) and all(
+        access.joint_process(process_id) for process_id in found.processes)
 
 
 def active_processes(session: Session, version_id: int, running: set[str]) -> set[str]:

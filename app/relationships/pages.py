@@ -113,7 +113,7 @@ def _show(relationship_id: int, *, refused=None, status_code=200):
 
 @bp.get("/versions/<id:version_id>/diagrams/<name>")
 def diagram_xml(version_id: int, name: str):
-    content = diagrams.diagram_xml(db_session(), version_id, name)
+    content = diagrams.diagram_xml(db_session(), version_id, name, viewer=me())
     return Response(content, mimetype="application/xml", headers={"Cache-Control": "private, max-age=3600"})
 
 

@@ -31,7 +31,7 @@ def test_changing_the_password_needs_the_current_one_and_names_each_problem(sess
                                             "new_password": NEW, "confirm_password": NEW}, page="/account")
     assert done.status_code == 302
     assert browser_client.sign_in("staff", NEW).status_code == 302
-    assert session.scalar(select(AuditEvent.action).where(AuditEvent.action == "auth.password_changed"))
+    assert session.scalar(select(AuditEvent.action).where(AuditEvent.action == "user.password_changed"))
 
 
 def test_a_token_made_in_the_browser_opens_the_api_until_it_is_revoked(app, signed_in):
