@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.support.browser import screenshot
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -50,11 +52,6 @@ def screenshots(tmp_path_factory) -> Path:
     return path
 
 
-def screenshot(page, path: Path, *, full_page=True) -> Path:
-    page.screenshot(path=str(path), full_page=full_page, animations="disabled")
-    return path
-
-
 @pytest.fixture
 def page(browser, request, screenshots):
     """A fresh browser page; whatever it shows when the test ends is kept as <test name>.png."""
@@ -75,7 +72,6 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"browser screenshots: {path}")
 
 
-from tests.web.conftest import lifecycle  # noqa: E402, F401  (the same lifecycle; bundled ones come from tests/conftest.py)
 
 
 def pytest_collection_modifyitems(items):

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import T0
-from tests.workflows.bpmn import LOOP_FORM, rework_loop
+from tests.support.bpmn import LOOP_FORM, rework_loop
+from tests.support.bundles import T0
 from workflows import (
     Conflict,
     EventNotExpected,

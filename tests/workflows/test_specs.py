@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.workflows.bpmn import HEAD, script_process
+from tests.support.bpmn import HEAD, script_process
 from workflows import InMemoryStore, ValidationFailed, WorkflowEngine, validate
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from app.errors import BadRequest
 from app.processes.models import Timer
-from tests.app.lifecycle.driver import fill_form, is_valid, until_ready
+from tests.support.driver import fill_form, is_valid, until_ready
 
 
 def timer_dues(driver):

@@ -9,10 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.processes.models import ProcessInstance, Timer
-from tests.app.lifecycle.driver import Driver, until_ready
+from tests.support.driver import GREEN, until_ready, work_due_reviews
 from workflows import ScriptFailed, add_period
-
-GREEN = {k: {"rating": "green", "evidence": "on plan"} for k in ("outputs", "risk", "alignment", "behaviours", "trust")}
 
 
 def review_data(review_id, **extra):
@@ -123,13 +121,6 @@ def raise_through_engine(review):
 
 
 # (7) ----------------------------------------------------------------------------------------------
-def work_due_reviews(rel: Driver):
-    """Complete every ready task of every running review (green ratings), as the teams would."""
-    for child in rel.linked("periodic_review", status="running"):
-        review = rel.linked_driver(child.id)
-        review.now = rel.now
-        review.drive({"pr_performance_review": {"performance_ratings": GREEN, "overall_rating": "green"},
-                      "pr_ser_performance_feedback": {"overall_rating": "green"}})
 
 
 def test_quarterly_reviews_fire_on_calendar_quarters_for_two_years_then_stop_at_stage_8(start, session):

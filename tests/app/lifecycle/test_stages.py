@@ -8,8 +8,7 @@ import pytest
 from app.errors import Forbidden
 from app.lifecycle.stages import stage_of_process
 from app.processes import services
-from tests.app.lifecycle.conftest import START, START_TIME
-from tests.app.lifecycle.driver import fill_form, is_valid, until_ready
+from tests.support.driver import START, START_TIME, fill_form, is_valid, until_ready
 from workflows import add_period
 
 REVIEW_ORDER = ["R.S3", "R.S5", "R.RK", "R.S7", "R.EX"]
