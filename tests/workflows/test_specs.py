@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from tests.support.bpmn import HEAD, script_process
-from workflows import InMemoryStore, ValidationFailed, WorkflowEngine, validate
+from workflows import (
+    InMemoryStore,
+    InstanceNotFound,
+    ScriptFailed,
+    ValidationFailed,
+    WorkflowEngine,
+    validate,
+)
 
 
 def problems_of(files, forms=None):
@@ -66,12 +73,17 @@ def test_several_problems_are_reported_together(bundle):
     assert "approve.schema.json" in by_element["approve"].message
 
 
-def test_unquoted_timer_literal_is_refused(bundle):
+def test_unquoted_timer_literal_is_read_as_a_data_name_accepted_at_deploy_and_fails_when_reached(bundle, engine):
     files, forms = bundle
     files = {**files, "timers.bpmn": files["timers.bpmn"].replace(b"<bpmn:timeDuration>limit",
                                                                   b"<bpmn:timeDuration>PT2H")}
     # PT2H is a data name the engine cannot know: accepted at deploy, refused when reached (documented)
-    validate(files, forms)
+    assert "timers" in validate(files, forms).process_ids
+    version_id, _compiled = engine.deploy(files, forms)
+    with pytest.raises(ScriptFailed, match=r"^Error evaluating expression 'PT2H'\..*\(in 'Level 1 time limit'\)$"):
+        engine.start(version_id, "timers", {"limit": "PT1S"})
+    with pytest.raises(InstanceNotFound):  # the start that reached it saved nothing
+        engine.store.get_instance(1)
 
 
 def test_user_task_without_a_form_is_refused(bundle):
