@@ -75,10 +75,12 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def pytest_collection_modifyitems(items):
-    """The development server may leave a static file unclosed when the browser drops its request (a favicon
-    fetched while the page goes away); gunicorn does not. Those warnings only, and only here, are not errors."""
+    """Every browser test is `slow`. The development server may leave a static file unclosed when the browser
+    drops its request (a favicon fetched while the page goes away); gunicorn does not. Those warnings only, and
+    only here, are not errors."""
     for item in items:
         if "tests/browser/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.slow)  # a real browser: seconds per test
             item.add_marker(pytest.mark.filterwarnings(
                 r"ignore:Exception ignored in. <_io\.(FileIO|BufferedReader) name='.*/app/static/"
                 r":pytest.PytestUnraisableExceptionWarning"))

@@ -1,4 +1,5 @@
-"""Helpers for the real-browser tests (tests/browser): sign a test user in through the real sign-in form, check\na diagram's zoom buttons, keep a screenshot."""
+"""Helpers for the real-browser tests (tests/browser): sign a test user in through the real sign-in form, check a
+diagram's zoom buttons, keep a screenshot."""
 
 from __future__ import annotations
 

@@ -4,6 +4,9 @@ Two ways for a test to use the database:
 - rolled back (the default): the app's sessions are bound to one connection of the session-wide test engine,
   inside a transaction begun by the test; each `session.commit()` in the app releases a SAVEPOINT, and the
   test's transaction is rolled back when it ends. Nothing a test writes is ever seen by another test.
+  One difference from separate transactions: the test's own session and the app's request sessions nest their
+  SAVEPOINTs on the one connection, so `session.rollback()` in a test undoes what requests committed since that
+  session's transaction began. End a test's read with `session.commit()` (or expire_all) instead.
 - committed (tests marked `commits`, or using `live_server`): the app keeps its own engine, so other threads,
   connections and processes see what it commits; every table is emptied when the test ends.
 """

@@ -1,4 +1,5 @@
-"""The API's authentication plumbing: malformed credentials are a 401 in the one JSON shape, and a session's unsafe calls need the CSRF header."""
+"""The API's authentication plumbing: malformed credentials are a 401 in the one JSON shape, and a session's unsafe
+calls need the CSRF header."""
 
 from __future__ import annotations
 

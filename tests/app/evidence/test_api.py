@@ -1,4 +1,5 @@
-"""Evidence through the API: a file uploaded to a task's field; refused types, a missing file, JSON instead of a form, another organisation's task."""
+"""Evidence through the API: a file uploaded to a task's field; refused types, a missing file, JSON instead of a
+form, another organisation's task."""
 
 from __future__ import annotations
 
