@@ -223,6 +223,7 @@ def test_specs_are_parsed_once_per_version_and_restored_from_storage(bundle):
     assert second.specs(version_id) is second.specs(version_id)
 
 
+@pytest.mark.slow
 def test_long_rework_loops_do_not_stall():
     """Engine notes P6: past ~500 sequence-flow loops SpiffWorkflow stops seeing the next task."""
     engine = WorkflowEngine(InMemoryStore())

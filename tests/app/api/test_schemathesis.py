@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from app.config import ROOT
 
-pytestmark = pytest.mark.commits  # a real server answers from its own threads
+pytestmark = [pytest.mark.commits, pytest.mark.slow]  # a real server answers from its own threads
 
 MAX_EXAMPLES = 12  # per operation and user: about a minute of CPU for both users on 2 cores
 SEED = 20260131

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from app.compliance.services import catalogue, gaps, matrix, summary
 from app.processes import services
 from tests.support.driver import live_a_year_in_stage_7, until_ready
@@ -54,6 +56,7 @@ def test_reviews_not_done_on_time_are_flagged_overdue(start, session):
     assert status(rel.now + timedelta(days=15)) == "review_overdue", "not done within two weeks of falling due"
 
 
+@pytest.mark.slow
 def test_every_approved_stage_is_a_controlled_version_of_the_plan(start, session):
     from app.compliance import rmp
     rel = start()

@@ -110,6 +110,7 @@ def fired_counts(session):
         AuditEvent.action == "timer.fired").group_by(AuditEvent.instance_id)).all())
 
 
+@pytest.mark.slow
 def test_three_scheduler_processes_fire_each_of_500_timers_exactly_once(migrated, session, wf_engine, users,
                                                                         version, tmp_path):
     ids = start_timers(session, wf_engine, users, "P5D", now=T0, count=500)
@@ -125,6 +126,7 @@ def test_three_scheduler_processes_fire_each_of_500_timers_exactly_once(migrated
         AuditEvent.action == "instance.error")) == 0
 
 
+@pytest.mark.slow
 def test_a_scheduler_killed_mid_batch_loses_nothing_and_fires_nothing_twice(migrated, session, wf_engine, users,
                                                                            version, tmp_path):
     ids = start_timers(session, wf_engine, users, "P5D", now=T0, count=500)
@@ -144,6 +146,7 @@ def test_a_scheduler_killed_mid_batch_loses_nothing_and_fires_nothing_twice(migr
         ProcessInstance.next_due_at.is_(None))) == 500
 
 
+@pytest.mark.slow
 def test_collabflow_serve_fires_a_timer_with_no_request_arriving(migrated, session, wf_engine, users, version,
                                                                  tmp_path):
     import socket

@@ -123,6 +123,7 @@ def raise_through_engine(review):
 # (7) ----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_quarterly_reviews_fire_on_calendar_quarters_for_two_years_then_stop_at_stage_8(start, session):
     rel = start()
     rel.drive(until=until_ready("s7_manage_activities"))
@@ -152,6 +153,7 @@ def test_quarterly_reviews_fire_on_calendar_quarters_for_two_years_then_stop_at_
     assert rel.linked("periodic_review", status="running") == []
 
 
+@pytest.mark.slow
 def test_five_years_of_reviews_and_fifty_issues_leave_the_relationship_small(start):
     rel = start()
     rel.drive(until=until_ready("s7_manage_activities"))

@@ -17,6 +17,7 @@ LANES = {"Staff", "SER", "Joint management team", "Partner SER"}
 
 
 # (1) ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_happy_path_runs_all_eight_stages_to_a_natural_exit(start, users):
     rel = start()
     stages_seen = []
@@ -177,6 +178,7 @@ def evaluate_all(rel):
             {"criterion": "Culture", "score": cult, "evidence_note": "workshop"}], "recommendation": "shortlist"}})
 
 
+@pytest.mark.slow
 def test_three_candidates_are_evaluated_and_one_is_selected(start):
     rel = start()
     rel.drive({"s3_selection_criteria": {"selection_criteria": CRITERIA}}, until=until_ready("s4_nominate_candidates"))

@@ -59,6 +59,7 @@ def check_role(app, username, relationship_id) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 def test_every_reachable_page_works_for_every_demo_role(app, demo):
     problems = [problem for username in ROLES for problem in check_role(app, username, demo)]
     assert not problems, "\n".join(problems)
