@@ -46,7 +46,7 @@ def main():
     from app.migrate import upgrade
     from app.processes.services import deploy_version
     from app.processes.store import SqlInstanceStore
-    from tests.app.lifecycle.driver import Driver, until_ready
+    from tests.support.driver import Driver, until_ready
     from workflows import InMemoryStore, StoredVersion, WorkflowEngine, read_directory, validate
 
     upgrade(url)

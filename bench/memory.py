@@ -38,7 +38,7 @@ def main():
     from app.processes.models import HumanTask
     from app.processes.services import deploy_version
     from bench.common import fresh_app
-    from tests.app.lifecycle.driver import Driver
+    from tests.support.driver import Driver
     from workflows import read_directory
     from workflows.serialization import load_state
 

@@ -169,7 +169,7 @@ def person_for(task: dict) -> str:
 
 def form_data(schema: dict, current: dict, upload) -> dict:
     """What a person submits: current values kept, the rest sampled (tests' driver), evidence really attached."""
-    from tests.app.lifecycle.driver import cite_evidence, fill_form
+    from tests.support.driver import cite_evidence, fill_form
 
     return cite_evidence(schema, fill_form(schema, current), upload)
 

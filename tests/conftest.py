@@ -1,17 +1,17 @@
 """Shared fixtures: a real database (SQLite file, or PostgreSQL when COLLABFLOW_TEST_DATABASE_URL is set),
-the real app, the real engine. Each test starts from empty tables with the schema made by migrations."""
+the real app, the real engine. The schema is made once by migrations; each test runs inside a transaction
+that is rolled back when it ends (tests/support/database.py), except tests marked `commits` (threads, other
+processes or a real server must see what they commit), which keep the app on its own engine and empty every
+table afterwards."""
 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-DATA = Path(__file__).parent / "workflows" / "data"
-T0 = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+from tests.support.bundles import T0, read_test_bundle, read_web_bundle
 
 
 def pytest_report_header(config):
@@ -44,26 +44,39 @@ def migrated(database_url):
     return database_url
 
 
+@pytest.fixture(scope="session")
+def test_engine(migrated):
+    """One engine for the whole run: each rolled-back test borrows one of its connections."""
+    from tests.support.database import make_rollback_engine
+    engine = make_rollback_engine(migrated)
+    yield engine
+    engine.dispose()
+
+
+def commits(request) -> bool:
+    """Does this test need real commits (marked `commits`, or serving the app to a browser)?"""
+    return request.node.get_closest_marker("commits") is not None or "live_server" in request.fixturenames
+
+
 @pytest.fixture
-def app(migrated, tmp_path):
-    from app import create_app
-    application = create_app({"DATABASE_URL": migrated, "TESTING": True, "SECRET_KEY": "test",
-                              "BPMN_DIR": str(DATA), "FORMS_DIR": str(DATA / "forms")})
-    yield application
-    services = application.extensions["collabflow"]
-    _empty_tables(services.db_engine)
-    services.db_engine.dispose()
+def make_app(request, migrated, test_engine):
+    """make_app(**config) -> the real app with the test settings (and `config`), in this test's rolled-back
+    transaction, or on its own engine for a `commits` test; closed when the test ends."""
+    from tests.support.database import Committed, RolledBack, make_test_app
+    made = []
+
+    def make(**config):
+        application = make_test_app(migrated, **config)
+        made.append(Committed(application) if commits(request) else RolledBack(application, test_engine))
+        return application
+    yield make
+    for database in reversed(made):
+        database.close()
 
 
-def _empty_tables(engine):
-    from app.models import metadata
-    tables = list(reversed(metadata.sorted_tables))
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture
@@ -97,17 +110,23 @@ def users(session):
     return made
 
 
-def read_test_bundle():
-    from workflows import read_directory
-    return read_directory(DATA, DATA / "forms")
-
-
 @pytest.fixture
 def version(session, wf_engine, users):
     from app.processes.services import deploy_version
     files, forms = read_test_bundle()
     deployed, _warnings, _created = deploy_version(session, wf_engine, files, forms, user=users["owner"],
                                                    message="test bundle", now=T0)
+    return deployed
+
+
+@pytest.fixture
+def lifecycle(session, wf_engine, users):
+    """The pages' test lifecycle (tests/support/web_data: stage 1 with an SER gate, stage 2) deployed as the
+    latest version."""
+    from app.processes.services import deploy_version
+    files, forms = read_web_bundle()
+    deployed, _warnings, _created = deploy_version(session, wf_engine, files, forms, user=users["owner"],
+                                                   message="web test bundle", now=T0)
     return deployed
 
 
@@ -129,7 +148,7 @@ def working_together(session, services, users, bundled):
     from app.db import utcnow
     from app.lifecycle.services import current_stage
     from app.relationships import services as relationships
-    from tests.app.lifecycle.driver import Driver
+    from tests.support.driver import Driver
     now = utcnow()
     started = relationships.start(session, services.workflows, users["staff"], title="Tailspin partnership",
                                   partner="Partner Ltd", now=now)
@@ -137,3 +156,23 @@ def working_together(session, services, users, bundled):
     driver.drive(until=lambda d: (current_stage(session, d.instance_id) or 0) >= 5)
     assert current_stage(session, driver.instance_id) == 5
     return driver
+
+
+@pytest.fixture
+def browser_client(app):
+    from tests.support.web import Browser
+    return Browser(app.test_client())
+
+
+@pytest.fixture
+def signed_in(app, session, users):
+    """signed_in("staff") -> a Browser (tests/support/web.py) signed in as that test user."""
+    from tests.support.web import Browser, set_password
+
+    def sign_in(name):
+        set_password(session, users[name])
+        client = Browser(app.test_client())
+        response = client.sign_in(name)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+    return sign_in

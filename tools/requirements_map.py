@@ -46,7 +46,7 @@ def render_map(bpmn_dir):
         "",
         "Which BPMN element evidences each BS 11000 / ISO 44001 requirement id "
         "(`shared/domain/requirements.yaml`). Generated from the `requirements` extension property in "
-        "`bpmn/*.bpmn` by `python tools/build_bpmn.py --map`; `tests/bpmn/test_catalogue.py` checks it is "
+        "`bpmn/*.bpmn` by `python tools/requirements_map.py`; `tests/bpmn/test_catalogue.py` checks it is "
         "up to date.",
         "",
         "| requirement | file | element id | element name |",

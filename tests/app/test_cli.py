@@ -7,16 +7,8 @@ from sqlalchemy import func, select
 
 from app.cli import DEMO_USERS, main
 from app.processes.models import ProcessVersion
-from tests.conftest import DATA
-
-
-def invoke(app, *args):
-    return CliRunner().invoke(main, list(args), obj=_script_info(app), catch_exceptions=False)
-
-
-def _script_info(app):
-    from flask.cli import ScriptInfo
-    return ScriptInfo(create_app=lambda *a, **k: app)
+from tests.support.bundles import DATA
+from tests.support.cli import invoke, script_info
 
 
 def test_init_db_deploy_and_seed_are_idempotent(app, session):
@@ -35,7 +27,7 @@ def test_init_db_deploy_and_seed_are_idempotent(app, session):
 
 def test_a_rejected_deploy_exits_non_zero_and_lists_problems(app, session, tmp_path):
     (tmp_path / "bad.bpmn").write_text('<?xml version="1.0"?>\n<definitions>\n<oops></definitions>')
-    result = CliRunner().invoke(main, ["deploy", str(tmp_path), "--forms", str(tmp_path)], obj=_script_info(app))
+    result = CliRunner().invoke(main, ["deploy", str(tmp_path), "--forms", str(tmp_path)], obj=script_info(app))
     assert result.exit_code == 1
     assert "refused: nothing was deployed" in result.output and "bad.bpmn:3" in result.output
     assert session.scalar(select(func.count()).select_from(ProcessVersion)) == 0
@@ -44,5 +36,5 @@ def test_a_rejected_deploy_exits_non_zero_and_lists_problems(app, session, tmp_p
 def test_create_user_refuses_a_taken_name(app):
     assert invoke(app, "create-user", "pat", "--role", "staff", "--password", "pw").exit_code == 0
     result = CliRunner().invoke(main, ["create-user", "pat", "--role", "staff", "--password", "pw"],
-                                obj=_script_info(app))
+                                obj=script_info(app))
     assert result.exit_code == 1 and "taken" in result.output

@@ -6,7 +6,7 @@ import jsonschema
 import pytest
 from lxml import etree
 
-from tests.bpmn import diagrams as driver
+from tests.support import diagrams as driver
 from tools.requirements_map import collect, render_map
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",

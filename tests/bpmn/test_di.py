@@ -3,7 +3,7 @@
 import pytest
 from lxml import etree
 
-from tests.bpmn import diagrams as driver
+from tests.support import diagrams as driver
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
       "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",

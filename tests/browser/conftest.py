@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.support.browser import screenshot
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -50,11 +52,6 @@ def screenshots(tmp_path_factory) -> Path:
     return path
 
 
-def screenshot(page, path: Path, *, full_page=True) -> Path:
-    page.screenshot(path=str(path), full_page=full_page, animations="disabled")
-    return path
-
-
 @pytest.fixture
 def page(browser, request, screenshots):
     """A fresh browser page; whatever it shows when the test ends is kept as <test name>.png."""
@@ -75,14 +72,15 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"browser screenshots: {path}")
 
 
-from tests.web.conftest import lifecycle  # noqa: E402, F401  (the same lifecycle; bundled ones come from tests/conftest.py)
 
 
 def pytest_collection_modifyitems(items):
-    """The development server may leave a static file unclosed when the browser drops its request (a favicon
-    fetched while the page goes away); gunicorn does not. Those warnings only, and only here, are not errors."""
+    """Every browser test is `slow`. The development server may leave a static file unclosed when the browser
+    drops its request (a favicon fetched while the page goes away); gunicorn does not. Those warnings only, and
+    only here, are not errors."""
     for item in items:
         if "tests/browser/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.slow)  # a real browser: seconds per test
             item.add_marker(pytest.mark.filterwarnings(
                 r"ignore:Exception ignored in. <_io\.(FileIO|BufferedReader) name='.*/app/static/"
                 r":pytest.PytestUnraisableExceptionWarning"))

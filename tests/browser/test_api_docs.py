@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.helpers import sign_in
+from tests.support.browser import sign_in
 
 CSP_LISTENER = """
 window.__cspViolations = [];

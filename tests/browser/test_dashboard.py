@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.db import utcnow
 from app.relationships import demo
 from app.relationships import services as relationships
-from tests.browser.helpers import sign_in
+from tests.support.browser import sign_in
 
 SEEDED = [("North", 1), ("East", 1), ("South", 2), ("West", 3)]  # title, the stage it is driven to
 

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.processes import services
 from app.processes.models import ProcessVersion
-from tests.browser.helpers import sign_in
+from tests.support.browser import sign_in
 
 
 def test_landing_page_shows_the_deployed_version_and_counts(live_server, page, session, wf_engine, users, version):

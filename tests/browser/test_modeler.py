@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from app.db import utcnow
 from app.processes.models import HumanTask, ProcessVersion
 from app.relationships import services as relationships
-from tests.app.lifecycle.driver import Driver
-from tests.browser.helpers import assert_zoom_buttons_work, sign_in
+from tests.support.browser import assert_zoom_buttons_work, sign_in
+from tests.support.driver import Driver
 
 MIWG = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "miwg"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -149,7 +149,7 @@ def test_upload_draws_each_miwg_file_with_its_verdict(page, live_server, session
 
 def test_validation_marks_elements_timer_helper_diff_markers_and_form_preview(page, live_server, session, users,
                                                                                lifecycle, services):
-    from tests.modeler.test_pages import stage1
+    from tests.support.modeler import stage1
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     sign_in(page, live_server, session, users["owner"])

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from app.db import utcnow
 from app.processes import services
-from tests.browser.helpers import sign_in
+from tests.support.browser import sign_in
 
 
 def test_notifications_show_new_tasks_and_mark_read(live_server, page, session, wf_engine, users, version):

@@ -13,9 +13,9 @@ from app.auth.services import create_user
 from app.db import utcnow
 from app.processes.models import HumanTask
 from app.relationships import services as relationships
-from tests.browser.helpers import assert_zoom_buttons_work, sign_in
-from tests.web.conftest import set_password
-from tests.web.test_flow import VALID_POLICY, complete_policy
+from tests.support.browser import assert_zoom_buttons_work, sign_in
+from tests.support.tasks import VALID_POLICY, complete_policy
+from tests.support.web import set_password
 
 
 def start(session, wf_engine, user, title="ACME supply partnership", partner="ACME Ltd"):

@@ -9,7 +9,7 @@ from app.db import utcnow
 from app.processes.models import HumanTask
 from app.registers import services as registers
 from app.relationships import services as relationships
-from tests.browser.helpers import sign_in
+from tests.support.browser import sign_in
 
 RISKS = [("Late deliveries", 4, 3), ("Currency swings", 4, 3), ("Key person leaves", 2, 5), ("Data breach", 1, 5)]
 

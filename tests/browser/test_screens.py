@@ -10,8 +10,7 @@ from sqlalchemy import select
 from app.db import utcnow
 from app.lifecycle import services as lifecycle
 from app.processes.models import HumanTask
-from tests.browser.conftest import screenshot
-from tests.browser.helpers import sign_in
+from tests.support.browser import screenshot, sign_in
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}

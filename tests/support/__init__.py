@@ -1,0 +1,1 @@
+"""Helper code shared by the tests: no tests and no fixtures here (fixtures live in the conftest.py files)."""

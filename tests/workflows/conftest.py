@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import read_test_bundle
+from tests.support.bundles import read_test_bundle
 from workflows import InMemoryStore, WorkflowEngine
 
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import T0
-from tests.workflows.bpmn import LOOP_FORM, rework_loop
+from tests.support.bpmn import LOOP_FORM, rework_loop
+from tests.support.bundles import T0
 from workflows import (
     Conflict,
     EventNotExpected,
@@ -223,6 +223,7 @@ def test_specs_are_parsed_once_per_version_and_restored_from_storage(bundle):
     assert second.specs(version_id) is second.specs(version_id)
 
 
+@pytest.mark.slow
 def test_long_rework_loops_do_not_stall():
     """Engine notes P6: past ~500 sequence-flow loops SpiffWorkflow stops seeing the next task."""
     engine = WorkflowEngine(InMemoryStore())

@@ -29,7 +29,7 @@ def test_every_reference_model_gets_a_located_verdict(path):
 
 
 def test_a_runnable_diagram_is_said_to_be_runnable():
-    from tests.conftest import read_test_bundle
+    from tests.support.bundles import read_test_bundle
     files, forms = read_test_bundle()
     report = inspect("timers.bpmn", files["timers.bpmn"], forms)
     assert report.runnable and [p.process_id for p in report.processes] == ["timers"]

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.workflows.bpmn import condition_process, script_process
+from tests.support.bpmn import condition_process, script_process
 from workflows import InMemoryStore, ScriptFailed, ValidationFailed, WorkflowEngine
 
 

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.workflows.bpmn import HEAD, script_process
-from workflows import InMemoryStore, ValidationFailed, WorkflowEngine, validate
+from tests.support.bpmn import HEAD, script_process
+from workflows import (
+    InMemoryStore,
+    ValidationFailed,
+    WorkflowEngine,
+    validate,
+)
 
 
 def problems_of(files, forms=None):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import T0
+from tests.support.bundles import T0
 from tests.workflows.bpmn import HEAD
 from workflows import InMemoryStore, ValidationFailed, WorkflowEngine, validate
 from workflows.inspect import inspect

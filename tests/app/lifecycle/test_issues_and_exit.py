@@ -11,7 +11,7 @@ import pytest
 
 from app.errors import BadRequest
 from app.processes.models import Timer
-from tests.app.lifecycle.driver import fill_form, is_valid, until_ready
+from tests.support.driver import fill_form, is_valid, until_ready
 
 
 def timer_dues(driver):
@@ -43,6 +43,7 @@ def escalate_by_time_limits(issue):
     return issue.data
 
 
+@pytest.mark.slow
 def test_issue_escalates_through_three_levels_to_an_exit_review_and_exit_is_invoked(start):
     rel = start()
     rel.drive(until=until_ready("s6_improvement"))
@@ -111,6 +112,7 @@ def test_issues_and_exit_triggers_are_refused_outside_stages_5_to_7(start):
 
 
 # (5) ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_dismissed_trigger_leaves_the_stage_task_where_it_was(start):
     rel = start()
     rel.drive(until=until_ready("s6_learning"))
@@ -132,6 +134,7 @@ def test_dismissed_trigger_leaves_the_stage_task_where_it_was(start):
     assert rel.completed and rel.data["outcome"] == "completed" and rel.data["premature_exit"] is False
 
 
+@pytest.mark.slow
 def test_people_hear_of_escalations_exit_triggers_and_approvals(start, users, session):
     from sqlalchemy import select
 

@@ -9,10 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.processes.models import ProcessInstance, Timer
-from tests.app.lifecycle.driver import Driver, until_ready
+from tests.support.driver import GREEN, until_ready, work_due_reviews
 from workflows import ScriptFailed, add_period
-
-GREEN = {k: {"rating": "green", "evidence": "on plan"} for k in ("outputs", "risk", "alignment", "behaviours", "trust")}
 
 
 def review_data(review_id, **extra):
@@ -123,15 +121,9 @@ def raise_through_engine(review):
 
 
 # (7) ----------------------------------------------------------------------------------------------
-def work_due_reviews(rel: Driver):
-    """Complete every ready task of every running review (green ratings), as the teams would."""
-    for child in rel.linked("periodic_review", status="running"):
-        review = rel.linked_driver(child.id)
-        review.now = rel.now
-        review.drive({"pr_performance_review": {"performance_ratings": GREEN, "overall_rating": "green"},
-                      "pr_ser_performance_feedback": {"overall_rating": "green"}})
 
 
+@pytest.mark.slow
 def test_quarterly_reviews_fire_on_calendar_quarters_for_two_years_then_stop_at_stage_8(start, session):
     rel = start()
     rel.drive(until=until_ready("s7_manage_activities"))
@@ -161,6 +153,7 @@ def test_quarterly_reviews_fire_on_calendar_quarters_for_two_years_then_stop_at_
     assert rel.linked("periodic_review", status="running") == []
 
 
+@pytest.mark.slow
 def test_five_years_of_reviews_and_fifty_issues_leave_the_relationship_small(start):
     rel = start()
     rel.drive(until=until_ready("s7_manage_activities"))

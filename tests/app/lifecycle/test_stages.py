@@ -8,8 +8,7 @@ import pytest
 from app.errors import Forbidden
 from app.processes import services
 from app.stages import stage_of_process
-from tests.app.lifecycle.conftest import START, START_TIME
-from tests.app.lifecycle.driver import fill_form, is_valid, until_ready
+from tests.support.driver import START, START_TIME, fill_form, is_valid, until_ready
 from workflows import add_period
 
 REVIEW_ORDER = ["R.S3", "R.S5", "R.RK", "R.S7", "R.EX"]
@@ -18,6 +17,7 @@ LANES = {"Staff", "SER", "Joint management team", "Partner SER"}
 
 
 # (1) ----------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_happy_path_runs_all_eight_stages_to_a_natural_exit(start, users):
     rel = start()
     stages_seen = []
@@ -178,6 +178,7 @@ def evaluate_all(rel):
             {"criterion": "Culture", "score": cult, "evidence_note": "workshop"}], "recommendation": "shortlist"}})
 
 
+@pytest.mark.slow
 def test_three_candidates_are_evaluated_and_one_is_selected(start):
     rel = start()
     rel.drive({"s3_selection_criteria": {"selection_criteria": CRITERIA}}, until=until_ready("s4_nominate_candidates"))

@@ -1,0 +1,85 @@
+"""The compliance scenario shared by tests/app/compliance/test_exports.py and test_pages.py (built once per
+module by tests/app/compliance/conftest.py): the happy path with Partner Ltd, and a relationship stopped when
+stage 4 began."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.auth.models import RelationshipProfile
+
+STAGE_HEADINGS = [f"Stage {n}: {name}" for n, name in enumerate(
+    ("Awareness", "Knowledge", "Internal assessment", "Partner selection", "Working together", "Value creation",
+     "Staying together", "Exit strategy"), 1)]
+POLICY = "We collaborate openly, reviewed monthly."
+SECRET = "Our cost model and margins"
+SHARED = "Shared design library"
+ANSWERS = {
+    "s1_policy": {"policy_text": POLICY},
+    "s4_rmp_update": {"rmp_type": "PRMP", "rmp_change_summary": "The plan now names Partner Ltd."},
+    "s5_jrmp": {"rmp_type": "JRMP", "rmp_change_summary": "Agreed jointly with Partner Ltd."},
+    "s5_knowledge_comms": {"joint_knowledge_plan": [
+        {"asset": SHARED, "owner_organisation": "joint", "sharing": "shared", "conditions": "none"},
+        {"asset": SECRET, "owner_organisation": "ours", "sharing": "not_shared", "conditions": "internal only"}]},
+}
+PDF_BYTES = b"%PDF-1.4\n% the written policy\n"
+
+
+def make_users(session):
+    from app.auth.services import create_user
+    spec = {"staff": (["staff"], "Us"), "ser": (["ser"], "Us"), "jmt": (["jmt"], "Us"),
+            "owner": (["process_owner"], "Us"), "assessor": (["assessor"], "Us"), "admin": (["admin"], "Us"),
+            "pser": (["ser"], "Partner Ltd"), "other": (["ser"], "Another Partner plc")}
+    return {name: create_user(session, name, password=None, roles=roles, organisation=organisation,
+                              organisation_kind="own" if organisation == "Us" else "partner")
+            for name, (roles, organisation) in spec.items()}
+
+
+def build_scenario(session, services, users):
+    """The bundled lifecycle; 'ACME joint bid' with Partner Ltd walked through every stage (a year of reviews
+    in stage 7) with a policy file attached; 'Stopped early' cancelled when stage 4 began -> dict of facts.
+    It starts a year and two weeks ago, so its reviews are still current when the pages read it now."""
+    from app.config import ROOT
+    from app.db import utcnow
+    from app.evidence import services as evidence
+    from app.processes import services as processes
+    from app.processes.models import HumanTask
+    from app.processes.services import deploy_version
+    from app.relationships import services as relationships
+    from tests.support.driver import Driver, live_a_year_in_stage_7, until_ready
+    from workflows import read_directory
+
+    start_time = (utcnow() - timedelta(days=380)).replace(hour=9, minute=0, second=0, microsecond=0)
+    deploy_version(session, services.workflows, *read_directory(ROOT / "bpmn", ROOT / "forms"),
+                   user=users["owner"], message="the bundled lifecycle", now=start_time)
+
+    def start(title, now):
+        started = relationships.start(session, services.workflows, users["staff"], title=title,
+                                      partner="Partner Ltd", now=now)
+        profile = session.get(RelationshipProfile, started.instance_id)
+        profile.partner_organisation_id = users["pser"].organisation_id
+        session.commit()
+        return Driver(session, services, users, started.instance_id, now)
+
+    rel = start("ACME joint bid", start_time)
+    rel.drive(ANSWERS, until=until_ready("s1_ser_gate"))
+    policy_task = session.scalar(select(HumanTask).where(HumanTask.instance_id == rel.instance_id,
+                                                         HumanTask.bpmn_id == "s1_policy"))
+    policy_file = evidence.store(session, users["staff"], evidence.Upload("policy.pdf", io.BytesIO(PDF_BYTES)),
+                                 relationship_id=rel.instance_id, instance_id=rel.instance_id,
+                                 human_task_id=policy_task.id, field="policy_document", max_bytes=10**6,
+                                 now=rel.now)
+    rel.drive(ANSWERS, until=until_ready("s7_manage_activities"))
+    live_a_year_in_stage_7(rel)
+    rel.drive(ANSWERS)
+    assert rel.completed
+
+    stopped = start("Stopped early", rel.now + timedelta(days=1))
+    stopped.drive(until=until_ready("s4_nominate_candidates"))
+    processes.cancel_instance(session, services.workflows, user=users["admin"], instance_id=stopped.instance_id,
+                              reason="stopped after stage 3", now=stopped.now)
+    return {"happy": rel.instance_id, "stopped": stopped.instance_id, "now": rel.now + timedelta(days=1),
+            "policy_sha256": policy_file.sha256, "policy_file": policy_file.id}

@@ -1,0 +1,23 @@
+"""The pages' policy task: valid answers, completing it through the task services, finding a ready task."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.db import utcnow
+from app.inbox import services as tasks
+from app.processes.models import HumanTask
+
+VALID_POLICY = {
+    "policy_text": "We collaborate openly and fairly.", "approved_on": "2026-01-15", "scope": "division",
+    "channels": ["email"], "improvement": True,
+    "communications": [{"audience": "All staff", "channel": "briefing"}],
+}
+
+
+def complete_policy(session, engine, user, task_id, **changes):
+    return tasks.submit(session, engine, user, task_id, {**VALID_POLICY, **changes}, now=utcnow())
+
+
+def ready(session, bpmn_id):
+    return session.scalar(select(HumanTask).where(HumanTask.bpmn_id == bpmn_id, HumanTask.state == "ready"))
