@@ -14,9 +14,9 @@ from app.db import utcnow
 from app.processes.models import HumanTask, ProcessVersion
 from app.relationships import services as relationships
 from tests.support.browser import assert_zoom_buttons_work, sign_in
+from tests.support.bundles import MIWG  # noqa: E402
 from tests.support.driver import Driver
 
-MIWG = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "miwg"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 ROOT = TESTS.parent
 DATA = TESTS / "workflows" / "data"
+MIWG = ROOT.parent / "shared" / "conformance" / "miwg"  # the BPMN MIWG reference models, beside the repository
 WEB_DATA = Path(__file__).resolve().parent / "web_data"
 T0 = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 

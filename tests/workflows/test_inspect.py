@@ -3,13 +3,11 @@ listed, and what prevents running it here is named element by element, never an 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.support.bundles import MIWG  # noqa: E402
 from workflows.inspect import inspect
 
-MIWG = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "miwg"
 FILES = sorted(MIWG.glob("*.bpmn")) if MIWG.is_dir() else []
 
 

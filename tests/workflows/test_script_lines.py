@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.workflows.bpmn import script_process
+from tests.support.bpmn import script_process
 from workflows import InMemoryStore, ScriptFailed, ValidationFailed, WorkflowEngine
 
 SCRIPT_FILE_LINE = 7  # script_process puts the script's first line on line 7 of the file

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support.bpmn import HEAD
 from tests.support.bundles import T0
-from tests.workflows.bpmn import HEAD
 from workflows import InMemoryStore, ValidationFailed, WorkflowEngine, validate
 from workflows.inspect import inspect
 

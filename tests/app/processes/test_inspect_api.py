@@ -9,7 +9,7 @@ import pytest
 from app.db import utcnow
 from app.modeler import services as workbench
 from tests.support.api import events, snapshot
-from tests.workflows.bpmn import HEAD, condition_process
+from tests.support.bpmn import HEAD, condition_process
 from workflows.inspect import inspect
 
 NOTE_FORM = '{"type": "object", "properties": {"note": {"type": "string"}}}'

@@ -5,11 +5,11 @@ none of SpiffWorkflow's own text, Python internals or raw XML."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-MIWG = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "miwg"
+from tests.support.bundles import MIWG  # noqa: E402
+
 FILES = sorted(MIWG.glob("*.bpmn")) if MIWG.is_dir() else []
 
 NOT_OUR_WORDS = [

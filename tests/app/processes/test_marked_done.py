@@ -3,6 +3,8 @@ no form needed; they deploy, appear in the inbox of their lane, and completing t
 
 from __future__ import annotations
 
+import pytest
+
 from app.processes import services as process_services
 from app.processes.models import HumanTask
 
@@ -25,15 +27,22 @@ MARKED = b'''<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:definitions>'''
 
 
-def test_plain_and_manual_tasks_are_marked_done_by_a_person(api, session, wf_engine, users, version):
-    files = {f.name: f.content.decode() for f in version.files if f.kind == "bpmn"}
-    forms = {f.name: f.content.decode() for f in version.files if f.kind == "form"}
-    owner = api("owner")
-    checked = owner.post("processes/validate", {"files": {**files, "marked.bpmn": MARKED.decode()}, "forms": forms})
-    assert checked.get_json()["valid"] is True, checked.get_json()
-    deployed = owner.post("processes/deploy", {"files": {**files, "marked.bpmn": MARKED.decode()}, "forms": forms,
-                                               "message": "marked"})
-    assert deployed.status_code == 201
+@pytest.fixture
+def deploy_with(api, version):
+    """deploy_with(name, xml): the test bundle plus one diagram, validated and deployed through the API."""
+    def deploy(name: str, xml: bytes):
+        bundle = {"files": {**{f.name: f.content.decode() for f in version.files if f.kind == "bpmn"},
+                            name: xml.decode()},
+                  "forms": {f.name: f.content.decode() for f in version.files if f.kind == "form"}}
+        checked = api("owner").post("processes/validate", bundle)
+        assert checked.get_json()["valid"] is True, checked.get_json()
+        deployed = api("owner").post("processes/deploy", {**bundle, "message": name})
+        assert deployed.status_code == 201, deployed.get_json()
+    return deploy
+
+
+def test_plain_and_manual_tasks_are_marked_done_by_a_person(api, session, wf_engine, users, deploy_with):
+    deploy_with("marked.bpmn", MARKED)
     started = process_services.start_instance(session, wf_engine, user=users["staff"], process_id="marked")
     staff = api("staff")
     for name in ("Call the partner", "Sign the contract"):
@@ -72,12 +81,8 @@ SPLIT = b'''<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:definitions>'''
 
 
-def test_a_task_with_two_outgoing_flows_starts_both(api, session, wf_engine, users, version):
-    files = {f.name: f.content.decode() for f in version.files if f.kind == "bpmn"}
-    forms = {f.name: f.content.decode() for f in version.files if f.kind == "form"}
-    deployed = api("owner").post("processes/deploy", {"files": {**files, "split.bpmn": SPLIT.decode()},
-                                                      "forms": forms, "message": "split"})
-    assert deployed.status_code == 201, deployed.get_json()
+def test_a_task_with_two_outgoing_flows_starts_both(api, session, wf_engine, users, deploy_with):
+    deploy_with("split.bpmn", SPLIT)
     started = process_services.start_instance(session, wf_engine, user=users["staff"], process_id="split")
     staff = api("staff")
 

@@ -219,7 +219,7 @@ def test_deploy_refuses_unmapped_lanes_and_unknown_requirement_ids(session, wf_e
         services.deploy_version(session, wf_engine, {**files, "approval.bpmn": bad}, forms, user=users["owner"])
     messages = {(p.element_id, p.message) for p in refused.value.problems}
     assert ("approve", "the lane 'Board' is not mapped to a role (lanes: Staff, SER, Joint management team, "
-                       "Partner SER)") in messages
+                       "Partner SER, Top management)") in messages
     assert ("prepare", "requirement id 'S9.99' is not in the requirements catalogue") in messages
     assert all(p.file == "approval.bpmn" and p.line for p in refused.value.problems if p.severity == "error")
     assert session.scalar(select(func.count()).select_from(ProcessVersion)) == 1
