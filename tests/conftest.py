@@ -14,6 +14,12 @@ from sqlalchemy import text
 from tests.support.bundles import T0, read_test_bundle, read_web_bundle
 
 
+@pytest.fixture(scope="session")
+def worker_id(request):
+    """pytest-xdist's worker name ("gw0", ...), or "master" when the suite runs in one process."""
+    return getattr(request.config, "workerinput", {}).get("workerid", "master")
+
+
 def pytest_report_header(config):
     return f"database: {_database_kind()}"
 
@@ -24,11 +30,23 @@ def _database_kind():
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
+def database_url(tmp_path_factory, worker_id):
+    """SQLite: a file per run (per worker with pytest-xdist). PostgreSQL: the given database, or with several
+    workers one database per worker beside it (`test_gw0`, ...), made when missing."""
     url = os.environ.get("COLLABFLOW_TEST_DATABASE_URL")
     if url is None:
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    if worker_id != "master":
+        base = make_url(url)
+        name = f"{base.database}_{worker_id}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = base.set(database=name).render_as_string(hide_password=False)
     engine = create_engine(url)
     with engine.begin() as connection:  # a clean schema: drop what an earlier run left
         connection.execute(text("DROP SCHEMA public CASCADE"))
