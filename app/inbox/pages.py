@@ -90,7 +90,7 @@ GATE_DECISIONS = {
 
 def _confirmation(row, data: dict) -> str:
     """What the person just did, in their words: an SER gate says approved, sent back or stopped."""
-    decision = data.get("decision") if row.approval_gate else None
+    decision = data.get("decision", data.get("partner_decision")) if row.approval_gate else None
     if decision in GATE_DECISIONS:
         return GATE_DECISIONS[decision].format(gate=row.name)
     return f"Completed: {row.name}."
