@@ -6,20 +6,43 @@ from __future__ import annotations
 
 import pytest
 
+from app.auth.permissions import Permission, roles_with  # noqa: E402
 from app.db import utcnow
 from app.relationships import services as relationships
 from tests.support.api import events, snapshot
 from tests.support.web import read_web_bundle
 
-ROLES = ["staff", "ser", "jmt", "owner", "assessor", "admin", "pser"]
+# the test users (tests/conftest.py: users) and their roles; pser is the partner organisation's SER
+ROLES_OF = {"staff": {"staff"}, "ser": {"ser"}, "jmt": {"jmt"}, "owner": {"process_owner"}, "assessor": {"assessor"},
+            "admin": {"admin"}, "top": {"top_management"}, "pser": {"ser"}}
+ROLES = list(ROLES_OF)
 EVERYONE = set(ROLES)
-OWNERS = {"owner", "admin"}
-WORKERS = {"staff", "ser", "jmt", "admin", "pser"}  # the service's rule: the partner's SER is an SER too
 OURS = EVERYONE - {"pser"}  # the relationships here are not with pser's organisation: they are not told to exist
-EDITORS = {"staff", "ser", "jmt", "admin"}
+
+
+def holders(permission: Permission) -> set[str]:
+    """The test users holding `permission`, read from the role-to-permission table (app/auth/permissions.py)."""
+    return {user for user, roles in ROLES_OF.items() if roles & roles_with(permission)}
+
+
+OWNERS = holders(Permission.DEPLOY_PROCESSES)
+READERS = holders(Permission.READ_PROCESSES)
+WORKERS = holders(Permission.RAISE_ISSUES)  # the service's rule: the partner's SER is an SER too
+STARTERS = holders(Permission.START_RELATIONSHIPS) - {"pser"}  # partners join at stage 5, they start nothing
+EDITORS = holders(Permission.EDIT_REGISTERS) - {"pser"}
+ADMINISTRATORS = holders(Permission.ADMINISTER_USERS)
 RISK = {"data": {"risk": "Late parts", "owner": "Sam", "likelihood": 2, "impact": 3}, "joint": True}
 POLICY = {"policy_text": "We collaborate.", "approved_on": "2026-01-15", "scope": "division", "channels": ["email"],
           "improvement": True, "communications": [{"audience": "All staff", "channel": "briefing"}]}
+
+
+@pytest.fixture(autouse=True)
+def top(session, users):
+    """Top management too (the common `users` stop at the roles the other tests need)."""
+    from app.auth.services import create_user
+    users["top"] = create_user(session, "top", password=None, roles=["top_management"], organisation="Us",
+                               organisation_kind="own")
+    return users["top"]
 
 
 def bundle():
@@ -32,8 +55,7 @@ def bundle():
 # (name, method, path template, body, allowed roles, success status, roles answered 404 instead of 403)
 MATRIX = [
     ("list relationships", "GET", "relationships", None, EVERYONE, 200, set()),
-    ("start relationship", "POST", "relationships", {"title": "New", "partner": "P"}, WORKERS - {"pser"}, 201,
-     set()),
+    ("start relationship", "POST", "relationships", {"title": "New", "partner": "P"}, STARTERS, 201, set()),
     ("show relationship", "GET", "relationships/{rel}", None, OURS, 200, {"pser"}),
     ("relationship events", "GET", "relationships/{rel}/events", None, OURS, 200, {"pser"}),
     ("risk register", "GET", "relationships/{rel}/registers/risks", None, OURS, 200, {"pser"}),
@@ -50,15 +72,18 @@ MATRIX = [
     ("release task", "POST", "tasks/{claimed}/release", None, {"staff", "ser", "admin"}, 200, {"pser"}),
     ("save draft", "PUT", "tasks/{task}/draft", {"data": {"owner": "me"}}, {"staff"}, 200, {"pser"}),
     ("complete task", "POST", "tasks/{task}/complete", {"data": POLICY}, {"staff"}, 200, {"pser"}),
-    ("versions", "GET", "processes/versions", None, OWNERS | {"assessor"}, 200, set()),
+    ("versions", "GET", "processes/versions", None, READERS, 200, set()),
     ("validate", "POST", "processes/validate", "bundle", OWNERS, 200, set()),
     ("deploy", "POST", "processes/deploy", "bundle", OWNERS, 201, set()),
-    ("diff", "GET", "processes/diff?from={version}&to={version}", None, OWNERS | {"assessor"}, 200, set()),
+    ("diff", "GET", "processes/diff?from={version}&to={version}", None, READERS, 200, set()),
     ("dry run", "GET", "processes/migrations/dry-run?to={version}", None, OWNERS, 200, set()),
     ("notifications", "GET", "notifications", None, EVERYONE, 200, set()),
     ("mark read", "POST", "notifications/read", {}, EVERYONE, 200, set()),
     ("agenda", "GET", "agenda", None, EVERYONE, 200, set()),
     ("tokens", "GET", "tokens", None, EVERYONE, 200, set()),
+    ("startable processes", "GET", "processes/startable", None, EVERYONE, 200, set()),
+    ("organisations", "GET", "admin/organisations", None, ADMINISTRATORS, 200, set()),
+    ("people", "GET", "admin/users", None, ADMINISTRATORS, 200, set()),
 ]
 
 
