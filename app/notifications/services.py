@@ -114,6 +114,7 @@ def notify_tasks(session: Session, notices: list[TaskNotice], now: datetime, *, 
     rows, emails = [], []
     partners: dict[int, int | None] = {}
     found: dict[tuple, list[Recipient]] = {}  # the same lane twice in one action: asked once
+    where: dict[TaskNotice, tuple[int | None, str | None]] = {}  # (mail only) the task page and relationship
     for notice in notices:
         if notice.instance_id not in partners and (notice.partner_side or notice.role == "jmt"):
             partners[notice.instance_id] = partner_organisation_of(session, notice.instance_id)
@@ -125,8 +126,10 @@ def notify_tasks(session: Session, notices: list[TaskNotice], now: datetime, *, 
             rows.append(dict(user_id=user.id, kind=notice.kind, title=title, body="", instance_id=notice.instance_id,
                              task_id=notice.task_id, created_at=now))
             if mail is not None and user.email:
+                if notice not in where:
+                    where[notice] = _where(session, notice)
                 emails.append(dict(to_address=user.email, subject=f"[collabflow] {title}",
-                                   body=_mail_body(user, title, notice, mail), status="pending", attempts=0,
+                                   body=_mail_body(user, title, where[notice], mail), status="pending", attempts=0,
                                    next_attempt_at=now, created_at=now))
     if rows:
         session.connection().execute(_INSERT_NOTIFICATIONS, rows)
@@ -145,9 +148,21 @@ def notify_people(session: Session, user_ids: list[int], *, kind: str, title: st
     return len(rows)
 
 
-def _mail_body(user, title, notice: TaskNotice, mail: MailSettings) -> str:
-    return (f"Hello {user.display_name},\n\n{title}.\n\nOpen your inbox: {mail.base_url}/inbox\n"
-            f"(relationship #{notice.instance_id})\n\n-- collabflow\n")
+def _where(session: Session, notice: TaskNotice) -> tuple[int | None, str | None]:
+    """(the task's page id, its relationship's title): what an e-mail links to and names (mail only)."""
+    root = _instances.alias("root")
+    found = session.execute(
+        select(_tasks.c.id, root.c.title).select_from(_tasks)
+        .join(_instances, _instances.c.id == _tasks.c.instance_id).join(root, root.c.id == _instances.c.root_id)
+        .where(_tasks.c.instance_id == notice.instance_id, _tasks.c.task_id == notice.task_id)).first()
+    return (found[0], found[1]) if found else (None, None)
+
+
+def _mail_body(user, title, where: tuple[int | None, str | None], mail: MailSettings) -> str:
+    task_id, relationship = where
+    link = f"{mail.base_url}/tasks/{task_id}" if task_id else f"{mail.base_url}/inbox"
+    about = f" ({relationship})" if relationship else ""
+    return f"Hello {user.display_name},\n\n{title}{about}.\n\nOpen it: {link}\n\n-- collabflow\n"
 
 
 # ---------------------------------------------------------------------------------------- in-app

@@ -147,6 +147,8 @@ def test_mail_is_delivered_through_the_outbox(mail_session, mailed, mail_setting
     assert sorted(m.rcpt_tos[0] for m in inbox.messages) == ["ann@example.test", "staff@example.test"]
     text = inbox.messages[0].content.decode()
     assert "Subject: [collabflow] New task: Prepare the plan" in text and "From: flow@example.test" in text
+    task_id = mail_session.scalar(select(HumanTask.id).where(HumanTask.name == "Prepare the plan"))
+    assert f"Open it: http://127.0.0.1:5000/tasks/{task_id}" in text, "the e-mail leads to its task"
     mail_session.expire_all()
     assert {e.status for e in mail_session.scalars(select(OutboxEmail))} == {"sent"}
 
