@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from ..auth import services as auth
+from ..auth import user_sessions
+from ..auth.pages import SESSION_KEY, session_limits
 from ..auth.session import me
 from ..db import utcnow
 from ..errors import BadRequest
@@ -15,7 +17,11 @@ bp = Blueprint("account", __name__)
 
 
 def _page(*, new_token=None, password_errors=None, token_errors=None, token_values=None, status=200):
-    response = render_template("account/index.html", tokens=tokens.tokens_of(db_session(), me()), now=utcnow(),
+    now = utcnow()
+    sessions = user_sessions.live_of(db_session(), me(), now=now, limits=session_limits())
+    this = user_sessions.digest(session.get(SESSION_KEY) or "")
+    response = render_template("account/index.html", tokens=tokens.tokens_of(db_session(), me()), now=now,
+                               sessions=sessions, this_session=this,
                                new_token=new_token, password_errors=password_errors or {},
                                token_errors=token_errors or {}, token_values=token_values or {},
                                max_days=tokens.MAX_DAYS, password_min=auth.PASSWORD_MIN, section="account")
@@ -38,6 +44,13 @@ def change_password():
     flash("Your password is changed. Sign in again with it: every session signed in with the old one has ended.",
           "success")
     return redirect(url_for("auth.sign_in"))
+
+
+@bp.post("/account/sessions/<id:session_id>/end")
+def end_session(session_id: int):
+    if user_sessions.end_one(db_session(), me(), session_id, now=utcnow()):
+        flash("That session has ended: whoever used it must sign in again.", "success")
+    return redirect(url_for("account.index"))
 
 
 @bp.post("/account/tokens")

@@ -98,3 +98,20 @@ def _end(session: Session, rows: list[UserSession], user: User, *, now: datetime
         record(session, "user.session_ended", actor=actor or user, at=now,
                payload={"session_id": row.id, "user": user.username, "reason": reason})
     session.flush()
+
+
+def live_of(session: Session, user: User, *, now: datetime, limits: Limits) -> list[UserSession]:
+    """`user`'s live sessions, newest first (the account page lists them, each with an end button)."""
+    rows = session.scalars(select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+                           .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc()))
+    return [r for r in rows if now - r.created_at < limits.longest and now - r.last_seen_at < limits.idle]
+
+
+def end_one(session: Session, user: User, session_id: int, *, now: datetime) -> bool:
+    """End one of `user`'s own sessions (another's is not told to exist). Commits -> whether it was live."""
+    with unit_of_work(session):
+        row = session.get(UserSession, session_id)
+        if row is None or row.user_id != user.id or row.ended_at is not None:
+            return False
+        _end(session, [row], user, now=now, reason="ended_by_user")
+    return True

@@ -48,3 +48,15 @@ def test_a_token_made_in_the_browser_opens_the_api_until_it_is_revoked(app, sign
     assert api.get("/api/v1/tasks", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
     refused = staff.post("/account/tokens", {"name": "", "days": "30"}, page="/account")
     assert refused.status_code == 400 and "this field is required" in refused.get_data(as_text=True)
+
+
+def test_your_sessions_are_listed_and_another_one_can_be_ended(signed_in):
+    here, elsewhere = signed_in("staff"), signed_in("staff")
+    page = here.get("/account").get_data(as_text=True)
+    ids = re.findall(r'data-session="(\d+)"', page)
+    assert len(ids) == 2 and page.count("this session") == 1
+    other = next(i for i in ids if f'/account/sessions/{i}/end' in page)
+    assert elsewhere.get("/inbox").status_code == 200
+    assert here.post(f"/account/sessions/{other}/end", {}, page="/account").status_code == 302
+    assert elsewhere.get("/inbox").status_code == 302, "that session has ended"
+    assert here.get("/inbox").status_code == 200, "this one goes on"
