@@ -276,11 +276,14 @@ def evidence_values(schema: dict | None, data: dict) -> list[str]:
 
 
 def declared(schema: dict | None, data: dict | None) -> dict:
-    """Only the fields the form declares: task data also holds engine state a form must not show or send."""
+    """Only the fields the form declares: task data also holds engine state a form must not show or send. A value
+    an earlier task left that this form's choices do not allow (a stage-1 plan type at stage 4) is not offered:
+    the field starts from its default instead."""
     if not schema or not data:
         return {}
     properties = schema.get("properties") or {}
-    return {k: v for k, v in data.items() if k in properties and not isinstance(v, date | bytes)}
+    return {k: v for k, v in data.items() if k in properties and not isinstance(v, date | bytes)
+            and ("enum" not in properties[k] or v in properties[k]["enum"])}
 
 
 # ------------------------------------------------------------------------------ messages people understand

@@ -15,6 +15,7 @@ import jsonschema
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
+from app.inbox.binding import declared
 from app.lifecycle import services as lifecycle
 from app.processes import services
 from app.processes.forms import form_schema
@@ -195,7 +196,8 @@ class Driver:
 
     def complete(self, name_or_row, overrides=None, user=None, advance=timedelta(0)) -> dict:
         row = self.task(name_or_row) if isinstance(name_or_row, str) else name_or_row
-        data = fill_form(self.schema_of(row), self.task_data(row), overrides)
+        schema = self.schema_of(row)
+        data = fill_form(schema, declared(schema, self.task_data(row)), overrides)  # as the page pre-fills it
         self.now += advance
         services.complete_task(self.session, self.svc.workflows, user=user or self.user_for(row),
                                human_task_id=row.id, data=data, now=self.now)
