@@ -13,6 +13,7 @@ from ..db import utcnow
 from ..errors import BadRequest, Forbidden
 from ..evidence.services import ACCEPT, Upload
 from ..extensions import db_session, services
+from ..stages import stage_of_process
 from . import queries, screens
 from . import services as tasks
 from .binding import add_row, check, evidence_field_names, path_of, read_form
@@ -88,11 +89,19 @@ GATE_DECISIONS = {
 }
 
 
+STAYING_TOGETHER = {  # stage 7's gate asks whether the relationship goes on or has run its course
+    "approve": "Moving to exit: {gate}. Stage 8 begins: the relationship has run its course.",
+    "rework": "Another management cycle: {gate}. The stage 7 tasks are open again.",
+}
+
+
 def _confirmation(row, data: dict) -> str:
-    """What the person just did, in their words: an SER gate says approved, sent back or stopped."""
+    """What the person just did, in their words: an SER gate says approved, sent back or stopped (stage 7: moving
+    to exit, or another management cycle)."""
     decision = data.get("decision", data.get("partner_decision")) if row.approval_gate else None
-    if decision in GATE_DECISIONS:
-        return GATE_DECISIONS[decision].format(gate=row.name)
+    words = STAYING_TOGETHER if stage_of_process(row.process_id) == 7 else GATE_DECISIONS
+    if decision in words:
+        return words[decision].format(gate=row.name)
     return f"Completed: {row.name}."
 
 

@@ -169,3 +169,18 @@ def test_staff_opening_an_ser_gate_are_told_why_and_partners_learn_nothing(signe
     assert as_json.status_code == 403 and as_json.json["code"] == "forbidden"
     assert signed_in("pser").get(f"/tasks/{gate.id}").status_code == 404  # the other organisation: not told
     assert signed_in("ser").get(f"/tasks/{gate.id}").status_code == 200
+
+
+def test_a_gate_decision_is_confirmed_in_its_own_words():
+    from app.inbox.pages import _confirmation
+    from app.processes.models import HumanTask
+    gate = HumanTask(name="SER approval: Awareness", process_id="stage1_awareness", approval_gate=True)
+    assert _confirmation(gate, {"decision": "rework"}).startswith("Sent back for rework: SER approval: Awareness.")
+    assert _confirmation(gate, {"decision": "approve"}) == "Approved: SER approval: Awareness."
+    partner = HumanTask(name="Partner SER approves stage 5", process_id="stage5_working_together", approval_gate=True)
+    assert _confirmation(partner, {"partner_decision": "approve"}) == "Approved: Partner SER approves stage 5."
+    seven = HumanTask(name="SER approval: Staying together", process_id="stage7_staying_together", approval_gate=True)
+    assert _confirmation(seven, {"decision": "approve"}).startswith("Moving to exit")
+    assert _confirmation(seven, {"decision": "rework"}).startswith("Another management cycle")
+    task = HumanTask(name="Write the policy", process_id="stage1_awareness", approval_gate=False)
+    assert _confirmation(task, {"decision": "rework"}) == "Completed: Write the policy."
