@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from workflows import Conflict, WorkflowError
 
+from ..admin import services as admin
 from ..agenda.services import upcoming
-from ..auth.permissions import Permission, may
+from ..auth.models import Organisation
+from ..auth.permissions import Permission, may, require
 from ..auth.session import me
 from ..db import utcnow
 from ..errors import BadRequest, Forbidden
@@ -30,17 +33,41 @@ def index():
 def start():
     session = db_session()
     title, partner = request.form.get("title", ""), request.form.get("partner", "")
+    typed = {k: request.form.get(k, "") for k in ("title", "partner", "ser_name", "ser_username", "ser_email")}
+    invited = None
     try:
+        if any(typed[k].strip() for k in ("ser_name", "ser_username", "ser_email")):
+            invited = _invite_partner_ser(session, partner, typed)  # first: a refusal starts nothing
         result = relationships.start(session, services().workflows, me(), title=title, partner=partner,
                                      now=utcnow(), mail=services().mail)
     except BadRequest as exc:
-        return _list(errors=exc.errors or {"(form)": exc.message}, message=exc.message,
-                     typed={"title": title, "partner": partner}, status_code=400)
+        return _list(errors=exc.errors or {"(form)": exc.message}, message=exc.message, typed=typed,
+                     status_code=400)
     except Forbidden as exc:
         return _list(errors={"(form)": exc.message}, message=exc.message,
                      typed={"title": title, "partner": partner}, status_code=403)
     flash(f"Started the relationship {title.strip()!r}.", "success")
+    if invited is not None:
+        flash(f"{invited.user.display_name} is invited as {partner.strip()}'s SER"
+              f"{' (e-mailed)' if invited.emailed else ''}; their one-time link: {invited.url}", "info")
     return redirect(url_for("relationships.show", relationship_id=result.instance_id))
+
+
+def _invite_partner_ser(session, partner: str, typed: dict):
+    """Administrators may invite the partner's SER in the same step (an existing partner, or a new one)."""
+    require(me(), Permission.ADMINISTER_USERS, "only administrators invite the partner's SER while starting")
+    if not (partner or "").strip():
+        raise BadRequest("name the partner organisation", {"partner": "Name the partner organisation."})
+    organisation = relationships.partner_organisation(session, partner.strip())
+    errors_as = {"display_name": "ser_name", "username": "ser_username", "email": "ser_email"}
+    try:
+        return admin.invite(session, me(), username=typed["ser_username"], display_name=typed["ser_name"],
+                            email=typed["ser_email"], roles=["ser"], organisation_id=organisation.id, now=utcnow(),
+                            mail=services().mail, base_url=current_app.config["BASE_URL"])
+    except BadRequest as exc:
+        session.rollback()
+        raise BadRequest("the partner's SER was not invited; nothing was started",
+                         {errors_as.get(k, k): v for k, v in exc.errors.items()}) from None
 
 
 UPCOMING_SHOWN = 8
@@ -120,7 +147,11 @@ def diagram_xml(version_id: int, name: str):
 def _list(*, status="", errors=None, message=None, typed=None, status_code=200):
     session = db_session()
     found = relationships.summaries(session, now=utcnow(), status=status, viewer=me())
+    partners = session.scalars(select(Organisation.name).where(Organisation.kind == "partner",
+                                                               Organisation.active.is_(True))
+                               .order_by(Organisation.name)).all() if not me().is_partner else []
     return render_template("relationships/index.html", relationships=found, stages=STAGE_NAMES, status=status,
-                           errors=errors or {}, message=message, typed=typed or {},
+                           errors=errors or {}, message=message, typed=typed or {}, partners=partners,
+                           may_invite=may(me(), Permission.ADMINISTER_USERS),
                            can_start=not me().is_partner and may(me(), Permission.START_RELATIONSHIPS),
                            lifecycle=relationships.lifecycle_deployed(session), now=utcnow()), status_code

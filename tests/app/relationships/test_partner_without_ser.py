@@ -31,3 +31,30 @@ def test_a_partner_without_an_ser_is_flagged_until_it_has_one(session, services,
                 organisation_kind="partner")
     assert 'id="no-partner-ser"' not in staff.get(f"/relationships/{lonely.instance_id}").get_data(as_text=True)
     assert 'id="partners-without-ser"' not in signed_in("ser").get("/").get_data(as_text=True)
+
+
+def test_an_administrator_starts_a_relationship_and_invites_the_partners_ser_in_one_step(session, users, bundled,
+                                                                                       signed_in):
+    from sqlalchemy import func, select
+
+    from app.auth.models import Organisation, User
+    from app.processes.models import ProcessInstance
+    admin = signed_in("admin")
+    page = admin.get("/relationships").get_data(as_text=True)
+    assert '<option value="Partner Ltd">' in page and 'id="invite-ser"' in page
+    assert 'id="invite-ser"' not in signed_in("staff").get("/relationships").get_data(as_text=True)
+    refused = admin.post("/relationships", {"title": "Globex bid", "partner": "Globex", "ser_name": "Gil Globex",
+                                            "ser_username": "gil", "ser_email": "not-an-address"}, page="/relationships")
+    assert refused.status_code == 400 and 'id="ser_email-error"' in refused.get_data(as_text=True)
+    assert 'value="Gil Globex"' in refused.get_data(as_text=True), "what was typed is kept"
+    assert session.scalar(select(func.count()).select_from(ProcessInstance).where(
+        ProcessInstance.title == "Globex bid")) == 0, "nothing was started"
+    assert session.scalar(select(Organisation.id).where(Organisation.name == "Globex")) is None
+    started = admin.post("/relationships", {"title": "Globex bid", "partner": "Globex", "ser_name": "Gil Globex",
+                                            "ser_username": "gil", "ser_email": "gil@globex.test"},
+                         page="/relationships", follow_redirects=True)
+    html = started.get_data(as_text=True)
+    assert "Gil Globex is invited as Globex&#39;s SER" in html and "/welcome/" in html
+    assert 'id="no-partner-ser"' not in html, "the partner has its SER from the start"
+    gil = session.scalar(select(User).where(User.username == "gil"))
+    assert gil.organisation.name == "Globex" and gil.roles == {"ser"}
