@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ..audit.services import record
 from ..auth.models import ROLES, AccountLink, Organisation, RelationshipProfile, User, UserRole
 from ..auth.permissions import Permission, require
-from ..auth.services import PASSWORD_MIN, deactivate_user, set_password
+from ..auth.services import deactivate_user, set_password, weak_password
 from ..db import unit_of_work
 from ..errors import BadRequest, NotFound
 from ..notifications.services import MailSettings, queue_email
@@ -216,10 +216,9 @@ def use_link(session: Session, secret: str, new: str, confirm: str, *, now: date
         raise NotFound("this link is unknown, used or expired: ask an administrator for a new one")
     user = session.get(User, link.user_id)
     errors = {}
-    if len(new or "") < PASSWORD_MIN:
-        errors["new_password"] = f"Use at least {PASSWORD_MIN} characters."
-    elif new.strip().lower() == user.username.lower():
-        errors["new_password"] = "Your password cannot be your username."
+    weak = weak_password(user, new)
+    if weak:
+        errors["new_password"] = weak
     elif new != confirm:
         errors["confirm_password"] = "The two passwords differ."
     if not user.is_active:

@@ -95,16 +95,25 @@ def deactivate_user(session: Session, user: User, *, now: datetime, actor: User 
 PASSWORD_MIN = 10
 
 
+def weak_password(user: User, new: str) -> str | None:
+    """Why `new` cannot be `user`'s password (too short, their username), or None: the one rule for every way a
+    person sets a password (the account page, an invitation or a reset link)."""
+    if len(new or "") < PASSWORD_MIN:
+        return f"Use at least {PASSWORD_MIN} characters."
+    if new.strip().lower() == user.username.lower():
+        return "Your password cannot be your username."
+    return None
+
+
 def change_password(session: Session, user: User, current: str, new: str, confirm: str, *, now) -> None:
     """Change one's own password: the current one is required, the new one must be long enough, not the
     username, and typed twice alike. Raises BadRequest naming the field; nothing changes then. Commits."""
     errors = {}
     if not verify_password(user.password_hash, current or ""):
         errors["current_password"] = "This is not your current password."
-    if len(new or "") < PASSWORD_MIN:
-        errors["new_password"] = f"Use at least {PASSWORD_MIN} characters."
-    elif new.strip().lower() == user.username.lower():
-        errors["new_password"] = "Your password cannot be your username."
+    weak = weak_password(user, new)
+    if weak:
+        errors["new_password"] = weak
     elif new == current:
         errors["new_password"] = "Choose a password different from the current one."
     if not errors and new != confirm:

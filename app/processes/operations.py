@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from workflows import Conflict, ScriptFailed, WorkflowEngine, WorkflowError
@@ -56,21 +56,27 @@ def failed_instances(session: Session) -> list[FailedInstance]:
     return found
 
 
-def stuck_instances(session: Session) -> list[ProcessInstance]:
-    """Running instances that wait for nothing: no ready task, no timer, no running instance below them and no
-    error. Nothing will ever move them on; someone must look (cancel, or correct and move them)."""
+def _stuck():
+    """SQL: running instances that wait for nothing: no ready task, no timer, no running instance below them and
+    no error."""
     child = aliased(ProcessInstance)
-    query = select(ProcessInstance).where(
-        ProcessInstance.status == "running", ProcessInstance.error.is_(None),
-        ~select(HumanTask.id).where(HumanTask.instance_id == ProcessInstance.id, HumanTask.state == "ready").exists(),
-        ~select(Timer.instance_id).where(Timer.instance_id == ProcessInstance.id).exists(),
-        ~select(child.id).where(child.parent_id == ProcessInstance.id, child.status == "running").exists())
-    return list(session.scalars(query.order_by(ProcessInstance.id)))
+    return (ProcessInstance.status == "running", ProcessInstance.error.is_(None),
+            ~select(HumanTask.id).where(HumanTask.instance_id == ProcessInstance.id, HumanTask.state == "ready")
+            .exists(),
+            ~select(Timer.instance_id).where(Timer.instance_id == ProcessInstance.id).exists(),
+            ~select(child.id).where(child.parent_id == ProcessInstance.id, child.status == "running").exists())
+
+
+def stuck_instances(session: Session) -> list[ProcessInstance]:
+    """Instances nothing will ever move on (see `_stuck`): someone must look (cancel, or correct and move them)."""
+    return list(session.scalars(select(ProcessInstance).where(*_stuck()).order_by(ProcessInstance.id)))
 
 
 def counts(session: Session) -> dict[str, int]:
-    return {"failed": len(session.scalars(select(ProcessInstance.id).where(
-        ProcessInstance.error.is_not(None))).all()), "stuck": len(stuck_instances(session))}
+    """How many failed and stuck instances there are (the dashboard), counted by the database."""
+    count = select(func.count()).select_from(ProcessInstance)
+    return {"failed": session.scalar(count.where(ProcessInstance.error.is_not(None))),
+            "stuck": session.scalar(count.where(*_stuck()))}
 
 
 @dataclass
