@@ -91,26 +91,34 @@ def _start(session, engine, user, process_id, data, title, version_id, now, mail
         version_id, process_id, data or {}, now=now), mail=mail)
 
 
+def _starts(session: Session, engine: WorkflowEngine) -> tuple[ProcessVersion | None, dict[str, StartDeclaration]]:
+    """The latest version and, by process id, the processes of it people may start by hand."""
+    version = latest_version(session)
+    if version is None:
+        return None, {}
+    return version, {d.process_id: d for d in declarations(bound(engine, session).specs(version.id))
+                     if d.how == PERSON}
+
+
+def _may_start(user: User, declared: StartDeclaration) -> bool:
+    return not user.is_partner and bool(set(declared.roles) & user.roles)  # partners start nothing of ours
+
+
 def startable(session: Session, engine: WorkflowEngine, user: User) -> list[StartDeclaration]:
     """The processes of the latest version that `user` may start by hand: those whose start event names one of
-    their roles (`workflows.starting`). Partners start nothing of ours."""
-    version = latest_version(session)
-    if version is None or user.is_partner:
-        return []
-    return [d for d in declarations(bound(engine, session).specs(version.id))
-            if d.how == PERSON and set(d.roles) & user.roles]
+    their roles (`workflows.starting`)."""
+    return [d for d in _starts(session, engine)[1].values() if _may_start(user, d)]
 
 
 def start_process(session: Session, engine: WorkflowEngine, user: User, process_id: str, data: dict | None = None,
                   *, now: datetime | None = None, mail: MailSettings | None = None) -> Result:
     """Start a process the diagram lets people start, with its start form's data. Raises NotFound (no such
     process may be started by hand), Forbidden (not one of its roles), InvalidData (the start form)."""
-    version = latest_version(session)
-    found = {d.process_id: d for d in declarations(bound(engine, session).specs(version.id))} if version else {}
+    version, found = _starts(session, engine)
     declared = found.get(process_id)
-    if declared is None or declared.how != PERSON:
+    if declared is None:
         raise NotFound(f"no process {process_id!r} may be started by hand in the deployed version")
-    if user.is_partner or not set(declared.roles) & user.roles:
+    if not _may_start(user, declared):
         raise Forbidden(f"{declared.name!r} is started by: {', '.join(declared.roles)}")
     data = dict(data or {})
     validate_submission(form_schema(session, version.id, declared.form), data)
