@@ -128,9 +128,8 @@ def notify_tasks(session: Session, notices: list[TaskNotice], now: datetime, *, 
             if mail is not None and user.email:
                 if notice not in where:
                     where[notice] = _where(session, notice)
-                emails.append(dict(to_address=user.email, subject=f"[collabflow] {title}",
-                                   body=_mail_body(user, title, where[notice], mail), status="pending", attempts=0,
-                                   next_attempt_at=now, created_at=now))
+                emails.append(_email(user.email, f"[collabflow] {title}", _mail_body(user, title, where[notice], mail),
+                                     now))
     if rows:
         session.connection().execute(_INSERT_NOTIFICATIONS, rows)
     if emails:
@@ -173,8 +172,12 @@ def _still_waiting():
     task = _tasks.alias("waiting")
     return or_(Notification.task_id.is_(None), select(task.c.id).where(
         task.c.instance_id == Notification.instance_id, task.c.task_id == Notification.task_id,
-        task.c.state == "ready",
-        or_(task.c.assignee_id.is_(None), task.c.assignee_id == Notification.user_id)).exists())
+        _waits_for(task, Notification.user_id)).exists())
+
+
+def _waits_for(task, reader):
+    """SQL: `task` is ready and nobody but `reader` has taken it."""
+    return and_(task.c.state == "ready", or_(task.c.assignee_id.is_(None), task.c.assignee_id == reader))
 
 
 def unread_count(session: Session, user: User) -> int:
@@ -201,8 +204,7 @@ class NotificationView:
 
 def list_for(session: Session, user: User, *, unread_only: bool = False, limit: int = 50) -> list[NotificationView]:
     member, root = _instances.alias("member"), _instances.alias("root")
-    waiting = and_(_tasks.c.state == "ready", or_(_tasks.c.assignee_id.is_(None), _tasks.c.assignee_id == user.id))
-    query = (select(Notification, _tasks.c.id, waiting, root.c.id, root.c.title)
+    query = (select(Notification, _tasks.c.id, _waits_for(_tasks, user.id), root.c.id, root.c.title)
              .outerjoin(_tasks, and_(_tasks.c.instance_id == Notification.instance_id,
                                      _tasks.c.task_id == Notification.task_id))
              .outerjoin(member, member.c.id == Notification.instance_id)
@@ -292,7 +294,11 @@ def queue_email(session: Session, mail: MailSettings | None, *, to: str | None, 
     address: the caller then shows what it would have sent."""
     if mail is None or not to:
         return False
-    session.connection().execute(_INSERT_EMAILS, [dict(to_address=to, subject=subject[:300], body=body,
-                                                       status="pending", attempts=0, next_attempt_at=now,
-                                                       created_at=now)])
+    session.connection().execute(_INSERT_EMAILS, [_email(to, subject, body, now)])
     return True
+
+
+def _email(to: str, subject: str, body: str, now: datetime) -> dict:
+    """An outbox row, due at once."""
+    return dict(to_address=to, subject=subject[:300], body=body, status="pending", attempts=0, next_attempt_at=now,
+                created_at=now)
