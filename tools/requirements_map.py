@@ -45,7 +45,7 @@ def render_map(bpmn_dir):
         "# Requirements map",
         "",
         "Which BPMN element evidences each BS 11000 / ISO 44001 requirement id "
-        "(`shared/domain/requirements.yaml`). Generated from the `requirements` extension property in "
+        "(`shared/domain/requirements-v2.yaml`, copied to `app/lifecycle/requirements.yaml`). Generated from the `requirements` extension property in "
         "`bpmn/*.bpmn` by `python tools/requirements_map.py`; `tests/bpmn/test_catalogue.py` checks it is "
         "up to date.",
         "",

@@ -4,24 +4,18 @@ people may start names real roles and a start form the version has."""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
-import yaml
-
 from workflows import CompiledVersion, Problem
 from workflows.starting import PERSON, declarations
 
 from ..auth.models import ROLES
 from ..config import REQUIREMENTS_FILE
+from ..requirements import requirement_ids as catalogue_ids
 from .lanes import DEFAULT_LANE_ROLES
 
 
-@cache
 def requirement_ids(path: str) -> frozenset[str]:
-    """The ids of the requirements catalogue (requirements.yaml: stages -> requirements -> id)."""
-    catalogue = yaml.safe_load(Path(path).read_text())
-    return frozenset(r["id"] for stage in catalogue["stages"] for r in stage["requirements"])
+    """The ids of the requirements catalogue (`app.requirements`)."""
+    return catalogue_ids(path)
 
 
 def _user_tasks(compiled: CompiledVersion):

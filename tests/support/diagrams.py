@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 import jsonschema
+import yaml
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,7 +18,7 @@ FORMS_DIR = ROOT / "forms"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-EXECUTABLE = ("lifecycle", "issue_resolution", "periodic_review")
+EXECUTABLE = ("lifecycle", "management_system", "issue_resolution", "periodic_review")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -73,13 +74,18 @@ def requirements_yaml_path():
 
 
 def requirement_ids():
-    text = requirements_yaml_path().read_text()
-    return re.findall(r"^\s*-\s*\{id:\s*(S\d\.(?:\d\d|G))\s*,", text, flags=re.M)
+    """Every id of the catalogue in its order: stages, management system, the exit-trigger decision."""
+    from app.requirements import catalogue
+    return [r.id for r in catalogue(str(requirements_yaml_path()))]
 
 
-def periodic_review_defaults():
-    text = requirements_yaml_path().read_text()
-    return dict(re.findall(r"\{id:\s*(R\.[A-Z0-9]+),\s*requirement:\s*S\d\.\d\d,\s*default_cycle:\s*(P\w+)", text))
+def periodic_review_defaults(scope="relationship"):
+    """{review id: default cycle} of the reviews whose requirement has `scope` (the lifecycle's own, or the
+    organisation's management system's)."""
+    from app.requirements import catalogue
+    scopes = {r.id: r.scope for r in catalogue(str(requirements_yaml_path()))}
+    data = yaml.safe_load(requirements_yaml_path().read_text())
+    return {r["id"]: r["default_cycle"] for r in data["periodic_reviews"] if scopes[r["requirement"]] == scope}
 
 
 def escalation_defaults():
