@@ -1,5 +1,6 @@
 """The diagrams against the requirement catalogue, the forms, the lanes and the engine's parser."""
 import ast
+import re
 
 import jinja2
 import jsonschema
@@ -11,7 +12,8 @@ from tools.requirements_map import collect, render_map
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
       "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
-LANES = {"Staff", "SER", "Joint management team", "Partner SER"}
+LANES = {"Staff", "SER", "Joint management team", "Partner SER", "Top management"}
+ORGANISATION_STAGES = ["stage1_awareness", "stage3_internal_assessment"]
 STAGE_PROCESSES = ["stage1_awareness", "stage2_knowledge", "stage3_internal_assessment",
                    "stage4_partner_selection", "stage5_working_together", "stage6_value_creation",
                    "stage7_staying_together", "stage8_exit"]
@@ -21,10 +23,33 @@ def trees():
     return {f.stem: etree.parse(str(f)) for f in driver.bpmn_files()}
 
 
+def started_processes(spec):
+    """The process ids a spec's scripts start with start_process("<id>", ...)."""
+    return {m for ts in spec.task_specs.values()
+            for m in re.findall(r"start_process\(\s*[\"'](\w+)[\"']", getattr(ts, "script", None) or "")}
+
+
+def reachable_processes():
+    """The executable processes and those declaring how they start (a person, a timer, a message), and
+    everything they call (call activities) or start (start_process in a script), transitively."""
+    from workflows.starting import declarations
+    # management_system is started by the product (app.management), once per organisation, not by a declaration
+    todo = set(driver.EXECUTABLE) | {"management_system"} | {d.process_id for d in declarations(
+        {f.stem: driver.specs(f.stem)[0] for f in driver.bpmn_files()})}
+    reachable = set()
+    while todo:
+        pid = todo.pop()
+        reachable.add(pid)
+        spec, subs = driver.specs(pid)
+        for s in [spec, *subs.values()]:
+            todo |= (set(subs) | started_processes(s)) - reachable
+    return reachable
+
+
 def all_task_specs():
-    """Every task spec of every executable process and the processes they call."""
+    """Every task spec of every reachable process (see reachable_processes) and the processes they call."""
     seen = {}
-    for pid in driver.EXECUTABLE:
+    for pid in sorted(reachable_processes()):
         spec, subs = driver.specs(pid)
         for s in [spec, *subs.values()]:
             seen[s.name] = s
@@ -52,20 +77,21 @@ def test_every_file_parses_with_the_validator_and_process_id_is_the_file_stem():
 def test_executable_processes_resolve_all_called_processes(process_id):
     spec, subprocess_specs = driver.specs(process_id)
     assert spec.name == process_id
-    if process_id == "lifecycle":
-        assert set(STAGE_PROCESSES) | {"relationship_running"} <= set(subprocess_specs)
+    if process_id == "lifecycle":  # stages 1 and 3 are the organisation's, never a relationship's
+        assert set(STAGE_PROCESSES) - set(ORGANISATION_STAGES) | {"relationship_running"} <= set(subprocess_specs)
+        assert not set(ORGANISATION_STAGES) & set(subprocess_specs)
+    if process_id == "management_system":
+        assert set(ORGANISATION_STAGES) <= set(subprocess_specs)
 
 
 def test_every_diagram_is_reachable_from_an_executable_process():
-    reachable = set(driver.EXECUTABLE)
-    for pid in driver.EXECUTABLE:
-        reachable |= set(driver.specs(pid)[1])
-    assert {f.stem for f in driver.bpmn_files()} == reachable
+    """Reached by a call activity, by start_process from a reachable diagram, or through a start declaration."""
+    assert {f.stem for f in driver.bpmn_files()} == reachable_processes()
 
 
 def test_every_requirement_is_carried_and_no_unknown_id_is_used():
     known = driver.requirement_ids()
-    assert len(known) == 82
+    assert len(known) == 106
     used = {row[0] for row in collect(driver.BPMN_DIR)}
     assert sorted(set(known) - used, key=known.index) == []
     assert sorted(used - set(known)) == []
@@ -77,8 +103,13 @@ def test_requirements_map_is_up_to_date():
         "docs/requirements-map.md is stale: run python tools/requirements_map.py"
 
 
+def stage_specs():
+    """Every stage's process spec: stages 1 and 3 from the management system, the rest from the lifecycle."""
+    return {**driver.specs("lifecycle")[1], **driver.specs("management_system")[1]}
+
+
 def test_stage_call_activities_and_start_scripts():
-    spec, subs = driver.specs("lifecycle")
+    subs = stage_specs()
     for n, pid in enumerate(STAGE_PROCESSES, start=1):
         stage = subs[pid]
         start_script = stage.task_specs[f"s{n}_start"]
@@ -101,7 +132,11 @@ def test_every_user_task_has_a_lane_and_both_form_files_and_valid_schemas():
 
 
 def test_no_form_file_without_a_user_task():
+    """Every form belongs to a user task, or is the start form a process declares (and its UI schema)."""
+    from workflows.starting import declarations
     names = {f"{ts.bpmn_id}.{kind}.json" for _, ts in user_task_specs() for kind in ("schema", "uischema")}
+    starts = declarations({pid: driver.specs(pid)[0] for pid in reachable_processes()})
+    names |= {name for d in starts for name in (d.form, d.ui_form) if name}
     files = {f.name for f in driver.FORMS_DIR.glob("*.json")}
     assert files == names
 
@@ -128,7 +163,7 @@ def test_every_lane_has_a_known_name():
 
 
 def test_stage_gates_are_ser_approvals_with_decision_and_conditional_comments():
-    spec, subs = driver.specs("lifecycle")
+    subs = stage_specs()
     for n, pid in enumerate(STAGE_PROCESSES, start=1):
         gates = [ts for ts in subs[pid].task_specs.values()
                  if ts.manual and ts.extensions.get("properties", {}).get("approvalGate") == "true"]
@@ -188,7 +223,10 @@ def test_defaults_match_the_catalogue():
     import re
     lifecycle = (driver.BPMN_DIR / "lifecycle.bpmn").read_text()
     reviews = json.loads(re.search(r"merged_intervals = (\{.*?\})", lifecycle).group(1))
-    assert reviews == driver.periodic_review_defaults()
+    assert reviews == driver.periodic_review_defaults("relationship")
+    organisation = (driver.BPMN_DIR / "management_system.bpmn").read_text()
+    reviews = json.loads(re.search(r"merged_intervals = (\{.*?\})", organisation).group(1))
+    assert reviews == driver.periodic_review_defaults("organisation")
     for name in ("lifecycle.bpmn", "issue_resolution.bpmn"):
         limits = dict(re.findall(r'(l[123]_limit) = "(P\w+)"', (driver.BPMN_DIR / name).read_text()))
         assert limits == driver.escalation_defaults(), name
@@ -204,8 +242,27 @@ def test_signals_carry_their_payload():
 
 
 def test_the_products_catalogue_is_the_domain_catalogue():
-    """app/lifecycle/requirements.yaml ships with the product; shared/domain/requirements.yaml is its source."""
-    shared = driver.ROOT.parent / "shared" / "domain" / "requirements.yaml"
+    """app/lifecycle/requirements.yaml ships with the product; shared/domain/requirements-v2.yaml is its source."""
+    shared = driver.ROOT.parent / "shared" / "domain" / "requirements-v2.yaml"
     if not shared.is_file():
         pytest.skip("shared/ is not beside the repository")
     assert driver.requirements_yaml_path().read_text() == shared.read_text()
+
+
+def _structured(schema: dict) -> bool:
+    """Not free text: an enum, a number, a date, a yes/no, a list, an object, or a file."""
+    if schema.get("type") != "string":
+        return True
+    return "enum" in schema or "const" in schema or schema.get("format") in ("date", "date-time", "evidence") \
+        or "pattern" in schema
+
+
+def test_every_form_carrying_a_requirement_asks_something_structured():
+    """An assessor checks fields, not prose: each user task carrying a requirement id has at least one required
+    field that is not free text."""
+    for process, ts in user_task_specs():
+        if not ts.extensions.get("properties", {}).get("requirements"):
+            continue
+        schema, _ = driver.load_form(ts)
+        required = [schema["properties"][name] for name in schema.get("required", [])]
+        assert any(_structured(s) for s in required), f"{process}/{ts.bpmn_id}: only free text is required"

@@ -1,7 +1,8 @@
 """Issue resolution and exit triggers through the real services and the scheduler's timer firing:
-(4) an issue escalates by time limits through three levels to an exit-trigger review, exit is invoked and
-stage 8 runs as a premature exit with a mandatory continuity plan; (5) a dismissed trigger leaves the
-relationship exactly where it was."""
+(4) an issue escalates by time limits through three levels to an exit-trigger review, both SERs invoke exit
+(each in their own task) and stage 8 runs as a premature exit with a mandatory continuity plan; (5) a trigger
+both SERs dismiss leaves the relationship exactly where it was; (X.01) when the SERs disagree the joint
+management team records how the agreed exit strategy resolves the deadlock."""
 
 from __future__ import annotations
 
@@ -9,14 +10,22 @@ from datetime import timedelta
 
 import pytest
 
-from app.errors import BadRequest
+from app.errors import BadRequest, Forbidden
+from app.processes import services as process_services
 from app.processes.models import Timer
 from tests.support.driver import fill_form, is_valid, until_ready
+
+EXIT_REVIEWS = ["exit_review", "exit_review_partner"]
 
 
 def timer_dues(driver):
     driver.session.expire_all()
     return [t.due_at.isoformat() for t in driver.session.query(Timer).filter_by(instance_id=driver.instance_id)]
+
+
+def exit_triggers_received(rel):
+    """The exit triggers the relationship received (it may receive other signals too)."""
+    return [e for e in rel.audit("signal.received") if e.payload["name"] == "exit_trigger"]
 
 
 def escalate_by_time_limits(issue):
@@ -53,13 +62,19 @@ def test_issue_escalates_through_three_levels_to_an_exit_review_and_exit_is_invo
     escalate_by_time_limits(issue)
 
     # the unresolved issue raised an exit trigger on the relationship: SERs review it
-    (received,) = rel.audit("signal.received")
-    assert received.payload["name"] == "exit_trigger" and received.payload["payload"]["source"] == "escalation"
+    (received,) = exit_triggers_received(rel)
+    assert received.payload["payload"]["source"] == "escalation"
     assert "Late design documents" in received.payload["payload"]["reason"]
-    assert sorted(rel.ready_names()) == ["exit_review", "s6_improvement"]
-    review = rel.task("exit_review")
-    assert review.lane == "SER" and rel.task_data(review)["exit_info"]["issue"]["title"] == "Late design documents"
-    rel.complete(review, {"exit_decision": "invoke", "exit_rationale": "Trust has broken down."})
+    assert sorted(rel.ready_names()) == [*EXIT_REVIEWS, "s6_improvement"]
+    review, partner_review = rel.task("exit_review"), rel.task("exit_review_partner")
+    assert (review.lane, partner_review.lane) == ("SER", "Partner SER") and partner_review.partner_side
+    assert rel.task_data(review)["exit_info"]["issue"]["title"] == "Late design documents"
+    assert rel.task_data(partner_review)["exit_info"]["issue"]["title"] == "Late design documents"
+    rel.complete(review, {"exit_decision": "invoke_exit", "exit_rationale": "Trust has broken down."})
+    assert sorted(rel.ready_names()) == ["exit_review_partner", "s6_improvement"], "our SER alone decides nothing"
+    rel.complete("exit_review_partner", {"partner_exit_decision": "invoke_exit",
+                                         "partner_exit_rationale": "We agree: the escalation failed."})
+    assert {e.actor for e in rel.audit("task.completed") if e.payload["bpmn_id"] in EXIT_REVIEWS} == {"ser", "pser"}
 
     assert rel.ready_names() == ["s8_finalise_exit_strategy"]
     data = rel.task_data("s8_finalise_exit_strategy")
@@ -103,7 +118,7 @@ def test_level3_resolves_only_if_both_sers_agree(start):
 
 def test_issues_and_exit_triggers_are_refused_outside_stages_5_to_7(start):
     rel = start()
-    rel.drive(until=until_ready("s3_internal_assessment"))
+    rel.drive(until=until_ready("s2_business_case"))
     with pytest.raises(BadRequest, match="stages 5 to 7"):
         rel.raise_issue("Too early")
     with pytest.raises(BadRequest, match="stages 5 to 7"):
@@ -121,15 +136,20 @@ def test_dismissed_trigger_leaves_the_stage_task_where_it_was(start):
 
     for attempt in range(2):                           # the watcher re-arms after every dismissal
         rel.raise_exit_trigger(f"Partner change of control #{attempt}")
-        assert sorted(rel.ready_names()) == ["exit_review", "s6_learning"]
+        assert sorted(rel.ready_names()) == [*EXIT_REVIEWS, "s6_learning"]
+        assert "exit_decision" not in rel.task_data("exit_review"), "each trigger's review opens blank"
         with pytest.raises(BadRequest, match="already open"):
             rel.raise_exit_trigger("a second one while the review is open")
         rel.complete("exit_review", {"exit_decision": "dismiss", "exit_rationale": "New owner keeps the deal."})
+        with pytest.raises(BadRequest, match="already open"):
+            rel.raise_exit_trigger("the partner's SER has not decided yet")
+        rel.complete("exit_review_partner", {"partner_exit_decision": "dismiss",
+                                             "partner_exit_rationale": "Our new owner keeps the deal."})
         (row,) = rel.ready()
         assert (row.bpmn_id, row.id, row.task_id) == ("s6_learning", before.id, before.task_id)
         assert rel.task_data(row) == before_data
 
-    assert [e.payload["payload"]["source"] for e in rel.audit("signal.received")] == ["person", "person"]
+    assert [e.payload["payload"]["source"] for e in exit_triggers_received(rel)] == ["person", "person"]
     rel.drive()
     assert rel.completed and rel.data["outcome"] == "completed" and rel.data["premature_exit"] is False
 
@@ -146,7 +166,7 @@ def test_people_hear_of_escalations_exit_triggers_and_approvals(start, users, se
             Notification.user_id == users[name].id).order_by(Notification.id))]
 
     rel = start()
-    rel.drive(until=until_ready("s1_ser_gate"))
+    rel.drive(until=until_ready("s2_ser_gate"))
     assert "approval" in kinds_for("ser") and "approval" not in kinds_for("staff")
     rel.drive(until=until_ready("s6_improvement"))
     assert "approval" in kinds_for("pser"), "the partner's SER is asked for joint approvals"
@@ -158,4 +178,53 @@ def test_people_hear_of_escalations_exit_triggers_and_approvals(start, users, se
     assert "escalation" in kinds_for("ser") and "escalation" in kinds_for("pser")
     issue.wake(days=15, minutes=1)
     assert kinds_for("ser")[-1] == "exit_trigger", "the SERs are told an exit trigger waits for their review"
+    assert kinds_for("pser")[-1] == "exit_trigger", "the partner's SER decides as well"
     assert "exit_trigger" not in kinds_for("staff")
+
+
+# (X.01) -------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_each_ser_decides_only_their_own_side(start, users, session):
+    rel = start()
+    rel.drive(until=until_ready("s6_learning"))
+    rel.raise_exit_trigger("Partner change of control")
+    for user, bpmn_id in ((users["ser"], "exit_review_partner"), (users["pser"], "exit_review")):
+        row = rel.task(bpmn_id)
+        data = fill_form(rel.schema_of(row), rel.task_data(row))
+        with pytest.raises(Forbidden, match="belongs to"):
+            process_services.complete_task(session, rel.svc.workflows, user=user, human_task_id=row.id, data=data,
+                                           now=rel.now)
+    schema = rel.schema_of(rel.task("exit_review"))
+    assert not any("partner" in name for name in schema["properties"]), "nobody records the other side's position"
+
+
+@pytest.mark.slow
+def test_a_disagreement_goes_to_a_recorded_deadlock_the_exit_strategy_resolves(start):
+    rel = start()
+    rel.drive(until=until_ready("s6_learning"))
+    before = rel.task("s6_learning")
+
+    rel.raise_exit_trigger("Partner change of control")
+    rel.complete("exit_review", {"exit_decision": "invoke_exit", "exit_rationale": "Their new owner competes."})
+    rel.complete("exit_review_partner", {"partner_exit_decision": "dismiss",
+                                         "partner_exit_rationale": "The new owner keeps the deal."})
+    assert sorted(rel.ready_names()) == ["exit_deadlock", "s6_learning"]
+    deadlock = rel.task("exit_deadlock")
+    assert deadlock.lane == "Joint management team"
+    rel.complete(deadlock, {"deadlock_resolution": "continue", "deadlock_rationale": "Clause 14: continue a year.",
+                            "exit_strategy_provision": "Clause 14: a split decision keeps the status quo"})
+    (row,) = rel.ready()
+    assert (row.bpmn_id, row.id) == ("s6_learning", before.id), "continued exactly where it was"
+
+    rel.raise_exit_trigger("Partner change of control, again")
+    rel.complete("exit_review", {"exit_decision": "dismiss", "exit_rationale": "Give it time."})
+    rel.complete("exit_review_partner", {"partner_exit_decision": "invoke_exit",
+                                         "partner_exit_rationale": "We now want out."})
+    rel.complete("exit_deadlock", {"deadlock_resolution": "external_mediation", "mediator": "CEDR",
+                                   "mediation_outcome": "invoke_exit", "mediation_concluded_on": "2025-04-01",
+                                   "deadlock_rationale": "The mediator found the relationship cannot go on.",
+                                   "exit_strategy_provision": "Clause 15: mediation settles a deadlock"})
+    assert rel.ready_names() == ["s8_finalise_exit_strategy"]
+    data = rel.task_data("s8_finalise_exit_strategy")
+    assert data["premature_exit"] is True
+    assert data["exit_reason"] == "The mediator found the relationship cannot go on."
