@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .evidence import pages as evidence_pages
     from .inbox import api as inbox_api
     from .inbox import pages as inbox_pages
+    from .management import pages as management_pages
     from .modeler import pages as modeler_pages
     from .notifications import api as notification_api
     from .notifications import pages as notification_pages
@@ -46,6 +47,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .tokens import api as token_api
 
     extensions.init_app(app)
+    from .management import services as management
+    from .processes.services import reactions
+    reactions.connect(management.on_action)  # one function object: connected once however many apps are made
     pages.init_app(app)
     error_handlers.init_app(app)
     auth_pages.init_app(app)  # the sign-in hook runs before the API's authentication is installed
@@ -53,6 +57,6 @@ def create_app(config: dict | None = None) -> Flask:
                        notification_api.bp, agenda_api.bp, audit_api.bp, token_api.bp, admin_api.bp])
     for blueprint in (pages.bp, inbox_pages.bp, relationship_pages.bp, evidence_pages.bp, notification_pages.bp,
                       agenda_pages.bp, modeler_pages.bp, dashboard_pages.bp, register_pages.bp,
-                      compliance_pages.bp, process_pages.bp, account_pages.bp, admin_pages.bp):
+                      compliance_pages.bp, process_pages.bp, account_pages.bp, admin_pages.bp, management_pages.bp):
         app.register_blueprint(blueprint)
     return app

@@ -135,7 +135,7 @@ def seed_demo():
                             organisation_kind=kind, display_name=name)
                 click.echo(f"  {username:12} {', '.join(roles):20} {org}")
         click.echo(f"demo users ready; each signs in with the password {DEMO_PASSWORD!r}")
-        people = [get_user(session, u[0]) for u in DEMO_USERS if u[0] not in ("assessor", "owner", "top")]
+        people = [get_user(session, u[0]) for u in DEMO_USERS if u[0] not in ("assessor", "owner")]
         started = seed_relationships(session, svc.workflows, people, now=utcnow(), report=click.echo)
     from .relationships.services import lifecycle_deployed
     with svc.sessions() as session:

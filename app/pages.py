@@ -17,6 +17,7 @@ from .auth.session import me
 from .errors import BadRequest
 from .extensions import db_session
 from .processes.models import HumanTask, ProcessInstance, ProcessVersion
+from .stages import LIFECYCLE
 from .text_input import first_bad_text
 
 csrf = CSRFProtect()
@@ -162,7 +163,8 @@ def index():
     version = session.scalar(select(ProcessVersion).order_by(ProcessVersion.id.desc()).limit(1))
     counts = {
         "relationships": session.scalar(select(func.count()).select_from(ProcessInstance)
-                                        .where(ProcessInstance.parent_id.is_(None))),
+                                        .where(ProcessInstance.parent_id.is_(None),
+                                               ProcessInstance.process_id == LIFECYCLE)),
         "open_tasks": session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.state == "ready")),
     }
     user = me()

@@ -22,6 +22,7 @@ STAGES = (
     Stage(7, "Staying together", "management"), Stage(8, "Exit strategy", "management"),
 )
 LIFECYCLE = "lifecycle"
+MANAGEMENT_SYSTEM = "management_system"  # the organisation's own process: stages 1 and 3, its reviews
 ISSUE_PROCESS = "issue_resolution"
 REVIEW_PROCESS = "periodic_review"
 EXIT_TRIGGER_SIGNAL = "exit_trigger"

@@ -61,7 +61,8 @@ def main():
     with svc.sessions() as session:
         users = {}
         for name, roles, kind in (("staff", ["staff"], "own"), ("ser", ["ser"], "own"), ("jmt", ["jmt"], "own"),
-                                  ("owner", ["process_owner"], "own"), ("pser", ["ser"], "partner")):
+                                  ("owner", ["process_owner"], "own"), ("top", ["top_management"], "own"),
+                                  ("pser", ["ser"], "partner")):
             users[name] = create_user(session, name, password=None, roles=roles, organisation_kind=kind,
                                       organisation="Partner Ltd" if kind == "partner" else "Us")
         started = time.perf_counter()
@@ -84,7 +85,8 @@ def main():
                 review = aged.linked_driver(child.id)
                 review.now = aged.now
                 review.drive({"pr_performance_review": {"performance_ratings": GREEN, "overall_rating": "green"},
-                              "pr_ser_performance_feedback": {"overall_rating": "green"}})
+                              "pr_ser_performance_feedback": {"overall_rating": "green",
+                                                              "corrective_actions": []}})
         for n in range(50):
             issue = aged.raise_issue(f"Issue {n}")
             issue.complete("ir_log_issue")
@@ -93,6 +95,8 @@ def main():
         for n in range(10):
             aged.raise_exit_trigger(f"Change of control rumour {n}")
             aged.complete("exit_review", {"exit_decision": "dismiss", "exit_rationale": "unfounded"})
+            aged.complete("exit_review_partner", {"partner_exit_decision": "dismiss",
+                                                  "partner_exit_rationale": "unfounded"})
         reviews = len(aged.linked("periodic_review"))
         issues = len(aged.linked("issue_resolution"))
 

@@ -38,7 +38,7 @@ def main():
     from app.processes.models import HumanTask
     from app.processes.services import deploy_version
     from bench.common import fresh_app
-    from tests.support.driver import Driver
+    from tests.support.driver import Driver, approve_organisation
     from workflows import read_directory
     from workflows.serialization import load_state
 
@@ -50,6 +50,7 @@ def main():
                                 organisation="Partner Ltd" if kind == "partner" else "Us")
                  for n, roles, kind in PEOPLE}
         deploy_version(session, svc.workflows, *read_directory(ROOT / "bpmn", ROOT / "forms"), user=users["owner"])
+        approve_organisation(session, svc, users, START)  # stages 1 and 3 are the organisation's, done once
         rel = Driver.start(session, svc, users, "lifecycle", {"relationship_name": "Happy"}, now=START)
         completions = 0
         while rel.instance().status == "running" and rel.ready():

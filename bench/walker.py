@@ -27,7 +27,8 @@ from bench.common import fresh_app  # noqa: E402
 
 COLLABFLOW = str(ROOT / ".venv" / "bin" / "collabflow")
 PEOPLE = (("staff", ["staff"], "own"), ("ser", ["ser"], "own"), ("jmt", ["jmt"], "own"),
-          ("pser", ["ser"], "partner"), ("owner", ["process_owner"], "own"))
+          ("pser", ["ser"], "partner"), ("owner", ["process_owner"], "own"),
+          ("top", ["top_management"], "own"))
 
 
 # ----------------------------------------------------------------------------------------------- setup

@@ -119,7 +119,8 @@ def users(session):
     spec = {
         "staff": (["staff"], "own"), "staff2": (["staff"], "own"), "ser": (["ser"], "own"),
         "ser2": (["ser"], "own"), "jmt": (["jmt"], "own"), "owner": (["process_owner"], "own"),
-        "assessor": (["assessor"], "own"), "admin": (["admin"], "own"), "pser": (["ser"], "partner"),
+        "assessor": (["assessor"], "own"), "admin": (["admin"], "own"), "top": (["top_management"], "own"),
+        "pser": (["ser"], "partner"),
     }
     made = {}
     for name, (roles, kind) in spec.items():

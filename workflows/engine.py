@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition as AnySignal
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -78,6 +79,7 @@ class Result:
     events: list[Event] = field(default_factory=list)
     linked: list[Result] = field(default_factory=list)
     data: dict = field(default_factory=dict)
+    waiting_signals: list[str] = field(default_factory=list)  # signals a catch event of the instance waits for
 
     def all(self) -> Iterable[Result]:
         yield self
@@ -376,7 +378,7 @@ class WorkflowEngine:
         return Result(record.id, record.process_id, record.version_id, status, record.revision,
                       ready=record.ready_tasks, became_ready=[t for t in ready if t.id not in before_ready],
                       completed=sorted(completed), cancelled=sorted(cancelled), timers=record.timers,
-                      events=events, data=record.data)
+                      events=events, data=record.data, waiting_signals=_signal_waits(wf))
 
     def _run_effects(self, record, effects: list[Effect], now, budget: _Budget, result: Result):
         for effect in effects:
@@ -504,6 +506,13 @@ def _deadline(task, properties) -> datetime | None:
         parent_id = getattr(task.workflow, "parent_task_id", None)
         task = task.workflow.parent_workflow.get_task_from_id(parent_id) if parent_id else None
     return min(dues) if dues else None
+
+
+def _signal_waits(wf) -> list[str]:
+    """The names of the signals the instance's waiting catch events (boundary ones included) wait for."""
+    return sorted({task.task_spec.event_definition.name for task in wf.event_manager.tasks.values()
+                   if task.state == TaskState.WAITING
+                   and isinstance(getattr(task.task_spec, "event_definition", None), AnySignal)})
 
 
 def _timer_tasks(wf) -> list:

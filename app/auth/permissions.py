@@ -27,23 +27,27 @@ class Permission(StrEnum):
     DEPLOY_PROCESSES = "deploy processes"
     ADMINISTER_INSTANCES = "administer instances"         # cancel, migrate running instances
     ADMINISTER_USERS = "administer organisations and people"
+    READ_MANAGEMENT_SYSTEM = "read the management system"     # our organisation's home: clauses, reviews, NCs
+    SET_UP_MANAGEMENT_SYSTEM = "set up the management system"  # start the organisation's management system
 
 
 P = Permission
 _WORKER = frozenset({P.WORK_TASKS, P.START_RELATIONSHIPS, P.RAISE_ISSUES, P.EDIT_REGISTERS, P.UPLOAD_EVIDENCE,
-                     P.DISCUSS_TASKS})
+                     P.DISCUSS_TASKS, P.READ_MANAGEMENT_SYSTEM})
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "staff": _WORKER,
     "jmt": _WORKER,
     "ser": _WORKER | {P.MANAGE_LANE_TASKS},
     "process_owner": frozenset({P.READ_PROCESSES, P.DEPLOY_PROCESSES, P.DISCUSS_TASKS}),
-    "assessor": frozenset({P.READ_EVERY_TASK, P.READ_PROCESSES}),
+    "assessor": frozenset({P.READ_EVERY_TASK, P.READ_PROCESSES, P.READ_MANAGEMENT_SYSTEM}),
     # appoints the SER, approves policy and resources, holds the management review: in their own lane
-    "top_management": frozenset({P.WORK_TASKS, P.DISCUSS_TASKS, P.UPLOAD_EVIDENCE}),
+    "top_management": frozenset({P.WORK_TASKS, P.DISCUSS_TASKS, P.UPLOAD_EVIDENCE, P.READ_MANAGEMENT_SYSTEM,
+                                 P.SET_UP_MANAGEMENT_SYSTEM}),
     "admin": frozenset({P.START_RELATIONSHIPS, P.RAISE_ISSUES, P.EDIT_REGISTERS, P.UPLOAD_EVIDENCE,
                         P.DISCUSS_TASKS, P.MANAGE_LANE_TASKS, P.MANAGE_ANY_TASK, P.READ_EVERY_TASK,
-                        P.READ_PROCESSES, P.DEPLOY_PROCESSES, P.ADMINISTER_INSTANCES, P.ADMINISTER_USERS}),
+                        P.READ_PROCESSES, P.DEPLOY_PROCESSES, P.ADMINISTER_INSTANCES, P.ADMINISTER_USERS,
+                        P.READ_MANAGEMENT_SYSTEM, P.SET_UP_MANAGEMENT_SYSTEM}),
 }
 assert set(ROLE_PERMISSIONS) == set(ROLES), "every role has a row"
 

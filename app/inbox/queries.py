@@ -315,7 +315,7 @@ def root_instance(session: Session, instance_id: int) -> ProcessInstance:
 
 def _without_assignee(row: HumanTask):
     return SimpleNamespace(**{c: getattr(row, c) for c in (
-        "id", "name", "role", "lane", "partner_side", "approval_gate", "subprocess_id", "instance_id")},
+        "id", "name", "role", "lane", "partner_side", "approval_gate", "subprocess_id", "instance_id", "process_id")},
         assignee_id=None)
 
 

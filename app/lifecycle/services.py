@@ -67,7 +67,7 @@ def raise_issue(session: Session, engine: WorkflowEngine, *, user: User, relatio
     data = {"title": title.strip(), "issue_title": title.strip(), "issue_description": description, "raised_by": user.display_name,
             "raised_on": now.date().isoformat(), "raised_in_stage": stage}
     bound_engine = bound(engine, session, user, now=now, started_by_id=user.id)
-    return run_action(session, user, now, lambda: bound_engine.start(
+    return run_action(session, engine, user, now, lambda: bound_engine.start(
         rel.version_id, ISSUE_PROCESS, data, now=now, parent_id=rel.id), mail=mail)
 
 

@@ -110,7 +110,7 @@ def retry(session: Session, engine: WorkflowEngine, user: User, instance_id: int
     session.commit()
     fire_at = max(now, utcnow())  # a move restarts a waiting timer from the moment of the move
     try:
-        result = run_action(session, user, fire_at,
+        result = run_action(session, engine, user, fire_at,
                             lambda: bound(engine, session, user, now=fire_at).fire_timers(instance_id, now=fire_at),
                             mail=mail)
     except Conflict:

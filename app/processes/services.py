@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from blinker import Signal
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -72,10 +73,11 @@ def deploy_version(session: Session, engine: WorkflowEngine, files: Mapping[str,
 # -------------------------------------------------------------------- instances
 def start_instance(session: Session, engine: WorkflowEngine, *, user: User | None, process_id: str = "lifecycle",
                    data: dict | None = None, title: str | None = None, version_id: int | None = None,
-                   now: datetime | None = None,
-                   mail: MailSettings | None = None) -> Result:
-    """Start a process on the latest version (or `version_id`). Raises NotFound, Forbidden, WorkflowError."""
-    require(user, Permission.START_RELATIONSHIPS, "your roles do not allow starting a relationship")
+                   now: datetime | None = None, mail: MailSettings | None = None,
+                   permission: Permission = Permission.START_RELATIONSHIPS) -> Result:
+    """Start a process on the latest version (or `version_id`) when `user` holds `permission`. Raises NotFound,
+    Forbidden, WorkflowError."""
+    require(user, permission, f"your roles do not allow this: it needs the permission to {permission.value}")
     return _start(session, engine, user, process_id, data, title, version_id, now, mail)
 
 
@@ -87,7 +89,7 @@ def _start(session, engine, user, process_id, data, title, version_id, now, mail
         version_id = version.id
     now = now or utcnow()
     bound_engine = bound(engine, session, user, now=now, started_by_id=getattr(user, "id", None), title=title)
-    return run_action(session, user, now, lambda: bound_engine.start(
+    return run_action(session, engine, user, now, lambda: bound_engine.start(
         version_id, process_id, data or {}, now=now), mail=mail)
 
 
@@ -161,7 +163,7 @@ def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human
             before_run(row, schema, data)
         return bound_engine.complete_task(row.instance_id, row.task_id, data, now=now,
                                           expected_revision=expected_revision)
-    return run_action(session, user, now, act, mail=mail)
+    return run_action(session, engine, user, now, act, mail=mail)
 
 
 def send_signal(session: Session, engine: WorkflowEngine, *, user: User | None, instance_id: int, name: str,
@@ -170,7 +172,7 @@ def send_signal(session: Session, engine: WorkflowEngine, *, user: User | None, 
     """Throw a signal (e.g. an exit trigger) into an instance. Raises EventNotExpected, Conflict."""
     _instance_or_404(session, instance_id)
     now = now or utcnow()
-    return run_action(session, user, now, lambda: bound(engine, session, user, now=now).send_signal(
+    return run_action(session, engine, user, now, lambda: bound(engine, session, user, now=now).send_signal(
         instance_id, name, payload or {}, now=now), mail=mail)
 
 
@@ -180,7 +182,7 @@ def cancel_instance(session: Session, engine: WorkflowEngine, *, user: User | No
     require(user, Permission.ADMINISTER_INSTANCES, "only an administrator may cancel an instance")
     _instance_or_404(session, instance_id)
     now = now or utcnow()
-    return run_action(session, user, now, lambda: bound(engine, session, user, now=now).cancel(
+    return run_action(session, engine, user, now, lambda: bound(engine, session, user, now=now).cancel(
         instance_id, now=now, reason=reason), mail=mail)
 
 
@@ -211,7 +213,7 @@ def fire_due_timers(session: Session, engine: WorkflowEngine, *, now: datetime |
             if not _claim_due(session, instance_id, now):
                 session.rollback()
                 continue
-            result = run_action(session, "scheduler", now, lambda i=instance_id: scheduler.fire_timers(i, now=now),
+            result = run_action(session, engine, "scheduler", now, lambda i=instance_id: scheduler.fire_timers(i, now=now),
                                 mail=mail)
             if result.events:  # empty when another scheduler fired it first: nothing was saved
                 results.append(result)
@@ -258,16 +260,30 @@ def check_can_work_on(session: Session, user: User, row: HumanTask) -> None:
     if refused is not None:
         raise Forbidden(refused)
     if row.approval_gate:
-        scope = HumanTask.subprocess_id == row.subprocess_id if row.subprocess_id else \
-            HumanTask.instance_id == row.instance_id
+        # the stage's work since its last approval, in every round: a rework may loop inside one run of the stage
+        # or start a fresh run, and who prepared an earlier round still prepared what is approved now
+        since = _last_approval(session, row)
         # preparing = doing the stage's work; an SER's own decisions inside the stage (appointing the SER,
         # agreeing to approach candidates) are not preparation, or a one-SER organisation could never approve
         prepared = session.scalar(select(HumanTask.name).where(
-            scope, HumanTask.instance_id == row.instance_id, HumanTask.completed_by_id == user.id,
-            HumanTask.state == "completed", HumanTask.approval_gate.is_(False),
-            HumanTask.role.is_distinct_from("ser")).limit(1))
+            HumanTask.instance_id == row.instance_id, HumanTask.process_id == row.process_id,
+            HumanTask.completed_by_id == user.id, HumanTask.state == "completed",
+            HumanTask.approval_gate.is_(False), HumanTask.role.is_distinct_from("ser"),
+            *([HumanTask.completed_at > since] if since is not None else [])).limit(1))
         if prepared is not None:
             raise Forbidden(f"four eyes: you prepared this stage ({prepared!r}), so someone else must approve it")
+
+
+def _last_approval(session: Session, gate: HumanTask) -> datetime | None:
+    """When this stage (the gate's process, in its instance) was last approved by our side, if ever."""
+    for completed_at, submitted in session.execute(
+            select(HumanTask.completed_at, HumanTask.submitted).where(
+                HumanTask.instance_id == gate.instance_id, HumanTask.process_id == gate.process_id,
+                HumanTask.approval_gate.is_(True), HumanTask.state == "completed")
+            .order_by(HumanTask.completed_at.desc()).limit(20)):
+        if (submitted or {}).get("decision") == "approve":
+            return completed_at
+    return None
 
 
 def lane_refusal(user: User, row: HumanTask) -> str | None:
@@ -292,11 +308,15 @@ def _instance_or_404(session, instance_id):
     return instance
 
 
-def run_action(session: Session, actor, now: datetime, action, *, mail: MailSettings | None) -> Result:
-    """Run one engine action, audit everything it changed, notify who has new tasks (and e-mail them when `mail`
-    is set), commit once; roll back on any error."""
+def run_action(session: Session, engine: WorkflowEngine, actor, now: datetime, action, *,
+               mail: MailSettings | None) -> Result:
+    """Run one engine action, let the domains that react to it act in the same transaction (`reactions`), audit
+    everything it changed, notify who has new tasks (and e-mail them when `mail` is set), commit once; roll back
+    on any error."""
     with unit_of_work(session):
         result = action()
+        for _receiver, more in reactions.send(session, engine=engine, result=result, now=now, actor=actor, mail=mail):
+            result.linked.extend(more or [])
         audit = []
         for part in result.all():
             for task in part.became_ready:
@@ -317,6 +337,12 @@ def run_action(session: Session, actor, now: datetime, action, *, mail: MailSett
         if dues:
             timer_notices.publish(min(dues))
         return result
+
+
+# What higher domains do after an engine action, inside its transaction (connected by create_app, the composition
+# root): a receiver gets (session, engine=, result=, now=, actor=, mail=) and returns the Results of any further
+# engine actions it took, which are audited and notified with the action's own.
+reactions = Signal("engine action ran")
 
 
 def _expire_written(session: Session) -> None:

@@ -90,7 +90,7 @@ def migrate(session: Session, engine: WorkflowEngine, *, user: User | None, inst
             continue
         old_state, old_version = instance.state, instance.version_id
         try:
-            result = run_action(session, user, now_, partial(
+            result = run_action(session, engine, user, now_, partial(
                 _move, session, bound(engine, session, user, now=now_), instance_id, old_version, to_version_id,
                 old_state, user, now_), mail=mail)
             outcome[instance_id] = None if result else "unchanged"
@@ -127,4 +127,4 @@ def undo(session: Session, engine: WorkflowEngine, *, user: User | None, move_id
         move.undone_at = now
         return result
 
-    return run_action(session, user, now, act, mail=mail)
+    return run_action(session, engine, user, now, act, mail=mail)

@@ -16,6 +16,7 @@ from ..db import utcnow
 from ..errors import BadRequest, Forbidden
 from ..extensions import db_session, services
 from ..lifecycle import services as lifecycle
+from ..management import services as management
 from ..stages import STAGE_NAMES
 from . import diagrams
 from . import services as relationships
@@ -131,11 +132,14 @@ def _show(relationship_id: int, *, refused=None, status_code=200):
     detail = relationships.relationship(session, relationship_id, now=now, trail=None if everything else 50,
                                          viewer=me())
     stage = lifecycle.current_stage(session, relationship_id)
+    foundation = None if me().is_partner else management.foundation(session, relationship_id)
+    waits = foundation is not None and foundation.waiting_since is not None and foundation.released_at is None
     agenda = upcoming(session, now=now, relationship_id=relationship_id, limit=UPCOMING_SHOWN + 1, viewer=me())
     return render_template("relationships/show.html", detail=detail, stages=STAGE_NAMES, now=now,
                            may_raise=relationships.may_raise(me(), detail.summary.instance, stage),
                            upcoming=agenda[:UPCOMING_SHOWN], more_upcoming=len(agenda) > UPCOMING_SHOWN,
-                           refused=refused or {}), status_code
+                           refused=refused or {}, foundation=foundation,
+                           organisation_wait=management.readiness(session, now) if waits else None), status_code
 
 
 @bp.get("/versions/<id:version_id>/diagrams/<name>")

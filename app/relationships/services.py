@@ -23,6 +23,7 @@ from ..errors import BadRequest, Forbidden
 from ..evidence import services as evidence
 from ..evidence.models import EvidenceFile
 from ..inbox.queries import TaskRow, open_tasks
+from ..management import services as management
 from ..notifications.services import MailSettings, notify_people
 from ..processes.models import HumanTask, ProcessInstance, Timer
 from ..processes.services import latest_version, start_instance
@@ -87,8 +88,10 @@ def summaries(session: Session, *, now: datetime, status: str = "", limit: int =
     partner = viewer is not None and not access.sees_everything(viewer)
     if partner:
         query = query.where(RelationshipProfile.partner_organisation_id == viewer.organisation_id)
-    if only is not None:
+    if only is not None:  # any top-level instance has its page (a process started by hand, the management system)
         query = query.where(ProcessInstance.id == only)
+    else:  # the list: relationships only
+        query = query.where(ProcessInstance.process_id == LIFECYCLE)
     if status in ("running", "completed", "cancelled"):
         query = query.where(ProcessInstance.status == status)
     roots = session.execute(query.order_by(ProcessInstance.created_at.desc(), ProcessInstance.id.desc())
@@ -355,6 +358,7 @@ def start(session: Session, engine: WorkflowEngine, user: User, *, title: str, p
     organisation = partner_organisation(session, partner)
     session.add(RelationshipProfile(instance_id=result.instance_id, partner_name=partner, created_at=now,
                                     partner_organisation_id=organisation.id))
+    management.record_foundation(session, result.instance_id, now)
     record(session, "relationship.described", actor=user, instance_id=result.instance_id, at=now,
            payload={"title": title, "partner": partner, "partner_organisation_id": organisation.id})
     session.flush()

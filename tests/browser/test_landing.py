@@ -7,8 +7,9 @@ from app.processes.models import ProcessVersion
 from tests.support.browser import sign_in
 
 
-def test_landing_page_shows_the_deployed_version_and_counts(live_server, page, session, wf_engine, users, version):
-    services.start_instance(session, wf_engine, user=users["staff"], process_id="approval", title="ACME")
+def test_landing_page_shows_the_deployed_version_and_counts(live_server, page, session, wf_engine, users, lifecycle):
+    version = lifecycle  # the pages' test lifecycle, with one relationship on it
+    services.start_instance(session, wf_engine, user=users["staff"], process_id="lifecycle", title="ACME")
     sign_in(page, live_server, session, users["staff"])
     responses = []
     page.on("response", lambda r: responses.append((r.url, r.status)))

@@ -112,10 +112,13 @@ def is_valid(schema, data) -> bool:
 class Driver:
     """One instance (a relationship, or a linked issue/review), driven through the services."""
 
-    def __init__(self, session, svc, users, instance_id, now):
+    def __init__(self, session, svc, users, instance_id, now, *, organisation=True):
         self.session, self.svc, self.users, self.instance_id = session, svc, users, instance_id
         self.now: datetime = now
         self.submitted: list[tuple[str, dict]] = []
+        # a relationship waiting before stage 4 for the organisation's approved internal assessment gets one, as
+        # the organisation would give it (its management system driven to an approved stage 3); False: it waits
+        self.organisation = organisation
 
     @classmethod
     def start(cls, session, svc, users, process_id="lifecycle", data=None, *, now, title="ACME joint bid"):
@@ -189,9 +192,17 @@ class Driver:
         return list(self.session.scalars(query.order_by(AuditEvent.id)))
 
     # ---------------------------------------------------------------- acting
+    def waits_for_organisation(self) -> bool:
+        from app.management.models import RelationshipFoundation
+        self.session.expire_all()
+        row = self.session.get(RelationshipFoundation, self.instance_id)
+        return row is not None and row.waiting_since is not None and row.released_at is None
+
     def user_for(self, row):
         if row.role == "ser":
             return self.users["pser" if row.partner_side else "ser"]
+        if row.role == "top_management":
+            return self.users["top"]
         return self.users.get(row.role or "staff", self.users["staff"])
 
     def complete(self, name_or_row, overrides=None, user=None, advance=timedelta(0)) -> dict:
@@ -214,6 +225,9 @@ class Driver:
             if until and until(self):
                 return self
             ready = self.ready() if self.instance().status == "running" else []
+            if not ready and self.organisation and self.waits_for_organisation():
+                approve_organisation(self.session, self.svc, self.users, self.now)
+                continue  # released: look at `until` again before working the first task of stage 4
             if not ready:
                 assert until is None, f"stopped ({self.instance().status}) before the awaited task was ready"
                 return self
@@ -243,6 +257,21 @@ class Driver:
                                             relationship_id=self.instance_id, reason=reason, now=self.now)
 
 
+def approve_organisation(session, svc, users, now, answers=None) -> Driver:
+    """The organisation's management system (started when there is none) driven until its internal assessment
+    (stage 3) is approved: the state every relationship needs before stage 4. -> its Driver."""
+    from app.management import services as management
+    ms = management.management_system(session)
+    if ms is None:
+        ms_id = management.start(session, svc.workflows, users["top"], now=now).instance_id
+    else:
+        ms_id = ms.id
+    driver = Driver(session, svc, users, ms_id, now)
+    driver.drive(answers, until=lambda d: management.readiness(session, d.now).ready)
+    session.commit()
+    return driver
+
+
 def until_ready(name):
     return lambda driver: name in driver.ready_names()
 
@@ -257,14 +286,36 @@ def work_due_reviews(rel: Driver):
         review = rel.linked_driver(child.id)
         review.now = rel.now
         review.drive({"pr_performance_review": {"performance_ratings": GREEN, "overall_rating": "green"},
-                      "pr_ser_performance_feedback": {"overall_rating": "green"}})
+                      "pr_ser_performance_feedback": {"overall_rating": "green", "corrective_actions": []}})
 
 
-def live_a_year_in_stage_7(rel):
-    """Let a year pass in stage 7 with every periodic review done when it falls due."""
+def live_a_year_in_stage_7(rel, *, organisation=False):
+    """Let a year pass in stage 7 with every periodic review done when it falls due (with `organisation`, the
+    organisation's own reviews, audits and reassessment too)."""
     from workflows import add_period
     rel.drive(until=until_ready("s7_manage_activities"))
     anchor = rel.now
     for month in range(1, 13):
         rel.wake(at=add_period(anchor, "P1M", month) + timedelta(minutes=1))
         work_due_reviews(rel)
+        if organisation:
+            work_organisation(rel)
+
+
+# impartial, clean audits and a review that raises nothing: the organisation's scenarios raise their own
+ORGANISATION_ANSWERS = {"ia_audit": {"auditor_area": "improvement", "findings": []},
+                        "or_management_review": {"nonconformities_raised": []}}
+
+
+def work_organisation(rel):
+    """Complete what is ready in the organisation's management system and its linked processes (reviews,
+    audits, nonconformities), at the relationship driver's time."""
+    from app.management.services import management_system
+    ms = management_system(rel.session)
+    if ms is None:
+        return
+    organisation = Driver(rel.session, rel.svc, rel.users, ms.id, rel.now)
+    organisation.drive(ORGANISATION_ANSWERS)
+    for child in organisation.linked(status="running"):
+        linked = organisation.linked_driver(child.id)
+        linked.drive(ORGANISATION_ANSWERS)

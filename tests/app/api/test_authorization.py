@@ -36,15 +36,6 @@ POLICY = {"policy_text": "We collaborate.", "approved_on": "2026-01-15", "scope"
           "improvement": True, "communications": [{"audience": "All staff", "channel": "briefing"}]}
 
 
-@pytest.fixture(autouse=True)
-def top(session, users):
-    """Top management too (the common `users` stop at the roles the other tests need)."""
-    from app.auth.services import create_user
-    users["top"] = create_user(session, "top", password=None, roles=["top_management"], organisation="Us",
-                               organisation_kind="own")
-    return users["top"]
-
-
 def bundle():
     files, forms = read_web_bundle()
     files = {k: v.decode() for k, v in files.items()}

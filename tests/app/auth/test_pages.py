@@ -41,7 +41,7 @@ def test_sign_in_and_out_are_audited_and_next_stays_on_this_site(app, session, u
     evil = Browser(app.test_client()).post("/sign-in?next=//evil.example/x", {"username": "staff",
                                                                              "password": PASSWORD})
     assert evil.location == "/inbox"
-    assert actions(session) == ["user.created"] * 9 + ["user.signed_in", "user.signed_out", "user.signed_in"]
+    assert actions(session) == ["user.created"] * 10 + ["user.signed_in", "user.signed_out", "user.signed_in"]
 
 
 def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(session, users):
@@ -55,7 +55,7 @@ def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(session, user
     with pytest.raises(SignInRefused, match="locked"):  # even the right password, while locked
         sign_in(session, "staff", PASSWORD, now=now + timedelta(minutes=14))
     assert sign_in(session, "staff", PASSWORD, now=now + timedelta(minutes=16)).username == "staff"
-    trail = actions(session)[9:]
+    trail = actions(session)[10:]
     assert trail == ["user.sign_in_failed"] * 4 + ["user.locked", "user.sign_in_failed", "user.sign_in_failed",
                                                    "user.signed_in"]
     session.refresh(users["staff"])

@@ -4,11 +4,13 @@ do not grow the relationship's own task tree."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from app.processes.models import ProcessInstance, Timer
+from app.processes.store import SqlInstanceStore
 from tests.support.driver import GREEN, until_ready, work_due_reviews
 from workflows import ScriptFailed, add_period
 
@@ -60,6 +62,7 @@ def test_after_a_seven_month_outage_one_review_fires_and_the_next_is_on_schedule
     ("R.S7", ["pr_performance_review", "pr_ser_performance_feedback"], ["Joint management team", "SER"]),
     ("R.EX", ["pr_exit_strategy_review"], ["Joint management team"]),
     ("R.RK", ["pr_risk_register_review"], ["Joint management team"]),
+    ("R.PM", ["pr_performance_measures"], ["Joint management team"]),
 ])
 def test_each_review_kind_routes_to_its_task_and_lane(start, review_id, tasks, lanes):
     review = start("periodic_review", review_data(review_id))
@@ -172,22 +175,46 @@ def test_five_years_of_reviews_and_fifty_issues_leave_the_relationship_small(sta
     assert (len(after.state), after.revision) == (state_before, revision_before), \
         "reviews and issues run as their own instances; the relationship's tree did not grow"
     reviews = rel.linked("periodic_review")
-    assert len([r for r in reviews if r.status == "completed"]) >= 20 + 20 + 10 + 10 + 5 - 5
+    engine = rel.svc.workflows.using(SqlInstanceStore(rel.session))
+    done = Counter(engine.instance_data(r.id)["review_id"] for r in reviews if r.status == "completed")
+    assert done == {"R.S7": 20, "R.RK": 20, "R.PM": 20, "R.S5": 10, "R.EX": 5}, \
+        "every review of the relationship's own kinds fell due and was done, each on its own interval"
     assert max(len(r.state) for r in reviews) < 40_000, "each review instance stays small"
     assert rel.ready_names() == ["s7_manage_activities"]
 
 
 def test_the_agenda_lists_upcoming_reviews_and_deadlines_per_relationship(start, session):
     from app.agenda.services import upcoming
+    from app.management.services import management_system
     rel = start()
-    rel.drive(until=until_ready("s7_manage_activities"))
+    rel.drive(until=until_ready("s6_value_definition"))      # stage 5 approved: R.S5, R.RK, R.PM scheduled
+    stage5_approved = rel.now
+    rel.now += timedelta(days=10)
+    rel.drive(until=until_ready("s7_manage_activities"))     # stage 7 started: R.S7, R.EX scheduled
+    stage7_started = rel.now
     other = start(data={"relationship_name": "Other"})
     entries = upcoming(session, now=rel.now, relationship_id=rel.instance_id)
-    reviews = [(e.title, e.when) for e in entries if e.kind == "review"]
-    assert reviews == sorted(reviews, key=lambda r: r[1]) and len(reviews) == 5
-    assert ("SER performance review of the relationship", add_period(rel.now, "P3M")) in reviews
+    assert [(e.kind, e.title, e.when) for e in entries] == [     # the relationship's own, earliest first
+        ("review", "Performance against the agreed measures", add_period(stage5_approved, "P3M")),
+        ("review", "Review of the joint risk register", add_period(stage5_approved, "P3M")),
+        ("review", "SER performance review of the relationship", add_period(stage7_started, "P3M")),
+        ("review", "Internal audit of collaborative processes", add_period(stage5_approved, "P6M")),
+        ("review", "Review of the joint exit strategy", add_period(stage7_started, "P12M"))]
     assert {e.relationship_id for e in entries} == {rel.instance_id}
-    assert all(e.relationship == "ACME joint bid" for e in entries)
+    assert all(e.relationship == "ACME joint bid" and e.process_id == "periodic_review" for e in entries)
     assert upcoming(session, now=rel.now, relationship_id=other.instance_id) == []
-    soon = upcoming(session, now=rel.now, until=add_period(rel.now, "P4M"))
-    assert {e.title for e in soon} == {"SER performance review of the relationship", "Review of the joint risk register"}
+
+    # the organisation's own reviews and audits are on the agenda too, under its management system, never under
+    # a relationship
+    organisation = management_system(session).id
+    own = upcoming(session, now=rel.now, relationship_id=organisation)
+    assert {("SER review of the management system", "periodic_review"), ("Audit due", "internal_audit"),
+            ("Reassessment due", "management_system")} <= {(e.title, e.process_id) for e in own}
+    assert all(e.relationship == "Management system" for e in own)
+    horizon = add_period(rel.now, "P4M")
+    soon = upcoming(session, now=rel.now, until=horizon)
+    assert {e.relationship_id for e in soon} <= {rel.instance_id, organisation}
+    assert {e.title for e in soon if e.relationship_id == rel.instance_id} == {
+        "Performance against the agreed measures", "Review of the joint risk register",
+        "SER performance review of the relationship"}
+    assert [e for e in soon if e.relationship_id == organisation] == [e for e in own if e.when <= horizon]

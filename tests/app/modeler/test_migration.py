@@ -63,9 +63,10 @@ def test_dry_run_migrate_and_undo_on_the_bundled_lifecycle(session, services, us
     old, _warnings, _ = deploy_version(session, services.workflows, files, forms, user=users["owner"],
                                        message="the bundled lifecycle", now=now)
     start = {"relationship_name": "ACME joint bid"}
-    in_stage3 = Driver.start(session, services, users, "lifecycle", start, now=now, title="In stage 3")
-    in_stage3.drive(until=lambda d: any(n.startswith("s3_") for n in d.ready_names()))
-    in_stage1 = Driver.start(session, services, users, "lifecycle", start, now=now, title="In stage 1")
+    in_stage3 = Driver.start(session, services, users, "lifecycle", start, now=now, title="In stage 2")
+    in_stage3.drive(until=lambda d: any(n.startswith("s2_") for n in d.ready_names()))
+    # stage 1 is the organisation's: its management system is the instance working on it
+    in_stage1 = Driver.start(session, services, users, "management_system", {}, now=now, title="Management system")
     assert in_stage1.ready_names() == ["s1_appoint_ser"]
 
     stage5 = dict(files)
@@ -84,7 +85,7 @@ def test_dry_run_migrate_and_undo_on_the_bundled_lifecycle(session, services, us
     diff = owner.get(f"/processes/versions/{new.id}/diff/{newer.id}").get_data(as_text=True)
     assert re.search(r'<tr class="removed" data-element="s1_appoint_ser">', diff)
 
-    # to the version that changed stage 5: the stage 3 instance can move, and so can the stage 1 one
+    # to the version that changed stage 5: the stage 2 relationship can move, and so can the stage 1 one
     page = owner.get(f"/processes/migrate?to={new.id}").get_data(as_text=True)
     row3 = re.search(rf'<tr data-instance="{in_stage3.instance_id}" class="(\w+)">(.*?)</tr>', page, re.S)
     assert row3.group(1) == "movable" and f'value="{in_stage3.instance_id}"' in row3.group(2)
@@ -103,9 +104,9 @@ def test_dry_run_migrate_and_undo_on_the_bundled_lifecycle(session, services, us
     assert session.get(ProcessInstance, in_stage3.instance_id).version_id == new.id
     assert session.get(ProcessInstance, in_stage1.instance_id).version_id == old.id
 
-    # the moved instance carries on in stage 3 on the new version
+    # the moved instance carries on in stage 2 on the new version
     ready = in_stage3.ready_names()
-    assert any(n.startswith("s3_") for n in ready)
+    assert any(n.startswith("s2_") for n in ready)
     in_stage3.complete(ready[0])
 
     move = session.scalars(select(InstanceMove)).one()

@@ -124,7 +124,9 @@ def test_exit_trigger_then_a_second_one_is_refused_while_the_review_is_open(sign
     assert response.status_code == 302
     assert "Exit trigger raised" in flashed(page_of(client.get(page)))
     assert "exit_review" in rel.ready_names()
-    (received,) = rel.audit("signal.received")
+    def exit_signals():
+        return [e for e in rel.audit("signal.received") if e.payload["name"] == "exit_trigger"]
+    (received,) = exit_signals()
     assert received.payload["payload"]["reason"] == "Trust has broken down."
 
     again = client.post(f"{page}/exit-triggers", {"reason": "And the invoices are late."}, page=page)
@@ -132,7 +134,7 @@ def test_exit_trigger_then_a_second_one_is_refused_while_the_review_is_open(sign
     tree = page_of(again)
     assert "An exit review is already open for this relationship" in section(tree, "exit-refusal")
     assert tree.xpath('//textarea[@id="exit-reason"]/text()') == ["And the invoices are late."]
-    assert len(rel.audit("signal.received")) == 1
+    assert len(exit_signals()) == 1
 
 
 def test_upcoming_lists_the_relationships_reviews_and_deadlines(signed_in, session, users, working_together):
@@ -156,7 +158,7 @@ def test_the_diagrams_mark_the_path_already_taken(signed_in, session, working_to
     tree = page_of(signed_in("staff").get(f"/relationships/{working_together.instance_id}"))
     diagrams = {d.get("data-xml").rsplit("/", 1)[1]: d for d in tree.xpath('//*[@data-xml]')}
     lifecycle = diagrams["lifecycle.bpmn"]
-    assert json.loads(lifecycle.get("data-completed")) == ["lc_stage1", "lc_stage2", "lc_stage3", "lc_stage4"]
+    assert json.loads(lifecycle.get("data-completed")) == ["lc_stage2", "lc_stage4"]
     assert json.loads(lifecycle.get("data-active")) == ["lc_relationship_running"]
     stage5 = diagrams["stage5_working_together.bpmn"]
     done_here = set(session.scalars(select(HumanTask.bpmn_id).where(

@@ -1,0 +1,1 @@
+"""The organisation's collaborative management system: done once, kept current, relied on by every relationship."""
