@@ -26,11 +26,13 @@ from ..audit.services import record
 from ..auth.models import RelationshipProfile, User
 from ..errors import BadRequest, NotFound, Unavailable
 from ..evidence.models import EvidenceFile
+from ..management import services as management
 from ..processes.models import HumanTask, ProcessInstance
 from ..registers import services as registers
 from ..registers.heatmap import svg as heatmap_svg
 from ..registers.kinds import ISSUES, REGISTERS
 from ..registers.models import RegisterChange, RegisterEntry
+from ..requirements import ORGANISATION, RELATIONSHIP
 from ..stages import STAGES
 from . import rmp
 from . import services as compliance
@@ -75,7 +77,9 @@ class PackRow:
 
     @property
     def stage_number(self) -> int:
-        return int(self.requirement.stage.lstrip("S") or 0)
+        """1-8 for a stage; 0 for the management system's clauses and the exit-trigger decision."""
+        stage = self.requirement.stage
+        return int(stage[1:]) if stage.startswith("S") and stage[1:].isdigit() else 0
 
 
 @dataclass
@@ -105,26 +109,38 @@ class Pack:
     registers: list[RegisterSummary] = field(default_factory=list)
 
     def stages(self) -> list[str]:
-        return sorted({f"{r.requirement.stage} {r.requirement.stage_name}" for r in self.rows})
+        return list(dict.fromkeys(f"{r.requirement.stage} {r.requirement.stage_name}" for r in self.rows))
 
 
-def pack(session: Session, user: User, relationship_id: int, *, now: datetime, full: bool = True) -> Pack:
-    """The assessor pack of a relationship (with `full`: also the latest plan and the register summaries).
-    Our own organisation only: Forbidden for partner users, NotFound when the relationship does not exist."""
+def pack(session: Session, user: User, relationship_id: int, *, now: datetime, full: bool = True,
+         levels: tuple[str, ...] = (ORGANISATION, RELATIONSHIP)) -> Pack:
+    """The assessor pack of a relationship on both levels, the organisation's management system and the
+    relationship's own requirements (`levels` narrows it; with `full`: also the latest plan and the register
+    summaries). Our own organisation only: Forbidden for partner users, NotFound when it does not exist."""
     relationship = compliance.relationship_for(session, user, relationship_id, "the assessor pack")
-    matrix = compliance.matrix(session, relationship_id, now=now)
-    registers.sync(session, relationship_id, now=now)  # entries fed by tasks not taken in yet
-    files = _files(session, relationship_id)
-    by_task: dict[int, list[FileInfo]] = {}
-    for info in files:
-        if info.human_task_id and not info.superseded:
-            by_task.setdefault(info.human_task_id, []).append(info)
-    entries = _entries_by_task(session, relationship_id)
-    rows = []
-    for row in matrix:
-        ids = [e.human_task_id for e in row.evidence]
-        rows.append(PackRow(row.requirement, row.status, row.evidence, row.open_tasks,
-                            {i: by_task[i] for i in ids if i in by_task}, {i: entries[i] for i in ids if i in entries}))
+    # both levels: the organisation's management system (the requirements done once for every relationship)
+    # and the relationship's own
+    organisation = management.management_system(session)
+    parts = [(root_id, scope) for root_id, scope in (
+        ([(organisation.id, ORGANISATION)] if organisation is not None else []) + [(relationship_id, RELATIONSHIP)])
+        if scope in levels]
+    rows, matrix, files = [], [], []
+    for root_id, scope in parts:
+        found = compliance.matrix(session, root_id, now=now, scope=scope)
+        registers.sync(session, root_id, now=now)  # entries fed by tasks not taken in yet
+        root_files = _files(session, root_id)
+        by_task: dict[int, list[FileInfo]] = {}
+        for info in root_files:
+            if info.human_task_id and not info.superseded:
+                by_task.setdefault(info.human_task_id, []).append(info)
+        entries = _entries_by_task(session, root_id)
+        for row in found:
+            ids = [e.human_task_id for e in row.evidence]
+            rows.append(PackRow(row.requirement, row.status, row.evidence, row.open_tasks,
+                                {i: by_task[i] for i in ids if i in by_task},
+                                {i: entries[i] for i in ids if i in entries}))
+        matrix += found
+        files += root_files
     gaps: dict[str, list[PackRow]] = {}
     for row in rows:
         if row.status != "evidenced":
@@ -308,7 +324,7 @@ def pack_pdf(found: Pack) -> bytes:
 
 EVIDENCE_COLUMNS = ("requirement", "stage", "stage_name", "kind", "role", "text", "status", "evidence_task",
                     "task_id", "completed_by", "completed_at", "submitted", "files", "register_entries",
-                    "open_tasks")
+                    "open_tasks", "scope")
 
 
 def evidence_rows(found: Pack) -> list[dict]:
@@ -317,7 +333,7 @@ def evidence_rows(found: Pack) -> list[dict]:
     for row in found.rows:
         r = row.requirement
         base = {"requirement": r.id, "stage": r.stage, "stage_name": r.stage_name, "kind": r.kind, "role": r.role,
-                "text": r.text, "status": row.status, "open_tasks": "; ".join(row.open_tasks)}
+                "text": r.text, "status": row.status, "open_tasks": "; ".join(row.open_tasks), "scope": r.scope}
         if not row.evidence:
             result.append({**base, "evidence_task": "", "task_id": "", "completed_by": "", "completed_at": "",
                            "submitted": "", "files": "", "register_entries": ""})
@@ -358,11 +374,11 @@ def pack_xlsx(found: Pack) -> bytes:
     matrix = book.active
     matrix.title = "Matrix"
     _sheet(matrix, ("Requirement", "Stage", "Stage name", "Kind", "Role", "Requirement text", "Status",
-                    "Evidence (tasks)", "Latest evidence", "Files"),
+                    "Evidence (tasks)", "Latest evidence", "Files", "Scope"),
            [(row.requirement.id, row.requirement.stage, row.requirement.stage_name, row.requirement.kind,
              row.requirement.role, row.requirement.text, row.status, len(row.evidence),
              _when(max((e.completed_at for e in row.evidence), default=None)),
-             sum(len(v) for v in row.files.values())) for row in found.rows])
+             sum(len(v) for v in row.files.values()), row.requirement.scope) for row in found.rows])
     evidence = book.create_sheet("Evidence")
     _sheet(evidence, EVIDENCE_COLUMNS, [tuple(r[c] for c in EVIDENCE_COLUMNS) for r in evidence_rows(found)])
     gaps = book.create_sheet("Gaps")

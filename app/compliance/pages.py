@@ -15,6 +15,7 @@ from ..db import utcnow
 from ..errors import BadRequest, NotFound
 from ..extensions import db_session
 from ..processes.models import ProcessInstance
+from ..requirements import RELATIONSHIP
 from ..stages import STAGES
 from . import exports, rmp
 from . import services as compliance
@@ -54,7 +55,7 @@ def organisation():
 
 @bp.get("/relationships/<id:relationship_id>/compliance")
 def matrix(relationship_id: int):
-    found = exports.pack(db_session(), me(), relationship_id, now=utcnow(), full=False)
+    found = exports.pack(db_session(), me(), relationship_id, now=utcnow(), full=False, levels=(RELATIONSHIP,))
     status, stage = request.args.get("status", ""), request.args.get("stage", "")
     if status and status not in compliance.STATUSES:
         status = ""
@@ -66,7 +67,7 @@ def matrix(relationship_id: int):
 
 @bp.get("/relationships/<id:relationship_id>/gaps")
 def gaps(relationship_id: int):
-    found = exports.pack(db_session(), me(), relationship_id, now=utcnow(), full=False)
+    found = exports.pack(db_session(), me(), relationship_id, now=utcnow(), full=False, levels=(RELATIONSHIP,))
     return render_template("compliance/gaps.html", pack=found)
 
 

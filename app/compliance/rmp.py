@@ -27,9 +27,10 @@ from ..auth.models import User
 from ..errors import NotFound
 from ..evidence import services as evidence
 from ..inbox.binding import evidence_values
+from ..management import services as management
 from ..processes.forms import form_schema
 from ..processes.models import HumanTask
-from ..stages import STAGES, stage_of_process
+from ..stages import LIFECYCLE, STAGES, stage_of_process
 
 PLAN_KIND = {1: "CRMP", 2: "CRMP", 3: "CRMP", 4: "PRMP", 5: "JRMP", 6: "JRMP", 7: "JRMP", 8: "JRMP"}
 JOINT_STAGES = frozenset({5, 6, 7, 8})
@@ -61,6 +62,7 @@ class RmpVersion:
     changes: list[str] = field(default_factory=list)  # summary of changes against the previous version
     plan: Entry | None = None  # the plan's document control: the latest value of every rmp_* field
     summary: list[Entry] = field(default_factory=list)  # the parts an RMP carries, from the latest answers
+    builds_on: RmpVersion | None = None  # a relationship's plan: the organisation's CRMP version it builds on
 
     @property
     def label(self) -> str:
@@ -89,7 +91,9 @@ def versions(session: Session, relationship_id: int, *, viewer: User | None = No
     pending: dict[int, list[tuple[HumanTask, str | None]]] = {}
     titles = _Titles(session, relationship.version_id)
     titles.know_files([task for task, _who in rows])
-    shown = JOINT_STAGES if partner else None
+    # a plan has a section for each stage this root worked (a relationship: 2, 4-8; the organisation: 1 and 3)
+    worked = {stage_of_process(task.process_id) for task, _who in rows} - {None}
+    shown = (JOINT_STAGES & worked) if partner else worked
     for task, who in rows:
         stage = stage_of_process(task.process_id)
         if not task.approval_gate:
@@ -120,7 +124,20 @@ def versions(session: Session, relationship_id: int, *, viewer: User | None = No
             version.changes = changes(RmpVersion(0, "JRMP", 0, version.approved_at, [], []), version)
         else:
             version.changes = ["first version of the plan"]
+    if not partner and relationship.process_id == LIFECYCLE:
+        _cite_the_organisations_plan(session, result)
     return result
+
+
+def _cite_the_organisations_plan(session: Session, result: list[RmpVersion]) -> None:
+    """Each version of a relationship's plan builds on the organisation's CRMP (the management system's own
+    controlled versions, one per approved organisation gate) as it stood when the version was approved."""
+    organisation = management.management_system(session)
+    if organisation is None or not result:
+        return
+    corporate = versions(session, organisation.id)
+    for version in result:
+        version.builds_on = next((c for c in reversed(corporate) if c.approved_at <= version.approved_at), None)
 
 
 def version(session: Session, relationship_id: int, number: int, *, viewer: User | None = None) -> RmpVersion:

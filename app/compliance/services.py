@@ -10,34 +10,21 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
-from pathlib import Path
 
-import yaml
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from workflows import add_period
 
 from ..access import services as access
 from ..auth.models import User
-from ..config import REQUIREMENTS_FILE
 from ..processes.models import HumanTask, ProcessInstance
+from ..requirements import RELATIONSHIP, Requirement, catalogue
 from ..stages import LIFECYCLE
 
 STATUSES = ("not_started", "in_progress", "evidenced", "review_overdue")
-REVIEW_GRACE = timedelta(days=14)  # a review is overdue this long after its interval ran out
-
-
-@dataclass(frozen=True)
-class Requirement:
-    id: str
-    stage: str
-    stage_name: str
-    kind: str
-    role: str
-    text: str
-    review_cycle: str | None = None  # ISO period when a periodic review keeps it current
+REVIEW_GRACE = timedelta(days=14)
+ORGANISATION_PROCESSES = ("nonconformity",)  # the organisation's, wherever an instance hangs  # a review is overdue this long after its interval ran out
 
 
 @dataclass(frozen=True)
@@ -58,29 +45,24 @@ class MatrixRow:
     open_tasks: list[str] = field(default_factory=list)
 
 
-@cache
-def catalogue(path: str = REQUIREMENTS_FILE) -> tuple[Requirement, ...]:
-    data = yaml.safe_load(Path(path).read_text())
-    cycles = {r["requirement"]: r["default_cycle"] for r in data.get("periodic_reviews", [])}
-    return tuple(Requirement(r["id"], stage["id"], stage["name"], r["kind"], r["role"], r["text"], cycles.get(r["id"]))
-                 for stage in data["stages"] for r in stage["requirements"])
-
-
 def _carried(row_properties: dict) -> list[str]:
     return [p.strip() for p in (row_properties or {}).get("requirements", "").split(",") if p.strip()]
 
 
-def matrix(session: Session, relationship_id: int, *, now: datetime) -> list[MatrixRow]:
-    """Every requirement of the catalogue with its status and evidence for one relationship. Once the
-    relationship has ended, its periodic reviews can no longer fall overdue: there is nothing left to review."""
-    requirements = catalogue()
+def matrix(session: Session, relationship_id: int, *, now: datetime, scope: str = RELATIONSHIP) -> list[MatrixRow]:
+    """Every requirement of the catalogue in `scope` with its status and evidence under one root instance: a
+    relationship (its relationship-scoped ids), or the organisation's management system (`scope="organisation"`).
+    Once the root has ended, its periodic reviews can no longer fall overdue: there is nothing left to review."""
+    requirements = [r for r in catalogue() if r.scope == scope]
+    # the organisation's nonconformities count wherever they were raised (by hand, or by a relationship's audit)
+    under = ProcessInstance.root_id == relationship_id if scope == RELATIONSHIP else or_(
+        ProcessInstance.root_id == relationship_id, ProcessInstance.process_id.in_(ORGANISATION_PROCESSES))
     running = session.scalar(select(ProcessInstance.status).where(ProcessInstance.id == relationship_id)) == "running"
     rows = session.execute(
         select(HumanTask, User.display_name)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .outerjoin(User, User.id == HumanTask.completed_by_id)
-        .where(ProcessInstance.root_id == relationship_id,
-               HumanTask.state.in_(("ready", "completed")))
+        .where(under, HumanTask.state.in_(("ready", "completed")))
         .order_by(HumanTask.completed_at, HumanTask.id)).all()
     evidence: dict[str, list[Evidence]] = {}
     open_tasks: dict[str, list[HumanTask]] = {}
@@ -163,7 +145,7 @@ def organisation_matrix(session: Session, user: User, *, now: datetime) -> Organ
     relationships = list(session.scalars(select(ProcessInstance).where(
         ProcessInstance.parent_id.is_(None), ProcessInstance.process_id == LIFECYCLE)
         .order_by(ProcessInstance.created_at, ProcessInstance.id)))
-    requirements = catalogue()
+    requirements = tuple(r for r in catalogue() if r.scope == RELATIONSHIP)
     status: dict[str, dict[int, str]] = {r.id: {} for r in requirements}
     by_relationship = {}
     for relationship in relationships:

@@ -1,6 +1,7 @@
 """The compliance scenario shared by tests/app/compliance/test_exports.py and test_pages.py (built once per
-module by tests/app/compliance/conftest.py): the happy path with Partner Ltd, and a relationship stopped when
-stage 4 began."""
+module by tests/app/compliance/conftest.py): the organisation's management system set up (its policy with a
+file), the happy path with Partner Ltd under it (its business case with a file, an exit trigger both SERs
+dismissed), and a relationship stopped when stage 4 began."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ STAGE_HEADINGS = [f"Stage {n}: {name}" for n, name in enumerate(
     ("Awareness", "Knowledge", "Internal assessment", "Partner selection", "Working together", "Value creation",
      "Staying together", "Exit strategy"), 1)]
 POLICY = "We collaborate openly, reviewed monthly."
+BUSINESS_CASE = "Joint bids win twice as often as our solo bids."
 SECRET = "Our cost model and margins"
 SHARED = "Shared design library"
 ANSWERS = {
     "s1_policy": {"policy_text": POLICY},
+    "s2_business_case": {"business_case": BUSINESS_CASE},
     "s4_rmp_update": {"rmp_type": "PRMP", "rmp_change_summary": "The plan now names Partner Ltd."},
     "s5_jrmp": {"rmp_type": "JRMP", "rmp_change_summary": "Agreed jointly with Partner Ltd."},
     "s5_knowledge_comms": {"joint_knowledge_plan": [
@@ -26,12 +29,14 @@ ANSWERS = {
         {"asset": SECRET, "owner_organisation": "ours", "sharing": "not_shared", "conditions": "internal only"}]},
 }
 PDF_BYTES = b"%PDF-1.4\n% the written policy\n"
+CASE_BYTES = b"%PDF-1.4\n% the business case\n"
 
 
 def make_users(session):
     from app.auth.services import create_user
     spec = {"staff": (["staff"], "Us"), "ser": (["ser"], "Us"), "jmt": (["jmt"], "Us"),
             "owner": (["process_owner"], "Us"), "assessor": (["assessor"], "Us"), "admin": (["admin"], "Us"),
+            "top": (["top_management"], "Us"),
             "pser": (["ser"], "Partner Ltd"), "other": (["ser"], "Another Partner plc")}
     return {name: create_user(session, name, password=None, roles=roles, organisation=organisation,
                               organisation_kind="own" if organisation == "Us" else "partner")
@@ -45,6 +50,7 @@ def build_scenario(session, services, users):
     from app.config import ROOT
     from app.db import utcnow
     from app.evidence import services as evidence
+    from app.management import services as management
     from app.processes import services as processes
     from app.processes.models import HumanTask
     from app.processes.services import deploy_version
@@ -64,22 +70,48 @@ def build_scenario(session, services, users):
         session.commit()
         return Driver(session, services, users, started.instance_id, now)
 
-    rel = start("ACME joint bid", start_time)
-    rel.drive(ANSWERS, until=until_ready("s1_ser_gate"))
-    policy_task = session.scalar(select(HumanTask).where(HumanTask.instance_id == rel.instance_id,
+    # the organisation's management system: stages 1 and 3 once, its policy with the signed file
+    organisation = Driver.start(session, services, users, "management_system", {}, now=start_time)
+    organisation.drive(ANSWERS, until=until_ready("s1_ser_gate"))
+    policy_task = session.scalar(select(HumanTask).where(HumanTask.instance_id == organisation.instance_id,
                                                          HumanTask.bpmn_id == "s1_policy"))
     policy_file = evidence.store(session, users["staff"], evidence.Upload("policy.pdf", io.BytesIO(PDF_BYTES)),
-                                 relationship_id=rel.instance_id, instance_id=rel.instance_id,
+                                 relationship_id=organisation.instance_id, instance_id=organisation.instance_id,
                                  human_task_id=policy_task.id, field="policy_document", max_bytes=10**6,
-                                 now=rel.now)
+                                 now=organisation.now)
+    organisation.drive(ANSWERS, until=lambda d: management.readiness(session, d.now).ready)
+
+    # a nonconformity raised by hand: corrected, acted on, checked effective after its period, closed
+    raised = processes.start_process(session, services.workflows, users["staff"], "nonconformity", {
+        "title": "Policy briefings missed two sites", "source": "hand", "severity": "minor",
+        "description": "Two sites were not briefed on the policy."}, now=start_time)
+    nonconformity = Driver(session, services, users, raised.instance_id, start_time)
+    nonconformity.drive({"nc_correction": {"effectiveness_check_after": "P1M"}})
+
+    rel = start("ACME joint bid", start_time)
+    rel.drive(ANSWERS, until=until_ready("s2_ser_gate"))
+    case_task = session.scalar(select(HumanTask).where(HumanTask.instance_id == rel.instance_id,
+                                                       HumanTask.bpmn_id == "s2_business_case"))
+    case_file = evidence.store(session, users["staff"], evidence.Upload("business-case.pdf", io.BytesIO(CASE_BYTES)),
+                               relationship_id=rel.instance_id, instance_id=rel.instance_id,
+                               human_task_id=case_task.id, field="business_case_document", max_bytes=10**6,
+                               now=rel.now)
     rel.drive(ANSWERS, until=until_ready("s7_manage_activities"))
-    live_a_year_in_stage_7(rel)
+    live_a_year_in_stage_7(rel, organisation=True)
+    nonconformity.now = rel.now
+    nonconformity.drive({"nc_check_effectiveness": {"effective": "effective"}})
+    assert nonconformity.completed
+    # an exit trigger both SERs look at, and dismiss (X.01: the decision is joint)
+    rel.raise_exit_trigger("The partner's parent company is being sold.")
+    rel.complete("exit_review", {"exit_decision": "dismiss"})
+    rel.complete("exit_review_partner", {"partner_exit_decision": "dismiss"})
     rel.drive(ANSWERS)
     assert rel.completed
 
     stopped = start("Stopped early", rel.now + timedelta(days=1))
     stopped.drive(until=until_ready("s4_nominate_candidates"))
     processes.cancel_instance(session, services.workflows, user=users["admin"], instance_id=stopped.instance_id,
-                              reason="stopped after stage 3", now=stopped.now)
+                              reason="stopped before partner selection", now=stopped.now)
     return {"happy": rel.instance_id, "stopped": stopped.instance_id, "now": rel.now + timedelta(days=1),
-            "policy_sha256": policy_file.sha256, "policy_file": policy_file.id}
+            "organisation": organisation.instance_id, "policy_sha256": policy_file.sha256,
+            "policy_file": policy_file.id, "case_sha256": case_file.sha256, "case_file": case_file.id}

@@ -7,9 +7,9 @@ def test_text_exports_name_their_charset_once(signed_in, working_together):
     rel = working_together.instance_id
     client = signed_in("assessor")
     expected = {
-        f"/relationships/{rel}/rmp/4.md": "text/markdown; charset=utf-8",
+        f"/relationships/{rel}/rmp/2.md": "text/markdown; charset=utf-8",
         f"/relationships/{rel}/assessor-pack.csv": "text/csv; charset=utf-8",
-        f"/api/v1/relationships/{rel}/rmp/4/export?format=md": "text/markdown; charset=utf-8",
+        f"/api/v1/relationships/{rel}/rmp/2/export?format=md": "text/markdown; charset=utf-8",
         f"/api/v1/relationships/{rel}/assessor-pack?format=csv": "text/csv; charset=utf-8",
         f"/relationships/{rel}/assessor-pack.pdf": "application/pdf",
     }

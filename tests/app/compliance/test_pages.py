@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.compliance.services import catalogue
-from tests.support.compliance import STAGE_HEADINGS
+from tests.support.compliance import BUSINESS_CASE, STAGE_HEADINGS
 
 
 @pytest.fixture(scope="module")
@@ -50,27 +50,35 @@ def test_the_pages_render_for_staff_ser_and_assessor_and_change_nothing(signed_i
     for name in ("staff", "ser", "assessor"):
         client = signed_in(name)
         matrix = tree(client.get(f"/relationships/{happy}/compliance"))
-        assert len(matrix.xpath('//tr[@data-requirement]')) == 82
+        assert len(matrix.xpath('//tr[@data-requirement]')) == 70, "the relationship's own requirements"
         assert {s for s in matrix.xpath('//tr[@data-requirement]/@data-status')} == {"evidenced"}
-        assert matrix.xpath('string(//a[@data-status="evidenced"]/b)') == "82"
-        policy = " ".join(matrix.xpath('//tr[@data-requirement="S1.02"]')[0].text_content().split())
-        assert "Write the collaborative working policy — staff" in policy and "policy.pdf" in policy
-        assert scenario["policy_sha256"] in policy and "We collaborate openly" in policy
-        assert matrix.xpath(f'//tr[@data-requirement="S1.02"]//a[@href="/evidence/{scenario["policy_file"]}"]')
+        assert matrix.xpath('string(//a[@data-status="evidenced"]/b)') == "70"
+        assert not matrix.xpath('//tr[@data-requirement="S1.02"]'), "the policy is the organisation's"
+        case = " ".join(matrix.xpath('//tr[@data-requirement="S2.05"]')[0].text_content().split())
+        assert "business-case.pdf" in case and scenario["case_sha256"] in case and BUSINESS_CASE in case
+        assert matrix.xpath(f'//tr[@data-requirement="S2.05"]//a[@href="/evidence/{scenario["case_file"]}"]')
+        assert matrix.xpath('//tr[@data-requirement="X.01"]'), "the joint exit decision is the relationship's"
         assert "Risk register:" in text_of(matrix), "register entries the tasks fed are linked"
 
         assert "No gaps" in text_of(tree(client.get(f"/relationships/{happy}/gaps")))
         organisation = tree(client.get("/compliance"))
         assert {"ACME joint bid", "Stopped early"} <= set(organisation.xpath("//thead//a/text()"))
-        assert len(organisation.xpath("//tbody/tr[@data-requirement]")) == 82
+        assert len(organisation.xpath("//tbody/tr[@data-requirement]")) == 70
         assert organisation.xpath('string(//tr[@class="totals"]/td[@data-relationship=$id])', id=str(happy)) \
-            == "82 / 82"
+            == "70 / 70"
 
         plans = tree(client.get(f"/relationships/{happy}/rmp"))
-        assert plans.xpath("//tr[@data-version]/@data-kind") == ["JRMP"] * 4 + ["PRMP"] + ["CRMP"] * 3
-        latest = tree(client.get(f"/relationships/{happy}/rmp/8"))
-        assert [h.text_content() for h in latest.xpath('//section[@data-stage]/h2')] == STAGE_HEADINGS
-        assert "Approved at stage 8" in text_of(latest)
+        assert plans.xpath("//tr[@data-version]/@data-kind") == ["JRMP"] * 4 + ["PRMP"] + ["CRMP"]
+        latest = tree(client.get(f"/relationships/{happy}/rmp/6"))
+        assert [h.text_content() for h in latest.xpath('//section[@data-stage]/h2')] == [
+            h for n, h in enumerate(STAGE_HEADINGS, 1) if n not in (1, 3)]
+        assert "Approved at stage 8" in text_of(latest) and "CRMP version 3" in text_of(latest)
+
+        # the organisation's level: its clauses, the policy with its file, on the management system's page
+        home = tree(client.get("/management"))
+        policy = " ".join(home.xpath('//tr[@data-requirement="S1.02"]')[0].text_content().split())
+        assert "Write the collaborative working policy" in policy
+        assert home.xpath('//tr[@data-requirement="M10.1"]/@data-status') == ["evidenced"]
 
         show = tree(client.get(f"/relationships/{happy}"))
         links = set(show.xpath('//nav[@aria-label="Compliance and plan"]//a/@href'))
@@ -94,29 +102,28 @@ def test_the_matrix_filters_by_status_and_stage(signed_in, scenario):
     assert not page.xpath("//tr[@data-requirement]") and "No requirement matches" in text_of(page)
 
 
-def test_the_gap_page_of_a_relationship_stopped_at_stage_3_lists_exactly_stages_4_to_8(signed_in, session,
+def test_the_gap_page_of_a_relationship_stopped_before_stage_4_lists_exactly_stages_4_to_8(signed_in, session,
                                                                                            scenario):
     page = tree(signed_in("assessor").get(f"/relationships/{scenario['stopped']}/gaps"))
-    expected = {r.id for r in catalogue()
-                if r.stage in ("S4", "S5", "S6", "S7", "S8")}
+    expected = {r.id for r in catalogue() if r.stage in ("S4", "S5", "S6", "S7", "S8", "X")}
     assert set(page.xpath("//tr[@data-requirement]/@data-requirement")) == expected
-    assert page.xpath("//section[@data-stage]/@data-stage") == ["S4", "S5", "S6", "S7", "S8"]
+    assert page.xpath("//section[@data-stage]/@data-stage") == ["S4", "S5", "S6", "S7", "S8", "X"]
 
 
 def test_the_comparison_shows_a_changed_field_side_by_side(signed_in, scenario):
-    page = tree(signed_in("ser").get(f"/relationships/{scenario['happy']}/rmp/compare?a=3&b=4"))
+    page = tree(signed_in("ser").get(f"/relationships/{scenario['happy']}/rmp/compare?a=1&b=2"))
     (row,) = page.xpath('//section[@data-stage="0"]//tr[@data-field="Plan type"]')
     assert row.get("data-status") == "changed"
     assert row.xpath("string(td[@class='old'])") == "CRMP" and row.xpath("string(td[@class='new'])") == "PRMP"
     assert page.xpath('//section[@data-stage="4"]/@data-status') == ["added"]
-    assert page.xpath('//section[@data-stage="1"]/@data-status') == ["same"]
-    assert signed_in("ser").get(f"/relationships/{scenario['happy']}/rmp/compare?a=3&b=99").status_code == 404
+    assert page.xpath('//section[@data-stage="2"]/@data-status') == ["same"]
+    assert signed_in("ser").get(f"/relationships/{scenario['happy']}/rmp/compare?a=1&b=99").status_code == 404
 
 
 def test_exports_are_attachments_named_after_the_relationship_and_audited(signed_in, session, scenario):
     client, happy = signed_in("assessor"), scenario["happy"]
     expected = {f"/relationships/{happy}/rmp/1.pdf": ("application/pdf", "ACME-joint-bid-CRMP-v1.pdf"),
-                f"/relationships/{happy}/rmp/8.md": ("text/markdown", "ACME-joint-bid-JRMP-v8.md"),
+                f"/relationships/{happy}/rmp/6.md": ("text/markdown", "ACME-joint-bid-JRMP-v6.md"),
                 f"/relationships/{happy}/assessor-pack.csv": ("text/csv", "ACME-joint-bid-assessor-pack-"),
                 f"/relationships/{happy}/assessor-pack.xlsx": ("application/vnd.openxmlformats", "ACME-joint-bid-")}
     for url, (mimetype, name) in expected.items():
@@ -125,7 +132,7 @@ def test_exports_are_attachments_named_after_the_relationship_and_audited(signed
         disposition = response.headers["Content-Disposition"]
         assert disposition.startswith(f'attachment; filename="{name}'), disposition
     assert client.get(f"/relationships/{happy}/rmp/1.pdf").data.startswith(b"%PDF-")
-    assert "## Stage 8: Exit strategy" in client.get(f"/relationships/{happy}/rmp/8.md").get_data(as_text=True)
+    assert "## Stage 8: Exit strategy" in client.get(f"/relationships/{happy}/rmp/6.md").get_data(as_text=True)
     session.expire_all()
     actions = [e.action for e in session.scalars(select(AuditEvent).where(
         AuditEvent.instance_id == happy, AuditEvent.action.like("export.%"), AuditEvent.actor == "assessor"))]
@@ -142,20 +149,22 @@ def test_partners_are_refused_our_records_and_see_the_joint_plan_only(signed_in,
         assert response.status_code == 403, url
         assert "not shared with partner organisations" in response.get_data(as_text=True)
     plans = tree(partner.get(f"/relationships/{happy}/rmp"))
-    assert plans.xpath("//tr[@data-version]/@data-version") == ["8", "7", "6", "5"]
-    latest = tree(partner.get(f"/relationships/{happy}/rmp/8"))
+    assert plans.xpath("//tr[@data-version]/@data-version") == ["6", "5", "4", "3"]
+    latest = tree(partner.get(f"/relationships/{happy}/rmp/6"))
     assert [h.text_content() for h in latest.xpath('//section[@data-stage]/h2')] == STAGE_HEADINGS[4:]
-    assert "We collaborate openly" not in text_of(latest) and "Our cost model" not in text_of(latest)
+    assert BUSINESS_CASE not in text_of(latest) and "Our cost model" not in text_of(latest)
+    assert "CRMP version" not in text_of(latest), "the organisation's plan is not the partner's"
+    assert partner.get("/management").status_code == 403
     assert not latest.xpath('//header//a[@href="/compliance"]')
-    for number in (1, 4):
+    for number in (1, 2):
         assert partner.get(f"/relationships/{happy}/rmp/{number}").status_code == 404
         assert partner.get(f"/relationships/{happy}/rmp/{number}.md").status_code == 404
-    markdown = partner.get(f"/relationships/{happy}/rmp/5.md").get_data(as_text=True)
+    markdown = partner.get(f"/relationships/{happy}/rmp/3.md").get_data(as_text=True)
     assert "## Stage 5: Working together" in markdown and "Stage 4" not in markdown
 
     other = signed_in("other")  # the partner of no relationship here
     for url in (f"/relationships/{happy}/compliance", f"/relationships/{happy}/rmp",
-                f"/relationships/{happy}/rmp/8", f"/relationships/{happy}/rmp/8.pdf",
-                f"/relationships/{happy}/rmp/compare?a=5&b=6"):
+                f"/relationships/{happy}/rmp/6", f"/relationships/{happy}/rmp/6.pdf",
+                f"/relationships/{happy}/rmp/compare?a=3&b=4"):
         assert other.get(url).status_code == 404, url
     assert other.get("/compliance").status_code == 403

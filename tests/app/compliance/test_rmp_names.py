@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.compliance import rmp
 from app.db import utcnow
 from app.evidence import services as evidence
-from app.processes.models import HumanTask
+from app.processes.models import HumanTask, ProcessInstance
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -23,7 +23,9 @@ def _values(version):
 
 def test_the_plan_names_documents_and_shows_rows_not_json(session, users, working_together):
     relationship = working_together.instance_id
-    cited = [t for t in session.scalars(select(HumanTask).where(HumanTask.state == "completed"))
+    cited = [t for t in session.scalars(select(HumanTask).join(
+             ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(
+             HumanTask.state == "completed", ProcessInstance.root_id == relationship))
              if "rmp_document" in (t.submitted or {})]
     assert cited, "the stages' plan tasks cite the plan document"
     for number, task in enumerate(cited, start=1):  # each cites a real file (the driver types placeholders)
@@ -33,7 +35,7 @@ def test_the_plan_names_documents_and_shows_rows_not_json(session, users, workin
         task.submitted = {**task.submitted, "rmp_document": str(stored.id)}
     session.commit()
     versions = rmp.versions(session, relationship)
-    assert len(versions) >= 4
+    assert len(versions) >= 2  # stages 2 and 4 (the relationship is in stage 5)
     values = [v for version in versions for v in _values(version)]
     assert values and not [v for v in values if v.lstrip().startswith(("[", "{"))]
     documents = [value for version in versions if version.plan for title, value in version.plan.fields
