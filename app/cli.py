@@ -145,6 +145,32 @@ def seed_demo():
             click.echo(f"{started} demo relationship(s) started")
 
 
+@main.command("upgrade-management-system")
+@click.option("--apply", "do_it", is_flag=True, help="Carry the plan out (without it: a dry run that changes nothing).")
+@with_appcontext
+def upgrade_management_system(do_it):
+    """For an installation made before the management system: start the organisation's management system, let the
+    newest stage 3 approved in a relationship count until the organisation's own is approved, and move the running
+    relationships the new lifecycle can take (the others finish on their version). A dry run unless --apply."""
+    from .db import utcnow
+    from .management import upgrade
+    svc = _services()
+    with svc.sessions() as session:
+        found = upgrade.apply(session, svc.workflows, now=utcnow()) if do_it else upgrade.plan(session, svc.workflows)
+        for problem in found.problems:
+            raise click.ClickException(problem)
+        click.echo(f"management system: {'#' + str(found.management_system_id) if found.management_system_id else 'to be started'}")
+        for label, gate in (("stage 1 (set-up)", found.legacy_set_up), ("stage 3 (assessment)", found.legacy_assessment)):
+            click.echo(f"  newest {label} approved in a relationship: "
+                       + (f"{gate.completed_at:%d %b %Y} (task {gate.id})" if gate else "none"))
+        for step in found.relationships:
+            what = ("moved to version " + str(found.latest_version_id)) if step.moved else (
+                "stays on its version: " + "; ".join(step.reasons) if step.moved is False or not step.movable
+                else f"can move to version {found.latest_version_id}")
+            click.echo(f"  #{step.relationship_id} {step.title[:40]:40} v{step.version_id}: {what}")
+        click.echo("applied" if do_it else "dry run: nothing changed (add --apply)")
+
+
 @main.command("scheduler")
 @click.option("--once", is_flag=True, help="Fire what is due now, then exit.")
 @with_appcontext

@@ -11,6 +11,7 @@ from ..db import utcnow
 from ..evidence.services import Upload as EvidenceUpload
 from ..extensions import services as app_services
 from ..inbox import services as inbox
+from ..management.inputs import live_inputs
 from ..processes.models import HumanTask
 from ..stages import stage_of
 from . import queries, screens
@@ -65,7 +66,7 @@ def show(task_id):
     """One task with its form's JSON Schema and UI schema and the data it currently holds."""
     db, me = session(), user()
     row = queries.visible_task(db, me, task_id)
-    view = screens.task_view(db, engine(), me, row)
+    view = screens.task_view(db, engine(), me, row, inputs=live_inputs)
     form, draft, reason = view.form, view.draft, view.refusal
     instructions, data = (view.engine_task.instructions if view.engine_task else None), view.values
     out = _row_dict(row)

@@ -13,6 +13,7 @@ from ..db import utcnow
 from ..errors import BadRequest, Forbidden
 from ..evidence.services import ACCEPT, Upload
 from ..extensions import db_session, services
+from ..management.inputs import live_inputs
 from ..stages import stage_of_process
 from . import queries, screens
 from . import services as tasks
@@ -201,7 +202,7 @@ def _store_uploads(row, form) -> tuple[dict[str, str], dict[str, str]]:
 
 def _render(row, *, values=None, errors=None, refusal=None, notice=None, status=200):
     page = screens.task_page(db_session(), services().workflows, me(), row, values=values, errors=errors,
-                           now=utcnow())
+                             now=utcnow(), inputs=live_inputs)
     if refusal:
         page.refusal = refusal
     page.notice = notice

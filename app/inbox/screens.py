@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -12,6 +13,7 @@ from workflows import WorkflowEngine, WorkflowError
 
 from ..access import services as access
 from ..auth.models import User
+from ..db import utcnow
 from ..evidence import services as evidence
 from ..evidence.models import EvidenceFile
 from ..processes.forms import form_schema
@@ -125,10 +127,15 @@ class TaskView:
     refusal: str | None  # why `user` may not complete it now (None: they may)
 
 
+LiveInputs = Callable[[Session, WorkflowEngine, dict, datetime], dict]
+
+
 def task_view(session: Session, engine: WorkflowEngine, user: User, row: HumanTask, *,
-              version_id: int | None = None, strict: bool = True) -> TaskView:
+              version_id: int | None = None, strict: bool = True, inputs: LiveInputs | None = None,
+              now: datetime | None = None) -> TaskView:
     """One task as `user` sees it. With `strict=False` a task the engine cannot load still shows from its row
-    (without instructions) instead of raising."""
+    (without instructions) instead of raising. `inputs` gives the live data a task's diagram asks for (its
+    `liveInputs` property, e.g. the management review's set inputs): it fills the fields the process left empty."""
     form = task_form(session, row, version_id)
     engine_task = None
     if row.state == "ready":
@@ -144,16 +151,20 @@ def task_view(session: Session, engine: WorkflowEngine, user: User, row: HumanTa
         values = draft.data
     else:
         values = declared(form.schema, engine_task.data if engine_task else {})
+        if inputs is not None and (row.properties or {}).get("liveInputs"):
+            fields = (form.schema or {}).get("properties") or {}
+            live = inputs(session, engine, row.properties, now or utcnow())
+            values = {**values, **{k: v for k, v in live.items() if k in fields and values.get(k) in (None, "", [])}}
     values = access.redact(values, user)  # a partner never sees withheld knowledge, even prefilled
     return TaskView(form, engine_task, draft, values, refusal(session, user, row))
 
 
 def task_page(session: Session, engine: WorkflowEngine, user: User, row: HumanTask, *, values: dict | None = None,
-              errors: dict | None = None, now: datetime) -> TaskPage:
+              errors: dict | None = None, now: datetime, inputs: LiveInputs | None = None) -> TaskPage:
     """Everything the task page shows. `values`/`errors` are what was just posted, to show them again."""
     instance = session.get(ProcessInstance, row.instance_id)
     relationship = root_instance(session, row.instance_id)
-    view = task_view(session, engine, user, row, version_id=instance.version_id, strict=False)
+    view = task_view(session, engine, user, row, version_id=instance.version_id, strict=False, inputs=inputs, now=now)
     form, engine_task, draft, reason = view.form, view.engine_task, view.draft, view.refusal
     if values is None:
         values = view.values

@@ -38,3 +38,45 @@ def maturity_chart(points) -> Markup:
                      f'{p.at:%b %Y}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def portfolio_matrix(entries) -> Markup:
+    """Value (up) against risk (right): one circle per relationship or opportunity, larger for a better strategic
+    fit, numbered by its rank; every circle carries its scores as data-*."""
+    if not entries:
+        return Markup('<p class="muted" id="portfolio-empty">No portfolio yet: it is listed and scored in the '
+                      "management system's set-up (stage 1).</p>")
+    size, left, top = 300, 44, 12
+    cell = size / 5
+
+    def centre(value, risk):
+        return left + (risk - 0.5) * cell, top + (5.5 - value) * cell
+
+    words = "; ".join(f"{e.rank}. {e.name}: value {e.value}, risk {e.risk}, score {e.score:g}" for e in entries)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="portfolio-matrix" role="img" '
+             f'viewBox="0 0 {left + size + 16} {top + size + 40}" width="100%" style="max-width:{left + size + 16}px" '
+             f'aria-labelledby="portfolio-title portfolio-desc"><title id="portfolio-title">Relationship portfolio: '
+             f'value against risk</title><desc id="portfolio-desc">{escape(words)}</desc>',
+             f'<rect x="{left}" y="{top}" width="{size / 2}" height="{size / 2}" fill="#e8f4ea"/>'
+             f'<rect x="{left + size / 2}" y="{top + size / 2}" width="{size / 2}" height="{size / 2}" fill="#fbeaea"/>']
+    for n in range(6):
+        parts.append(f'<line x1="{left}" x2="{left + size}" y1="{top + n * cell}" y2="{top + n * cell}" '
+                     f'stroke="#d8dee8"/><line y1="{top}" y2="{top + size}" x1="{left + n * cell}" '
+                     f'x2="{left + n * cell}" stroke="#d8dee8"/>')
+    for n in range(1, 6):
+        x, y = centre(n, n)
+        parts.append(f'<text x="{left - 8}" y="{y + 4:.0f}" text-anchor="end" font-size="11">{n}</text>'
+                     f'<text x="{x:.0f}" y="{top + size + 14}" text-anchor="middle" font-size="11">{n}</text>')
+    parts.append(f'<text x="{left + size / 2}" y="{top + size + 32}" text-anchor="middle" font-size="12">risk</text>'
+                 f'<text x="12" y="{top + size / 2}" font-size="12" transform="rotate(-90 12 {top + size / 2})" '
+                 f'text-anchor="middle">value</text>')
+    for e in entries:
+        x, y = centre(e.value, e.risk)
+        radius = 7 + 2 * e.strategic_fit
+        parts.append(f'<g class="entry" data-name="{escape(e.name)}" data-rank="{e.rank}" data-score="{e.score:g}" '
+                     f'data-value="{e.value}" data-risk="{e.risk}"><circle cx="{x:.0f}" cy="{y:.0f}" r="{radius}" '
+                     f'fill="#2f6db3" fill-opacity=".55"><title>{escape(e.name)}: score {e.score:g}</title></circle>'
+                     f'<text x="{x:.0f}" y="{y + 4:.0f}" text-anchor="middle" font-size="11" fill="#fff">{e.rank}'
+                     f'</text></g>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -11,6 +11,7 @@ from ..compliance import services as compliance
 from ..db import utcnow
 from ..errors import BadRequest, Forbidden
 from ..extensions import db_session, services
+from ..registers.kinds import REGISTERS
 from ..requirements import ORGANISATION
 from . import charts
 from . import services as management
@@ -36,9 +37,13 @@ def home(message=None, status_code=200):
     clauses: dict[str, list] = {}
     for row in rows:
         clauses.setdefault(f"{row.requirement.stage} · {row.requirement.stage_name}", []).append(row)
+    entries = management.portfolio(session)
     return render_template("management/home.html", overview=found, clauses=clauses, summary=compliance.summary(rows),
                            statuses=compliance.STATUSES, now=now, message=message, section="management",
-                           maturity_chart=charts.maturity_chart(found.maturity)), status_code
+                           maturity_chart=charts.maturity_chart(found.maturity), portfolio=entries,
+                           portfolio_chart=charts.portfolio_matrix(entries),
+                           registers=[r for r in REGISTERS.values() if r.scope in ("both", ORGANISATION)
+                                      and r.name != "issues"]), status_code
 
 
 @bp.post("/management/start")

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows import Result, WorkflowEngine
+from workflows import Result, WorkflowEngine, add_period
 
 from ..audit.services import record
 from ..auth.models import Organisation, User, UserRole
@@ -32,6 +32,7 @@ READY_SIGNAL = "organisation_ready"
 REASSESSMENT_TIMER = "ms_reassessment_due"
 SET_UP_GATE, ASSESSMENT_GATE = "s1_ser_gate", "s3_ser_gate"
 ASSESSMENT_PROCESS = "stage3_internal_assessment"
+LEGACY_CYCLE = "P12M"  # how long an assessment made inside a relationship (before the upgrade) keeps counting
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,19 @@ def latest_completed(session: Session, root_id: int, bpmn_id: str, *, approved: 
     return None
 
 
+def legacy_assessment(session: Session) -> HumanTask | None:
+    """The newest stage-3 gate approved inside a relationship: how installations made before the management system
+    assessed the organisation. After the upgrade it counts until the organisation's own assessment is approved."""
+    for row in session.scalars(select(HumanTask).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                               .where(ProcessInstance.process_id == LIFECYCLE, HumanTask.bpmn_id == ASSESSMENT_GATE,
+                                      HumanTask.state == "completed")
+                               .order_by(HumanTask.completed_at.desc()).limit(20)
+                               .execution_options(populate_existing=True)):
+        if (row.submitted or {}).get("decision") == "approve":
+            return row
+    return None
+
+
 def readiness(session: Session, now: datetime) -> Readiness:
     ms = management_system(session)
     if ms is None:
@@ -87,6 +101,12 @@ def readiness(session: Session, now: datetime) -> Readiness:
                                 "on the Management system page.")
     gate = latest_completed(session, ms.id, ASSESSMENT_GATE, approved=True)
     if gate is None:
+        legacy = legacy_assessment(session)
+        if legacy is not None and add_period(legacy.completed_at, LEGACY_CYCLE) > now:
+            return Readiness(True, f"The internal assessment approved on {legacy.completed_at:%d %b %Y} before the "
+                                   "management system existed counts until the organisation's own is approved (at "
+                                   f"most until {add_period(legacy.completed_at, LEGACY_CYCLE):%d %b %Y}).",
+                             ms.id, legacy.completed_at, legacy.id, add_period(legacy.completed_at, LEGACY_CYCLE))
         return Readiness(False, "The organisation's internal assessment (stage 3) is not approved yet.", ms.id)
     renewing = session.scalar(select(HumanTask.created_at).join(
         ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(
@@ -299,3 +319,52 @@ def maturity_trend(session: Session, ms_id: int) -> list[MaturityPoint]:
         if levels:
             points.append(MaturityPoint(row.completed_at, round(sum(levels.values()) / len(levels), 1), levels))
     return points
+
+
+# ---- the relationship portfolio (S1.05) ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class PortfolioEntry:
+    name: str
+    relationship_type: str | None
+    value: int
+    risk: int
+    complexity: int
+    strategic_fit: int
+    score: float
+    rank: int
+    collaboration_fits: bool
+    relationship_id: int | None  # the relationship started from this entry, if any
+
+
+def portfolio(session: Session) -> list[PortfolioEntry]:
+    """The organisation's relationship portfolio as its latest set-up scored it: every relationship or opportunity
+    on the criteria the organisation weights (risk and complexity count inversely), highest score first."""
+    ms = management_system(session)
+    task = latest_completed(session, ms.id, "s1_relationships") if ms is not None else None
+    data = _submitted(task)
+    rows = [r for r in data.get("relationships") or [] if isinstance(r, dict) and r.get("name")]
+    if not rows:
+        return []
+    weights = {k: float((data.get("criteria_weights") or {}).get(k) or 0)
+               for k in ("value", "risk", "complexity", "strategic_fit")}
+    total = sum(weights.values()) or 4.0
+    if not any(weights.values()):
+        weights = dict.fromkeys(weights, 1.0)
+    started = dict(session.execute(select(ProcessInstance.title, ProcessInstance.id).where(
+        ProcessInstance.process_id == LIFECYCLE, ProcessInstance.parent_id.is_(None),
+        ProcessInstance.title.in_([str(r["name"]) for r in rows]))).all())
+
+    def level(row, key):
+        value = row.get(key)
+        return int(value) if isinstance(value, int | float) else 3
+
+    scored = []
+    for row in rows:
+        v, r, c, f = (level(row, k) for k in ("value", "risk", "complexity", "strategic_fit"))
+        score = round((weights["value"] * v + weights["risk"] * (6 - r) + weights["complexity"] * (6 - c)
+                       + weights["strategic_fit"] * f) / total, 2)
+        scored.append((score, row, v, r, c, f))
+    scored.sort(key=lambda item: (-item[0], str(item[1]["name"])))
+    return [PortfolioEntry(str(row["name"]), row.get("relationship_type"), v, r, c, f, score, rank,
+                           bool(row.get("collaboration_fits")), started.get(str(row["name"])))
+            for rank, (score, row, v, r, c, f) in enumerate(scored, start=1)]

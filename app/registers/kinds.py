@@ -24,6 +24,7 @@ class Register:
     description: str = ""
     editable: bool = True
     order: tuple[str, ...] = field(default=())
+    scope: str = "both"  # organisation: the management system's only; relationship: a relationship's only
 
     @property
     def columns(self) -> list[tuple[str, str]]:
@@ -88,14 +89,60 @@ ACTIONS = Register(
         action=_text("Action", minLength=1), owner=_text("Owner", minLength=1),
         deadline={"type": "string", "format": "date", "title": "Deadline"}, status={**STATUS, "title": "Status"},
         plan=_text("Plan"), kind={"type": "string", "title": "Kind", "enum": ["preventive", "corrective"]}),
-    ("internal_action_plan", "selection_action_plan", "preventive_corrective_actions"),
+    ("internal_action_plan", "selection_action_plan", "preventive_corrective_actions", "management_review_actions"),
     "Actions from every plan with owner, deadline and status; open actions past their deadline are overdue.")
 ISSUES = Register(
     "issues", "Issue log", "title", _object(("title",), title=_text("Issue")), (),
     "Issues raised in stages 5-7 with their escalation history, read from the issue-resolution processes.",
     editable=False)
 
-REGISTERS = {r.name: r for r in (RISK, VALUE, KNOWLEDGE, EXIT_TRIGGERS, ACTIONS, ISSUES)}
+OPPORTUNITIES = Register(
+    "opportunities", "Opportunities", "opportunity", _object(
+        ("opportunity", "owner"),
+        opportunity=_text("Opportunity", minLength=1), benefit_sought=_text("Benefit sought", 2000),
+        owner=_text("Owner", minLength=1), likelihood={**LEVELS, "title": "Likelihood (1-5)"},
+        value={**LEVELS, "title": "Value (1-5)"}, action=_text("Action", 2000),
+        review_date={"type": "string", "format": "date", "title": "Review date"}),
+    ("opportunities",),
+    "Opportunities beside the risks (ISO 44001 6.1), each with the benefit sought, an owner and its next review; "
+    "overdue reviews are flagged.")
+CONTEXT = Register(
+    "context", "Context issues", "issue", _object(
+        ("issue",),
+        issue=_text("Issue", minLength=1), kind={"type": "string", "title": "Kind", "enum": ["internal", "external"]},
+        effect_on_collaboration={"type": "string", "title": "Effect on collaboration",
+                                 "enum": ["positive", "negative", "both"]},
+        owner=_text("Owner"), review_date={"type": "string", "format": "date", "title": "Review date"}),
+    ("context_issues",),
+    "Internal and external issues that affect collaborative relationships (ISO 44001 4.1).", scope="organisation")
+PARTIES = Register(
+    "interested-parties", "Interested parties", "party", _object(
+        ("party",),
+        party=_text("Interested party", minLength=1), kind={"type": "string", "title": "Kind", "enum": [
+            "customer", "partner", "supplier", "regulator", "employee", "shareholder", "community", "other"]},
+        requirements=_text("Their requirements", 2000), how_monitored=_text("How monitored", 2000),
+        owner=_text("Owner")),
+    ("interested_parties",),
+    "Who has a stake in the organisation's collaboration and what they require (ISO 44001 4.2).",
+    scope="organisation")
+DOCUMENTS = Register(
+    "documents", "Controlled documents", "title", _object(
+        ("title", "owner", "version", "status"),
+        title=_text("Document", minLength=1), kind={"type": "string", "title": "Kind", "enum": [
+            "policy", "procedure", "plan", "record", "form", "other"]},
+        owner=_text("Owner", minLength=1), version=_text("Version", 40, minLength=1),
+        status={"type": "string", "title": "Status", "enum": ["draft", "approved", "withdrawn"]},
+        approved_by=_text("Approved by"), approved_on={"type": "string", "format": "date", "title": "Approved on"},
+        review_date={"type": "string", "format": "date", "title": "Review date"},
+        distribution=_text("Distribution", 2000), retention_period=_text("Retention", 40)),
+    ("controlled_documents",),
+    "The management system's documents with owner, version, approval, review date, distribution and retention "
+    "(ISO 44001 7.5); a document past its review date is flagged.", scope="organisation")
+
+REGISTERS = {r.name: r for r in (RISK, OPPORTUNITIES, VALUE, KNOWLEDGE, EXIT_TRIGGERS, ACTIONS, ISSUES, CONTEXT,
+                                 PARTIES, DOCUMENTS)}
+REVIEWED = {"risks", "opportunities", "context", "documents"}  # an entry past its review date is flagged
 FEEDS = {f: r for r in REGISTERS.values() for f in r.feeds}
 PLAN_OF_FEED = {"internal_action_plan": "Internal action plan", "selection_action_plan": "Selection action plan",
-                "preventive_corrective_actions": "Preventive and corrective actions"}
+                "preventive_corrective_actions": "Preventive and corrective actions",
+                "management_review_actions": "Management review"}

@@ -13,6 +13,7 @@ from ..db import utcnow
 from ..errors import BadRequest, Forbidden
 from ..extensions import db_session
 from ..processes.models import ProcessInstance
+from ..stages import MANAGEMENT_SYSTEM
 from . import heatmap
 from . import services as registers
 from .kinds import ISSUES, KNOWLEDGE, REGISTERS
@@ -32,7 +33,10 @@ def index(relationship_id: int):
     relationship, now = _relationship(relationship_id), utcnow()
     session = db_session()
     overview = []
+    level = "organisation" if relationship.process_id == MANAGEMENT_SYSTEM else "relationship"
     for register in REGISTERS.values():
+        if register.scope not in ("both", level) or (register is ISSUES and level == "organisation"):
+            continue
         if register is ISSUES:
             rows = registers.issue_log(session, me(), relationship_id)
             overview.append((register, len(rows), sum(r.status == "running" for r in rows)))

@@ -25,7 +25,7 @@ from ..auth.permissions import Permission, may
 from ..errors import BadRequest, Forbidden, NotFound
 from ..processes.models import HumanTask, ProcessInstance
 from ..stages import ISSUE_PROCESS
-from .kinds import FEEDS, ISSUES, KNOWLEDGE, PLAN_OF_FEED, REGISTERS, Register
+from .kinds import FEEDS, ISSUES, KNOWLEDGE, PLAN_OF_FEED, REGISTERS, REVIEWED, Register
 from .models import RegisterChange, RegisterEntry, RegisterFeed
 
 OPEN_ACTION = frozenset({"open", "in_progress"})
@@ -180,7 +180,7 @@ def _visible(user: User, register: Register, data: dict, joint: bool) -> dict | 
 def flags(register: Register, data: dict, now: datetime) -> list[str]:
     today = now.date().isoformat()
     found = []
-    if register.name == "risks" and _date(data.get("review_date")) and data["review_date"] < today:
+    if register.name in REVIEWED and _date(data.get("review_date")) and data["review_date"] < today:
         found.append("review overdue")
     if register.name == "actions" and _date(data.get("deadline")) and data["deadline"] < today \
             and data.get("status") in OPEN_ACTION:

@@ -158,4 +158,6 @@ def _list(*, status="", errors=None, message=None, typed=None, status_code=200):
                            errors=errors or {}, message=message, typed=typed or {}, partners=partners,
                            may_invite=may(me(), Permission.ADMINISTER_USERS),
                            can_start=not me().is_partner and may(me(), Permission.START_RELATIONSHIPS),
-                           lifecycle=relationships.lifecycle_deployed(session), now=utcnow()), status_code
+                           lifecycle=relationships.lifecycle_deployed(session), now=utcnow(),
+                           portfolio=[e for e in management.portfolio(session) if e.collaboration_fits
+                                      and e.relationship_id is None] if not me().is_partner else []), status_code
