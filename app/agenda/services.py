@@ -13,6 +13,11 @@ from ..access import services as access
 from ..processes.models import HumanTask, ProcessInstance, Timer
 
 
+# processes whose one run is one review: the agenda names it by the run's title ("Management review", "Internal
+# audit: improvement", ...) rather than by its timer's name
+REVIEWS = ("periodic_review", "organisation_review", "internal_audit")
+
+
 @dataclass(frozen=True)
 class AgendaEntry:
     when: datetime
@@ -55,8 +60,8 @@ def upcoming(session: Session, *, now: datetime, relationship_id: int | None = N
         timers = timers.where(Timer.due_at <= until)
         deadlines = deadlines.where(HumanTask.due_at <= until)
     entries = [
-        AgendaEntry(when=row[0], kind="review" if row[3] == "periodic_review" else "timer",
-                    title=row[4] if row[3] == "periodic_review" and row[4] else row[1] or "Timer",
+        AgendaEntry(when=row[0], kind="review" if row[3] in REVIEWS else "timer",
+                    title=row[4] if row[3] in REVIEWS and row[4] else row[1] or "Timer",
                     relationship_id=row[5], relationship=row[6], instance_id=row[2], process_id=row[3])
         for row in session.execute(timers.order_by(Timer.due_at).limit(limit))
     ]
