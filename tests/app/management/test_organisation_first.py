@@ -40,8 +40,13 @@ def test_a_relationship_starts_at_stage_2_relies_on_the_organisation_and_redoes_
 
     rel.drive(until=lambda d: _stage(session, d) == 4)  # the organisation is ready: straight on
     assert session.get(RelationshipFoundation, rel.instance_id).assessment["gate_task_id"] is not None
-    page = signed_in("staff").get(f"/relationships/{rel.instance_id}").get_data(as_text=True)
+    client = signed_in("staff")
+    page = client.get(f"/relationships/{rel.instance_id}").get_data(as_text=True)
     assert 'id="relies-on"' in page and 'id="waits-for-organisation"' not in page
+    home = client.get("/management").get_data(as_text=True)
+    crmp = client.get(f"/relationships/{organisation.instance_id}/rmp")
+    assert 'id="crmp-link"' in home and crmp.status_code == 200
+    assert crmp.get_data(as_text=True).count('data-kind="CRMP"') == 2, "one version per approved organisation gate"
     # two relationships, one policy and one SER appointment
     _start(session, services, users, rel.now, title="Second bid")
     for bpmn_id in ("s1_policy", "s1_appoint_ser"):
