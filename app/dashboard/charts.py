@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from markupsafe import Markup, escape
 
+from ..management import charts as management_charts
 from ..registers import heatmap
 
 BAR_COLOUR, WORST_COLOUR, GRID = "#2f6db3", "#c0392b", "#d8dee8"
@@ -144,3 +145,20 @@ def value_chart(rows: list[tuple[int, str, float]]) -> Markup:
 def heat_map(grid: list[list[int]]) -> Markup:
     """The risk heat map of the registers (one drawing for both pages)."""
     return heatmap.svg(grid, title="Risks across all running relationships by likelihood and impact")
+
+
+def maturity_chart(points) -> Markup:
+    """The organisation's maturity trend (one drawing for the dashboard and the Management system page): each
+    point carries `data-score` and `data-at`."""
+    return management_charts.maturity_chart(points)
+
+
+def nonconformities_chart(items) -> Markup:
+    """Open nonconformities per step they wait at, each bar with `data-step` and `data-count`."""
+    counts: dict[str, int] = {}
+    for item in items:
+        step = item.step or "Waiting"
+        counts[step] = counts.get(step, 0) + 1
+    bars = [Bar(step, count, data={"step": step, "count": count}) for step, count in counts.items()]
+    return bar_chart(bars, title="Open nonconformities by the step they wait at", chart_id="chart-nonconformities",
+                     label_width=300, width=620)

@@ -1,4 +1,5 @@
-"""The portfolio dashboard page (`/dashboard`, JSON with `?format=json`): our own organisation's users only."""
+"""The portfolio dashboard page (`/dashboard`, JSON with `?format=json`): our own organisation's users only; the
+organisation's part (its management system) for those who may read the management system."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ bp = Blueprint("dashboard", __name__)
 @bp.get("/dashboard")
 def index():
     require_own_organisation(me(), "The portfolio dashboard")
-    figures = dashboard.portfolio(db_session(), now=utcnow())
+    figures = dashboard.portfolio(db_session(), now=utcnow(),
+                                  organisation=may(me(), Permission.READ_MANAGEMENT_SYSTEM))
     if request.args.get("format") == "json":
         return jsonify(dashboard.as_json(figures))
     drawn = {
@@ -37,6 +39,9 @@ def index():
         "issues": charts.issues_chart(figures.issues_by_level),
         "heat_map": charts.heat_map(figures.heat_map),
         "value": charts.value_chart([(v.relationship_id, v.relationship, v.realised_value) for v in figures.value]),
+        "maturity": charts.maturity_chart(figures.organisation.maturity) if figures.organisation else None,
+        "nonconformities": charts.nonconformities_chart(figures.organisation.nonconformities)
+        if figures.organisation else None,
     }
     instances = operations.counts(db_session()) if may(me(), Permission.ADMINISTER_INSTANCES) else None
     return render_template("dashboard/index.html", p=figures, charts=drawn, stages=STAGE_NAMES,

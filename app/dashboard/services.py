@@ -4,6 +4,12 @@ What the SERs and the board look at: relationships by stage, status and outcome;
 the time each SER gate kept people waiting (median and worst); what is overdue; open issues by escalation
 level; risks by heat-map cell; the value realised. The stage of a relationship comes from
 `relationships.summaries`, so this page and the relationships list never disagree.
+
+A relationship is a root instance of `lifecycle` and what is linked to it (its reviews, issues, stage work).
+The organisation's management system (its stages 1 and 3, reviews, internal audits, nonconformities) and
+processes started by hand are not relationships: they count in none of the figures above but in the
+organisation's own part (`Organisation`: the internal assessment's state, the maturity trend, open
+nonconformities, its overdue tasks and reviews; ISO 44001 9.1 and 10.1).
 """
 
 from __future__ import annotations
@@ -16,15 +22,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..agenda.services import AgendaEntry, upcoming
+from ..management import services as management
+from ..management.models import RelationshipFoundation
 from ..processes.models import HumanTask, ProcessInstance
 from ..registers import services as registers
 from ..registers.models import RegisterEntry
 from ..relationships import services as relationships
-from ..stages import ISSUE_PROCESS, STAGE_NAMES, stage_of_process
+from ..stages import ISSUE_PROCESS, MANAGEMENT_SYSTEM, STAGE_NAMES, stage_of_process
 
 ALL = 1_000_000  # no page limit: the board sees every relationship
 STATUSES = ("running", "completed", "cancelled")
 LEVELS = ("Being logged", "Level 1", "Level 2", "Level 3")
+OLDEST_NONCONFORMITIES = 5  # how many open nonconformities the dashboard lists, oldest first
+RENEWAL = "Internal assessment (stage 3) renewal"  # the management system's own timer, as its calendar names it
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,52 @@ class RelationshipValue:
 
 
 @dataclass
+class Organisation:
+    """The organisation's part: its management system, not any relationship (ISO 44001 9.1, 10.1)."""
+
+    management_system_id: int | None  # None: not set up yet
+    status: str | None  # the management system's status
+    readiness: management.Readiness  # whether its internal assessment (stage 3) is approved and current
+    maturity: list[management.MaturityPoint]  # the scored self-assessments, oldest first
+    nonconformities: list[management.OpenItem]  # open ones (raised by hand or by a process), oldest first
+    waiting_relationships: int  # relationships waiting before stage 4 for the internal assessment
+    overdue_tasks: list[AgendaEntry]  # of the management system, its linked processes, processes started by hand
+    overdue_reviews: list[AgendaEntry]
+
+    @property
+    def set_up(self) -> bool:
+        return self.management_system_id is not None
+
+    @property
+    def assessment_current(self) -> bool:
+        return self.readiness.ready
+
+    @property
+    def maturity_score(self) -> float | None:
+        """The latest mean maturity level (1-5), or None before the first self-assessment."""
+        return self.maturity[-1].score if self.maturity else None
+
+    @property
+    def maturity_change(self) -> float | None:
+        """The latest score less the one before (None with fewer than two)."""
+        if len(self.maturity) < 2:
+            return None
+        return round(self.maturity[-1].score - self.maturity[-2].score, 1)
+
+    @property
+    def maturity_trend(self) -> str | None:
+        """up, down or steady against the assessment before; None with fewer than two."""
+        change = self.maturity_change
+        if change is None:
+            return None
+        return "up" if change > 0 else "down" if change < 0 else "steady"
+
+    @property
+    def oldest_nonconformities(self) -> list[management.OpenItem]:
+        return self.nonconformities[:OLDEST_NONCONFORMITIES]
+
+
+@dataclass
 class Portfolio:
     now: datetime
     summaries: list[relationships.Summary]
@@ -96,6 +152,7 @@ class Portfolio:
     heat_map: list[list[int]]  # rows impact 5..1, columns likelihood 1..5 (as registers.heat_map)
     risks: int
     value: list[RelationshipValue] = field(default_factory=list)
+    organisation: Organisation | None = None  # None: not asked for (the viewer may not read the management system)
 
     @property
     def total(self) -> int:
@@ -106,11 +163,13 @@ class Portfolio:
         return sum(v.realised_value for v in self.value)
 
 
-def portfolio(session: Session, *, now: datetime) -> Portfolio:
-    """Every figure of the dashboard. Takes the completed tasks of every relationship into their registers
-    first (`registers.sync` in one pass, which commits), so the heat map and value are current."""
+def portfolio(session: Session, *, now: datetime, organisation: bool = True) -> Portfolio:
+    """Every figure of the dashboard (with `organisation`, the organisation's part too). Takes the completed
+    tasks of every relationship into their registers first (`registers.sync` in one pass, which commits), so
+    the heat map and value are current."""
     registers.sync(session, None, now=now)
-    found = relationships.summaries(session, now=now, limit=ALL)
+    found = relationships.summaries(session, now=now, limit=ALL)  # `lifecycle` roots only
+    ids = {s.instance.id for s in found}
     by_stage: dict[int | None, int] = {n: 0 for n in [*STAGE_NAMES, None]}
     by_stage_status: dict[int | None, dict[str, int]] = {n: dict.fromkeys(STATUSES, 0) for n in by_stage}
     by_status = dict.fromkeys(STATUSES, 0)
@@ -125,8 +184,10 @@ def portfolio(session: Session, *, now: datetime) -> Portfolio:
             outcome = summary.progress.outcome or status
             by_outcome[outcome] = by_outcome.get(outcome, 0) + 1
     stage_times, gate_times = _times(session, found, now)
-    due = upcoming(session, now=now, until=now, limit=ALL)
-    issues = _open_issues(session)
+    # what fell due: a relationship's (its root is one of them), else the organisation's
+    due = [e for e in upcoming(session, now=now, until=now, limit=ALL) if e.when < now]
+    ours = [e for e in due if e.relationship_id in ids]
+    issues = _open_issues(session, ids)
     by_level = dict.fromkeys(LEVELS, 0)
     for issue in issues:
         by_level[issue.level] = by_level.get(issue.level, 0) + 1
@@ -135,9 +196,29 @@ def portfolio(session: Session, *, now: datetime) -> Portfolio:
     return Portfolio(
         now=now, summaries=found, by_stage=by_stage, by_stage_status=by_stage_status, by_status=by_status,
         by_outcome=dict(sorted(by_outcome.items())), stage_times=stage_times, gate_times=gate_times,
-        overdue_tasks=[e for e in due if e.kind == "deadline" and e.when < now],
-        overdue_reviews=[e for e in due if e.kind == "review" and e.when < now],
-        issues=issues, issues_by_level=by_level, heat_map=grid, risks=risks, value=_value(session, found))
+        overdue_tasks=[e for e in ours if e.kind == "deadline"],
+        overdue_reviews=[e for e in ours if e.kind == "review"],
+        issues=issues, issues_by_level=by_level, heat_map=grid, risks=risks, value=_value(session, found),
+        organisation=_organisation(session, now, [e for e in due if e.relationship_id not in ids])
+        if organisation else None)
+
+
+def _organisation(session: Session, now: datetime, due: list[AgendaEntry]) -> Organisation:
+    """The organisation's part, from `management.overview`; `due`: what fell due outside every relationship."""
+    seen = management.overview(session, now)
+    ms = seen.management_system
+    reviews = [e for e in due if e.kind == "review"]
+    # the management system's own timer is the renewal of its internal assessment: a review too
+    reviews += [AgendaEntry(e.when, "review", RENEWAL, e.relationship_id, e.relationship, e.instance_id,
+                            e.process_id, overdue=True)
+                for e in due if e.kind == "timer" and e.process_id == MANAGEMENT_SYSTEM]
+    return Organisation(
+        management_system_id=ms.id if ms is not None else None, status=ms.status if ms is not None else None,
+        readiness=seen.readiness, maturity=seen.maturity,
+        nonconformities=sorted(seen.nonconformities, key=lambda n: (n.created_at, n.instance_id)),
+        waiting_relationships=seen.waiting_relationships,
+        overdue_tasks=[e for e in due if e.kind == "deadline"],
+        overdue_reviews=sorted(reviews, key=lambda e: (e.when, e.title)))
 
 
 # ---- time in stages and at gates ------------------------------------------------------------------------------
@@ -147,6 +228,10 @@ def _times(session: Session, found: list[relationships.Summary], now: datetime
     progress = {s.instance.id: s.progress for s in found}
     if not progress:
         return [StageTime(n, name, Durations.of([])) for n, name in STAGE_NAMES.items()], []
+    # waiting before stage 4 for the organisation: their last stage (2) is passed though no later one has begun
+    waiting = set(session.scalars(select(RelationshipFoundation.relationship_id).where(
+        RelationshipFoundation.relationship_id.in_(list(progress)), RelationshipFoundation.waiting_since.is_not(None),
+        RelationshipFoundation.released_at.is_(None))))
     rows = session.execute(
         select(HumanTask.instance_id, HumanTask.process_id, HumanTask.bpmn_id, HumanTask.name, HumanTask.state,
                HumanTask.approval_gate, HumanTask.created_at, HumanTask.completed_at)
@@ -175,8 +260,11 @@ def _times(session: Session, found: list[relationships.Summary], now: datetime
             gate_open.setdefault(row.bpmn_id, []).append(now - row.created_at)
     spent: dict[int, list[timedelta]] = {}
     for (relationship_id, stage), end in decided.items():
-        # passed: the relationship went beyond it (or ended with it), and nothing was reopened after the decision
-        if progress[relationship_id].state_of(stage) == "done" and last_created[(relationship_id, stage)] <= end:
+        # passed: the relationship went beyond it (or ended with it, or waits for the organisation after it), and
+        # nothing was reopened after the decision
+        state = progress[relationship_id].state_of(stage)
+        passed = state == "done" or (state == "current" and relationship_id in waiting)
+        if passed and last_created[(relationship_id, stage)] <= end:
             spent.setdefault(stage, []).append(end - first[(relationship_id, stage)])
     stage_times = [StageTime(n, name, Durations.of(spent.get(n, []))) for n, name in STAGE_NAMES.items()]
     gates = [GateTime(bpmn_id, name, stage, Durations.of(gate_waits.get(bpmn_id, [])),
@@ -187,13 +275,15 @@ def _times(session: Session, found: list[relationships.Summary], now: datetime
 
 # ---- issues, risks, value -------------------------------------------------------------------------------------
 
-def _open_issues(session: Session) -> list[OpenIssue]:
-    """The running issue-resolution processes with the level each is worked at (`relationships.level_of`)."""
+def _open_issues(session: Session, relationship_ids: set[int]) -> list[OpenIssue]:
+    """The running issue-resolution processes of the relationships with the level each is worked at
+    (`relationships.level_of`)."""
     relationship = func.coalesce(ProcessInstance.root_id, ProcessInstance.parent_id, ProcessInstance.id)
-    found = session.execute(select(ProcessInstance.id, ProcessInstance.title, ProcessInstance.data,
-                                   ProcessInstance.created_at, relationship.label("relationship_id"))
-                            .where(ProcessInstance.process_id == ISSUE_PROCESS, ProcessInstance.status == "running")
-                            .order_by(ProcessInstance.created_at, ProcessInstance.id)).all()
+    found = [row for row in session.execute(
+        select(ProcessInstance.id, ProcessInstance.title, ProcessInstance.data, ProcessInstance.created_at,
+               relationship.label("relationship_id"))
+        .where(ProcessInstance.process_id == ISSUE_PROCESS, ProcessInstance.status == "running")
+        .order_by(ProcessInstance.created_at, ProcessInstance.id)).all() if row.relationship_id in relationship_ids]
     if not found:
         return []
     ready: dict[int, list[str]] = {}
@@ -263,8 +353,35 @@ def _durations(d: Durations) -> dict:
     return {"count": d.count, "median_hours": _hours(d.median), "worst_hours": _hours(d.worst)}
 
 
+def _due(entries: list[AgendaEntry], key: str) -> list[dict]:
+    return [{key: e.task_id if key == "task_id" else e.instance_id, "title": e.title,
+             "relationship_id": e.relationship_id, "relationship": e.relationship, "due_at": e.when.isoformat()}
+            for e in entries]
+
+
+def organisation_json(o: Organisation) -> dict:
+    return {
+        "management_system_id": o.management_system_id,
+        "status": o.status,
+        "assessment": {"current": o.readiness.ready, "reason": o.readiness.reason,
+                       "approved_at": o.readiness.approved_at.isoformat() if o.readiness.approved_at else None,
+                       "renewal_due_at": o.readiness.renewal_due_at.isoformat()
+                       if o.readiness.renewal_due_at else None},
+        "waiting_relationships": o.waiting_relationships,
+        "maturity": {"score": o.maturity_score, "change": o.maturity_change, "trend": o.maturity_trend,
+                     "points": [{"at": m.at.isoformat(), "score": m.score} for m in o.maturity]},
+        "open_nonconformities": len(o.nonconformities),
+        "oldest_nonconformities": [{"instance_id": n.instance_id, "title": n.title, "step": n.step,
+                                    "raised_at": n.created_at.isoformat(),
+                                    "due_at": n.due_at.isoformat() if n.due_at else None}
+                                   for n in o.oldest_nonconformities],
+        "overdue_tasks": _due(o.overdue_tasks, "task_id"),
+        "overdue_reviews": _due(o.overdue_reviews, "instance_id"),
+    }
+
+
 def as_json(p: Portfolio) -> dict:
-    """The figures as plain JSON (durations in hours)."""
+    """The figures as plain JSON (durations in hours); `organisation` only when the portfolio was read with it."""
     return {
         "generated_at": p.now.isoformat(),
         "relationships": p.total,
@@ -275,11 +392,8 @@ def as_json(p: Portfolio) -> dict:
         "gate_times": [{"gate": g.bpmn_id, "name": g.name, "stage": g.stage, **_durations(g.durations),
                         "waiting": g.waiting, "longest_waiting_hours": _hours(g.longest_waiting)}
                        for g in p.gate_times],
-        "overdue_tasks": [{"task_id": e.task_id, "title": e.title, "relationship_id": e.relationship_id,
-                           "relationship": e.relationship, "due_at": e.when.isoformat()} for e in p.overdue_tasks],
-        "overdue_reviews": [{"instance_id": e.instance_id, "title": e.title, "relationship_id": e.relationship_id,
-                             "relationship": e.relationship, "due_at": e.when.isoformat()}
-                            for e in p.overdue_reviews],
+        "overdue_tasks": _due(p.overdue_tasks, "task_id"),
+        "overdue_reviews": _due(p.overdue_reviews, "instance_id"),
         "issues_by_level": p.issues_by_level,
         "open_issues": [{"id": i.id, "title": i.title, "relationship_id": i.relationship_id, "level": i.level}
                         for i in p.issues],
@@ -290,4 +404,4 @@ def as_json(p: Portfolio) -> dict:
         "value_by_relationship": [{"relationship_id": v.relationship_id, "relationship": v.relationship,
                                    "realised_value": v.realised_value, "benefit": v.benefit, "cost": v.cost}
                                   for v in p.value],
-    }
+    } | ({"organisation": organisation_json(p.organisation)} if p.organisation is not None else {})
