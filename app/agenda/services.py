@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, aliased
 from ..access import services as access
 from ..processes.models import HumanTask, ProcessInstance, Timer
 
-
 # processes whose one run is one review: the agenda names it by the run's title ("Management review", "Internal
 # audit: improvement", ...) rather than by its timer's name
 REVIEWS = ("periodic_review", "organisation_review", "internal_audit")
