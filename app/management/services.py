@@ -84,8 +84,13 @@ def latest_completed(session: Session, root_id: int, bpmn_id: str, *, approved: 
 def legacy_assessment(session: Session) -> HumanTask | None:
     """The newest stage-3 gate approved inside a relationship: how installations made before the management system
     assessed the organisation. After the upgrade it counts until the organisation's own assessment is approved."""
+    return legacy_gate(session, ASSESSMENT_GATE)
+
+
+def legacy_gate(session: Session, bpmn_id: str) -> HumanTask | None:
+    """The newest gate `bpmn_id` approved inside a relationship (stages 1 and 3 as relationships ran them)."""
     for row in session.scalars(select(HumanTask).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-                               .where(ProcessInstance.process_id == LIFECYCLE, HumanTask.bpmn_id == ASSESSMENT_GATE,
+                               .where(ProcessInstance.process_id == LIFECYCLE, HumanTask.bpmn_id == bpmn_id,
                                       HumanTask.state == "completed")
                                .order_by(HumanTask.completed_at.desc()).limit(20)
                                .execution_options(populate_existing=True)):

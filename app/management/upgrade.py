@@ -72,7 +72,7 @@ def plan(session: Session, engine: WorkflowEngine) -> UpgradePlan:
         steps.append(RelationshipStep(rel.id, rel.title or f"#{rel.id}", rel.version_id, verdict.can_migrate,
                                       tuple(verdict.reasons)))
     found = UpgradePlan(version.id if version else None, bool(version and MANAGEMENT_SYSTEM in (
-        version.process_ids or [])), ms.id if ms else None, _newest_gate(session, management.SET_UP_GATE),
+        version.process_ids or [])), ms.id if ms else None, management.legacy_gate(session, management.SET_UP_GATE),
         management.legacy_assessment(session), steps)
     session.rollback()
     return found
@@ -101,14 +101,6 @@ def apply(session: Session, engine: WorkflowEngine, *, now: datetime) -> Upgrade
                 step.reasons = (outcome[step.relationship_id],)
     return steps
 
-
-def _newest_gate(session: Session, bpmn_id: str) -> HumanTask | None:
-    for row in session.scalars(select(HumanTask).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-                               .where(ProcessInstance.process_id == LIFECYCLE, HumanTask.bpmn_id == bpmn_id,
-                                      HumanTask.state == "completed").order_by(HumanTask.completed_at.desc()).limit(20)):
-        if (row.submitted or {}).get("decision") == "approve":
-            return row
-    return None
 
 
 def _own_gates(session: Session, relationship_id: int) -> dict:

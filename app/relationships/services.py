@@ -17,7 +17,7 @@ from workflows import Result, WorkflowEngine
 from ..access import services as access
 from ..audit.models import AuditEvent
 from ..audit.services import record
-from ..auth.models import Organisation, RelationshipProfile, User, UserRole
+from ..auth.models import Organisation, RelationshipProfile, User
 from ..auth.permissions import Permission, may
 from ..errors import BadRequest, Forbidden
 from ..evidence import services as evidence
@@ -363,14 +363,9 @@ def start(session: Session, engine: WorkflowEngine, user: User, *, title: str, p
            payload={"title": title, "partner": partner, "partner_organisation_id": organisation.id})
     session.flush()
     if access.partners_without_ser(session, [result.instance_id]):
-        notify_people(session, _our_sers(session), kind="no_partner_ser", instance_id=result.instance_id, now=now,
+        notify_people(session, management.our_sers(session), kind="no_partner_ser", instance_id=result.instance_id, now=now,
                       title=f"{partner} has no SER yet: {title} will wait at its first joint gate (stage 5)")
     session.commit()
     return result
 
-
-def _our_sers(session: Session) -> list[int]:
-    return list(session.scalars(select(User.id).join(UserRole, UserRole.user_id == User.id)
-                                .join(Organisation, Organisation.id == User.organisation_id)
-                                .where(UserRole.role == "ser", User.is_active.is_(True), Organisation.kind == "own")))
 
