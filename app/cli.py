@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from workflows import ValidationFailed, read_directory
+from workflows.scenarios import SCENARIO_FOLDER, read_scenarios
 
 from .auth.models import ROLES
 
@@ -72,6 +73,7 @@ def deploy(path, forms_dir, message, author, force):
     path = path or Path(current_app.config["BPMN_DIR"])
     forms_dir = forms_dir or Path(current_app.config["FORMS_DIR"])
     files, forms = read_directory(path, forms_dir)
+    scenarios = read_scenarios(path / SCENARIO_FOLDER)
     svc = _services()
     with svc.sessions() as session:
         user = get_user(session, author) if author else None
@@ -80,7 +82,7 @@ def deploy(path, forms_dir, message, author, force):
         try:
             version, warnings, created = deploy_version(
                 session, svc.workflows, files, forms, user=user, message=message or f"deployed from {path}",
-                skip_if_unchanged=not force)
+                skip_if_unchanged=not force, scenarios=scenarios)
         except ValidationFailed as exc:
             click.echo(f"refused: nothing was deployed. {len(exc.problems)} problem(s):", err=True)
             for problem in exc.problems:
@@ -90,7 +92,7 @@ def deploy(path, forms_dir, message, author, force):
         click.echo(f"  {warning}")
     if created:
         click.echo(f"deployed version {version.id} ({version.content_hash[:12]}): {len(files)} diagrams, "
-                   f"{len(forms)} form files, processes {', '.join(version.process_ids)}")
+                   f"{len(forms)} form files, {len(scenarios)} scenarios, processes {', '.join(version.process_ids)}")
     else:
         click.echo(f"unchanged: version {version.id} already has this content (use --force to redeploy)")
 
@@ -117,6 +119,27 @@ def create_user_command(username, roles, password, display_name, email, organisa
         except AppError as exc:
             raise click.ClickException(exc.message) from None
     click.echo(f"created {username} ({', '.join(roles)})")
+
+
+@main.command("reset-second-factor")
+@click.argument("username")
+@with_appcontext
+def reset_second_factor_command(username):
+    """Remove a user's two-step sign-in (a lost phone, and no administrator left to reset it) and end their
+    sessions: they sign in with their password and set it up again."""
+    from .admin.services import reset_second_factor
+    from .auth.services import get_user
+    from .db import utcnow
+    from .errors import AppError
+    with _services().sessions() as session:
+        user = get_user(session, username)
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+        try:
+            reset_second_factor(session, None, user.id, now=utcnow())
+        except AppError as exc:
+            raise click.ClickException(exc.message) from None
+    click.echo(f"two-step sign-in of {username} removed; their sessions have ended")
 
 
 @main.command("seed-demo")

@@ -11,6 +11,7 @@ from workflows import (
     EventNotExpected,
     InstanceNotFound,
     InvalidData,
+    MoveRefused,
     ScriptFailed,
     SpecNotFound,
     TaskNotFound,
@@ -44,6 +45,12 @@ class BadRequest(AppError):
     code, status = "bad_request", 400
 
 
+class Suspended(AppError):
+    """The instance is suspended by an administrator: nothing moves it on until it is resumed."""
+
+    code, status = "instance_suspended", 409
+
+
 class Unavailable(AppError):
     """Something this machine lacks (a system library), not something the user did wrong."""
 
@@ -52,7 +59,7 @@ class Unavailable(AppError):
 
 STATUS_FOR = {
     ValidationFailed: 422, InvalidData: 422, ScriptFailed: 422, Conflict: 409, TaskNotReady: 409,
-    EventNotExpected: 409, TaskNotFound: 404, InstanceNotFound: 404, SpecNotFound: 404,
+    EventNotExpected: 409, MoveRefused: 409, TaskNotFound: 404, InstanceNotFound: 404, SpecNotFound: 404,
 }
 
 

@@ -21,6 +21,8 @@ class Services:
     mail: object = None  # app.notifications.services.MailSettings when SMTP_HOST is set: services are given it
     inbox_options: object = None  # app.inbox.queries.OptionsCache: the inbox drop-downs, shared by the app's requests
     scheduler: object | None = None  # app.jobs.scheduler.TimerScheduler when this process fires timers
+    sso: object | None = None  # app.sso.settings.Settings when COLLABFLOW_OIDC_ISSUER is set (else no single sign-on)
+    oidc: object | None = None  # app.sso.provider.OpenIdProvider of those settings
 
 
 def init_app(app: Flask) -> Services:
@@ -29,6 +31,7 @@ def init_app(app: Flask) -> Services:
     sessions = make_session_factory(db_engine)
     workflows = WorkflowEngine(None, script_time_limit=app.config["SCRIPT_TIME_LIMIT"])
     services = Services(db_engine, sessions, workflows, mail=_mail_settings(app.config), inbox_options=OptionsCache())
+    services.sso, services.oidc = _single_sign_on(app.config)
     app.extensions["collabflow"] = services
     app.teardown_appcontext(_close_session)
     if app.config["SCHEDULER_ENABLED"]:
@@ -46,6 +49,18 @@ def start_scheduler(services: Services, config) -> None:
         services, safety_interval=config["SCHEDULER_SAFETY_SECONDS"],
         reminder_lead=timedelta(hours=config["DEADLINE_REMINDER_LEAD_HOURS"])).start()
     atexit.register(services.scheduler.shutdown)
+
+
+def _single_sign_on(config):
+    """The single sign-on settings and the provider they name, or (None, None). Wrong settings stop the app here,
+    naming the variable (app.sso.settings.SettingsError); the provider itself is first asked at the first sign-in."""
+    from .sso.provider import OpenIdProvider
+    from .sso.settings import from_config
+    settings = from_config(config)
+    if settings is None:
+        return None, None
+    return settings, OpenIdProvider(settings.issuer, settings.client_id, settings.client_secret,
+                                    scopes=settings.scopes, timeout=settings.timeout)
 
 
 def _mail_settings(config):

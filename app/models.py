@@ -1,18 +1,44 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
 from .audit.models import AuditEvent
-from .auth.models import Organisation, RelationshipProfile, User, UserRole, UserSession
+from .auth.models import (
+    AccountLink,
+    Organisation,
+    RecoveryCode,
+    RelationshipProfile,
+    SecondFactorRole,
+    TotpCredential,
+    User,
+    UserRole,
+    UserSession,
+)
+from .calendar.models import CalendarFeed
 from .db import Base
 from .evidence.models import EvidenceFile
 from .inbox.models import TaskComment, TaskDraft
+from .management.models import RelationshipFoundation
 from .modeler.models import Draft, Upload
-from .notifications.models import Notification, OutboxEmail
-from .processes.models import HumanTask, ProcessInstance, ProcessVersion, Timer, VersionFile
+from .notifications.models import Notification, NotificationPreference, OutboxEmail
+from .processes.models import (
+           HumanTask,
+           InstanceMove,
+           ProcessInstance,
+           ProcessStart,
+           ProcessVersion,
+           Timer,
+           TokenMove,
+           VersionFile,
+)
 from .registers.models import RegisterChange, RegisterEntry, RegisterFeed
+from .sso.models import SsoIdentity, SsoSession
 from .tokens.models import ApiToken
+from .webhooks.models import WebhookDelivery, WebhookSubscription
 
 metadata = Base.metadata
 
-__all__ = ["ApiToken", "AuditEvent", "EvidenceFile", "HumanTask", "Notification", "Organisation", "OutboxEmail",
-           "ProcessInstance", "RegisterChange", "RegisterEntry", "RegisterFeed", "ProcessVersion", "Draft", "Upload", "RelationshipProfile", "TaskComment", "TaskDraft", "Timer", "User",
-           "UserRole", "UserSession", "VersionFile", "metadata"]
+__all__ = ["AccountLink", "ApiToken", "AuditEvent", "CalendarFeed", "Draft", "EvidenceFile", "HumanTask", "InstanceMove", "Notification",
+           "NotificationPreference", "Organisation", "OutboxEmail", "ProcessInstance", "ProcessStart", "ProcessVersion",
+           "RecoveryCode", "RegisterChange", "RegisterEntry", "RegisterFeed", "RelationshipFoundation",
+           "RelationshipProfile", "SecondFactorRole", "SsoIdentity", "SsoSession", "TaskComment", "TaskDraft", "Timer", "TokenMove", "TotpCredential",
+           "Upload", "User", "UserRole", "UserSession", "VersionFile", "WebhookDelivery", "WebhookSubscription",
+           "metadata"]

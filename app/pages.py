@@ -142,7 +142,14 @@ ACTION_LABELS = {
     "task.draft_saved": "Draft saved", "task.draft_discarded": "Draft discarded",
     "evidence.uploaded": "Evidence added", "evidence.downloaded": "Evidence read", "timer.fired": "Timer fired",
     "signal.received": "Signal received", "message.received": "Message received",
-    "relationship.described": "Relationship named",
+    "relationship.described": "Relationship named", "instance.retried": "Retried",
+    "instance.suspended": "Suspended", "instance.resumed": "Resumed", "task.skipped": "Script task skipped",
+    "token.moved": "Token moved", "instance.move_proposed": "Token move proposed",
+    "instance.move_approved": "Token move approved", "instance.move_rejected": "Token move rejected",
+    "instance.move_outdated": "Token move outdated",
+    "connector.notification_sent": "Notification sent", "connector.register_entry": "Register entry made",
+    "connector.nonconformity_raised": "Nonconformity raised",
+    "calendar.feed_created": "Calendar feed made", "calendar.feed_revoked": "Calendar feed revoked",
 }
 
 

@@ -28,6 +28,23 @@ class Requirement:
     scope: str = RELATIONSHIP  # organisation: done once in the management system; relationship: in each one
 
 
+@dataclass(frozen=True)
+class PeriodicReview:
+    """A recurring review of the catalogue (R.PM, ...): what it reviews, the requirement it keeps current, its cycle."""
+
+    id: str
+    requirement: str
+    default_cycle: str
+    what: str
+
+
+@cache
+def periodic_reviews(path: str = REQUIREMENTS_FILE) -> tuple[PeriodicReview, ...]:
+    data = yaml.safe_load(Path(path).read_text())
+    return tuple(PeriodicReview(r["id"], r["requirement"], r["default_cycle"], r["what"])
+                 for r in data.get("periodic_reviews", []))
+
+
 @cache
 def catalogue(path: str = REQUIREMENTS_FILE) -> tuple[Requirement, ...]:
     data = yaml.safe_load(Path(path).read_text())

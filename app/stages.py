@@ -24,6 +24,7 @@ STAGES = (
 LIFECYCLE = "lifecycle"
 MANAGEMENT_SYSTEM = "management_system"  # the organisation's own process: stages 1 and 3, its reviews
 ISSUE_PROCESS = "issue_resolution"
+NONCONFORMITY = "nonconformity"  # the organisation's nonconformity and corrective action (M10.1)
 REVIEW_PROCESS = "periodic_review"
 EXIT_TRIGGER_SIGNAL = "exit_trigger"
 ISSUE_STAGES = range(5, 8)  # issues and exit triggers may be raised in stages 5-7

@@ -195,3 +195,14 @@ def signed_in(app, session, users):
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
     return sign_in
+
+
+@pytest.fixture
+def oidc_provider():
+    """A real OpenID Connect provider on 127.0.0.1 (tests/support/oidc_provider.py), stopped when the test ends;
+    it accepts the test client's callback address, and a live server's once the test allows it."""
+    from tests.support.oidc_provider import LocalProvider
+    provider = LocalProvider().start()
+    provider.allow_redirect("http://localhost/sign-in/sso/callback")
+    yield provider
+    provider.stop()

@@ -3,6 +3,10 @@
 App code imports from here only, never from SpiffWorkflow itself.
 """
 
+from .connectors import CONNECTORS, Connector, ConnectorRefused
+from .decisions import Decision, is_decision_file
+from .decisions import declared as declared_decisions
+from .element_changes import AttributeChange
 from .engine import Result, WorkflowEngine, default_helpers
 from .errors import (
     Conflict,
@@ -10,6 +14,7 @@ from .errors import (
     InstanceNotFound,
     InvalidData,
     MigrationRefused,
+    MoveRefused,
     Problem,
     ScriptFailed,
     SpecNotFound,
@@ -20,15 +25,16 @@ from .errors import (
     WorkflowError,
 )
 from .periods import add_period, next_after, parse_period
+from .script_check import MAX_SCRIPT_CHARS, ScriptProblem, check_script
 from .specs import CompiledVersion, content_hash, read_directory, validate
 from .store import InMemoryStore, InstanceRecord, InstanceStore, StoredVersion
-from .user_tasks import Event, TimerDue, UserTask
-from .versions import ElementChange, MigrationVerdict, VersionDiff
+from .user_tasks import Event, ServiceCall, TimerDue, UserTask
+from .versions import ElementChange, MigrationPreview, MigrationVerdict, OpenElement, VersionDiff
 
 __all__ = [
-    "CompiledVersion", "Conflict", "ElementChange", "Event", "MigrationRefused", "MigrationVerdict", "VersionDiff", "EventNotExpected", "InMemoryStore", "InstanceNotFound",
+    "CONNECTORS", "CompiledVersion", "Connector", "ConnectorRefused", "ServiceCall", "Conflict", "Decision", "AttributeChange", "ElementChange", "MigrationPreview", "OpenElement", "Event", "MigrationRefused", "MigrationVerdict", "MoveRefused", "VersionDiff", "EventNotExpected", "InMemoryStore", "InstanceNotFound",
     "InstanceRecord", "InstanceStore", "InvalidData", "Problem", "Result", "ScriptFailed", "SpecNotFound",
     "StateTooNew", "StoredVersion", "TaskNotFound", "TaskNotReady", "TimerDue", "UserTask", "ValidationFailed",
-    "WorkflowEngine", "WorkflowError", "add_period", "content_hash", "default_helpers", "next_after",
+    "WorkflowEngine", "WorkflowError", "MAX_SCRIPT_CHARS", "ScriptProblem", "add_period", "check_script", "content_hash", "declared_decisions", "default_helpers", "is_decision_file", "next_after",
     "parse_period", "read_directory", "validate",
 ]

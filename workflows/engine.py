@@ -24,12 +24,14 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     DurationTimerEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition, SignalEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from . import clock, periods
+from . import clock, connectors, event_subprocesses, joins, periods, repair  # noqa: F401 (joins: parallel joins in loops count this round only; event_subprocesses: P4, P5)
+from .effects import effects_var, json_data
 from .errors import (
     Conflict,
     EventNotExpected,
@@ -42,14 +44,22 @@ from .errors import (
     TaskNotReady,
     WorkflowError,
 )
-from .helpers import default_helpers, effects_var, json_data
+from .helpers import default_helpers
 from .inspect import InspectionReport, inspect
 from .scripting import DEFAULT_TIME_LIMIT, SandboxEnvironment, SandboxScriptEngine
 from .serialization import STATE_FORMAT, dump_specs, dump_state, load_specs, load_state
 from .specs import CompiledVersion, validate
 from .store import InstanceRecord, InstanceStore, StoredVersion
-from .user_tasks import Effect, Event, TimerDue, UserTask
-from .versions import MigrationVerdict, VersionDiff, check_migration, diff_versions, migrate
+from .user_tasks import Effect, Event, ServiceCall, TimerDue, UserTask
+from .versions import (
+    MigrationPreview,
+    MigrationVerdict,
+    VersionDiff,
+    check_migration,
+    diff_versions,
+    migrate,
+    preview_migration,
+)
 
 # Engine notes P6: sequence-flow loops deepen the task tree by 2 per pass and SpiffWorkflow's iterator
 # stops at depth 1000, silently stalling an instance after ~500 rework loops. Lift the bound.
@@ -80,6 +90,7 @@ class Result:
     linked: list[Result] = field(default_factory=list)
     data: dict = field(default_factory=dict)
     waiting_signals: list[str] = field(default_factory=list)  # signals a catch event of the instance waits for
+    service_calls: list[ServiceCall] = field(default_factory=list)  # connector calls for the app to perform
 
     def all(self) -> Iterable[Result]:
         yield self
@@ -112,11 +123,12 @@ class WorkflowEngine:
         """Raises ValidationFailed with every located problem."""
         return validate(files, forms, extra_checks, functions=self.function_names)
 
-    def inspect(self, name: str, content: bytes, forms: Mapping[str, bytes] | None = None, extra_checks=()
-                ) -> InspectionReport:
+    def inspect(self, name: str, content: bytes, forms: Mapping[str, bytes] | None = None, extra_checks=(),
+                decisions: Mapping[str, bytes] | None = None) -> InspectionReport:
         """The verdict for one file from another tool: the checks validate and deploy run, with this engine's
-        functions; never raises for the file's content."""
-        return inspect(name, content, dict(forms or {}), functions=self.function_names, extra_checks=extra_checks)
+        functions, beside the decision tables given; never raises for the file's content."""
+        return inspect(name, content, dict(forms or {}), functions=self.function_names, extra_checks=extra_checks,
+                       decisions=decisions)
 
     def deploy(self, files: Mapping[str, bytes], forms: Mapping[str, bytes], *, author: str | None = None,
                message: str | None = None, extra_checks=()) -> tuple[int, CompiledVersion]:
@@ -135,6 +147,7 @@ class WorkflowEngine:
                 self._specs.move_to_end(version_id)
                 return specs
         specs = load_specs(self.store.get_version(version_id).spec_json)
+        event_subprocesses.wire(specs.values())  # (stored wired since they run; older versions had none)
         self._remember(version_id, specs)
         return specs
 
@@ -146,8 +159,11 @@ class WorkflowEngine:
 
     # ------------------------------------------------------------------ instances
     def start(self, version_id: int, process_id: str, data: dict | None = None, *,
-              now: datetime | None = None, parent_id: int | None = None) -> Result:
-        """Start `process_id` of a version with initial data. Raises SpecNotFound, InvalidData, ScriptFailed."""
+              now: datetime | None = None, parent_id: int | None = None, triggered: bool = False) -> Result:
+        """Start `process_id` of a version with initial data. Raises SpecNotFound, InvalidData, ScriptFailed.
+
+        `triggered`: the product starts it because its start event's timer fell due or its message arrived, so the
+        start event counts as fired (each occurrence is an instance of its own, not a wait inside one)."""
         data = dict(data or {})
         _check_data(data)
         specs = self.specs(version_id)
@@ -159,6 +175,8 @@ class WorkflowEngine:
         with clock.running_at(now), _collect_effects() as effects:
             wf = BpmnWorkflow(specs[process_id], specs, script_engine=self.script_engine)
             wf.get_next_task(spec_name="Start").data.update(data)
+            if triggered:
+                _fire_start_events(wf, now)
             events = [Event("instance.started", {"process_id": process_id, "version_id": version_id,
                                                  "parent_id": parent_id})]
             self._advance(wf)
@@ -247,6 +265,13 @@ class WorkflowEngine:
             return MigrationVerdict(False, ("the instance already runs on this version",))
         return check_migration(self._load(record), self.specs(new_version_id))
 
+    def preview_migration(self, instance_id: int, new_version_id: int) -> MigrationPreview:
+        """The dry run in full: the verdict, the ready tasks as the new version has them, the new tasks ahead."""
+        record = self.store.get_instance(instance_id)
+        if record.status != "running" or record.version_id == new_version_id:
+            return MigrationPreview(self.check_migration(instance_id, new_version_id))
+        return preview_migration(self._load(record), self.specs(new_version_id))
+
     def migrate(self, instance_id: int, new_version_id: int, *, now: datetime | None = None,
                 expected_revision: int | None = None) -> Result:
         """Move a running instance to another version. Raises MigrationRefused naming what stops it."""
@@ -269,6 +294,28 @@ class WorkflowEngine:
         """Put back an earlier state (undo of a migration) if nobody changed the instance since."""
         return self._operate(instance_id, lambda wf: [Event("instance.restored", {"to_version": version_id})], now,
                              expected_revision, advance=False, replace_state=(version_id, state))
+
+    # ------------------------------------------------------------------ repairs by hand (workflows/repair.py)
+    def skip_script(self, instance_id: int, bpmn_id: str, *, process_id: str | None = None,
+                    reason: str | None = None, now: datetime | None = None,
+                    expected_revision: int | None = None) -> Result:
+        """Move the instance past script task `bpmn_id` (of `process_id`): the task completes without running its
+        script, and the instance goes on. Raises MoveRefused (not a script task), TaskNotReady (not reached now)."""
+        return self._operate(instance_id, lambda wf: repair.skip_script(wf, self._advance, bpmn_id, process_id,
+                                                                        reason), now, expected_revision)
+
+    def move_token(self, instance_id: int, from_task_id: str, to_element: str | None = repair.SKIP, *,
+                   reason: str | None = None, dry_run: bool = False, now: datetime | None = None,
+                   expected_revision: int | None = None) -> Result:
+        """Move the token of ready task `from_task_id` back to element `to_element` (done before), or past the task
+        when `to_element` is None. A dry run reports what would change and saves nothing. Raises TaskNotFound,
+        TaskNotReady, MoveRefused, ScriptFailed (what follows the move fails)."""
+        return self._operate(instance_id, lambda wf: repair.move_token(wf, from_task_id, to_element, reason), now,
+                             expected_revision, dry_run=dry_run)
+
+    def done_elements(self, instance_id: int) -> list[repair.DoneElement]:
+        """The activities done in the instance, which a token may be moved back to (loads the workflow)."""
+        return repair.done_elements(self._load(self.store.get_instance(instance_id)))
 
     def ready_tasks(self, instance_id: int) -> list[UserTask]:
         """The ready user tasks, read from the stored record (no workflow is loaded)."""
@@ -298,7 +345,8 @@ class WorkflowEngine:
         return wf
 
     def _operate(self, instance_id, act, now, expected_revision, advance=True, save_unchanged=True,
-                 version_after: int | None = None, replace_state: tuple[int, str] | None = None) -> Result:
+                 version_after: int | None = None, replace_state: tuple[int, str] | None = None,
+                 dry_run: bool = False) -> Result:
         record = self.store.get_instance(instance_id)
         if expected_revision is not None and record.revision != expected_revision:
             raise Conflict(f"instance {instance_id} is at revision {record.revision}, not {expected_revision}")
@@ -316,7 +364,7 @@ class WorkflowEngine:
             if advance:
                 self._advance(wf)
             result = self._snapshot(record, wf, events)
-        if not save_unchanged and not result.events:
+        if dry_run or (not save_unchanged and not result.events):
             return result
         record.revision = self.store.save_instance(record)
         result.revision = record.revision
@@ -360,7 +408,7 @@ class WorkflowEngine:
         now_waiting = {t.task_id for t in timers}
         for task_id, timer in before_timers.items():
             if task_id not in now_waiting or timer.due_at not in [t.due_at for t in timers if t.task_id == task_id]:
-                if timer.due_at <= clock.now():
+                if timer.due_at <= clock.now() and not _withdrawn(wf, task_id):
                     events.append(Event("timer.fired", {"task_id": task_id, "bpmn_id": timer.bpmn_id,
                                                         "due_at": periods.iso(timer.due_at)}))
         status = "completed" if wf.completed else ("cancelled" if getattr(wf, "cancelled", False) else "running")
@@ -400,6 +448,37 @@ class WorkflowEngine:
             elif effect.kind == "signal_parent":
                 result.events.append(Event("signal.unanswered", {"name": effect.name, "to": None,
                                                                  "payload": effect.data}))
+            elif effect.kind == "connector" and effect.call.connector == connectors.RAISE_NONCONFORMITY.id:
+                result.linked.append(self._raise_nonconformity(record, effect.call, now))
+                result.events.append(Event("connector.nonconformity_raised", {
+                    "connector": effect.call.connector, "task_id": effect.call.task_id,
+                    "bpmn_id": effect.call.bpmn_id, "name": effect.call.task_name,
+                    "nonconformity_id": result.linked[-1].instance_id, "title": effect.call.params["title"],
+                    "severity": effect.call.params["severity"]}))
+            elif effect.kind == "connector":
+                result.service_calls.append(effect.call)
+
+    def _raise_nonconformity(self, record, call: ServiceCall, now) -> Result:
+        """The nonconformity a service task raises: a linked instance, like one a script starts."""
+        if connectors.NONCONFORMITY_PROCESS not in self.specs(record.version_id):
+            raise call.failed(f"it starts the process {connectors.NONCONFORMITY_PROCESS!r}, which version "
+                              f"{record.version_id} does not have")
+        return self.start(record.version_id, connectors.NONCONFORMITY_PROCESS, call.params, now=now,
+                          parent_id=record.parent_id or record.id)
+
+
+def _fire_start_events(wf, now: datetime) -> None:
+    """Mark the process's own start events as fired (SpiffWorkflow reads `event_fired`, and for timers their
+    `event_value`, before waiting)."""
+    fired = (now - timedelta(seconds=1)).isoformat()
+    for task in wf.get_tasks(state=TaskState.NOT_FINISHED_MASK):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if task.workflow is not wf or not isinstance(task.task_spec, StartEvent) or definition is None:
+            continue
+        if isinstance(definition, CycleTimerEventDefinition):  # a cycle makes its path when a cycle passes: one
+            task._set_internal_data(event_value={"cycles": 1, "next": fired, "duration": 1.0})
+        else:
+            task._set_internal_data(event_fired=True, event_value=fired)
 
 
 def _guarded(step, wf):
@@ -464,6 +543,12 @@ def _find_task_or_none(wf, task_id):
         return None
 
 
+def _withdrawn(wf, task_id) -> bool:
+    """A timer that stopped waiting without firing: its task was cancelled, or removed by a token move."""
+    task = _find_task_or_none(wf, task_id)
+    return task is None or task.state == TaskState.CANCELLED
+
+
 def _user_task(task, with_data=False) -> UserTask:
     spec = task.task_spec
     extensions = getattr(spec, "extensions", {}) or {}
@@ -509,10 +594,16 @@ def _deadline(task, properties) -> datetime | None:
 
 
 def _signal_waits(wf) -> list[str]:
-    """The names of the signals the instance's waiting catch events (boundary ones included) wait for."""
-    return sorted({task.task_spec.event_definition.name for task in wf.event_manager.tasks.values()
-                   if task.state == TaskState.WAITING
-                   and isinstance(getattr(task.task_spec, "event_definition", None), AnySignal)})
+    """The names of the signals the instance's waiting catch events (boundary ones included) and, while it runs, its
+    event sub-processes wait for."""
+    names = {task.task_spec.event_definition.name for task in wf.event_manager.tasks.values()
+             if task.state == TaskState.WAITING
+             and isinstance(getattr(task.task_spec, "event_definition", None), AnySignal)}
+    if not wf.completed:
+        names.update(start.event_definition.name for name in wf.spec.start.trigger_specs
+                     for start in wf.subprocess_specs[name].bpmn_start_events
+                     if isinstance(start.event_definition, AnySignal))
+    return sorted(names)
 
 
 def _timer_tasks(wf) -> list:

@@ -93,6 +93,12 @@ class MigrationRefused(WorkflowError):
     code = "migration_refused"
 
 
+class MoveRefused(WorkflowError):
+    """A repair by hand (skip a script, move a token) that the engine cannot do here; the message says why."""
+
+    code = "move_refused"
+
+
 class StateTooNew(WorkflowError):
     """Stored state was written by a newer collabflow than this one."""
 
@@ -155,8 +161,7 @@ _PARSER_WORDS: list[tuple[re.Pattern, str]] = [(re.compile(pattern, re.DOTALL | 
      "(timeCycle, e.g. R6/P1D)"),
     (r"^Time Specification Error", "the timer's time cannot be read: give it a timeDuration, timeDate or timeCycle"),
     (r"^A Service Task must have an operator",
-     "service tasks are not supported (they would call other systems from the engine): use a script task with "
-     "the provided helpers, or a user task"),
+     "this service task names no connector: choose the connector it runs, one of the product's connectors"),
     (r"^A multiinstance task must specify a cardinality or a loop input data reference",
      "this multi-instance {kind} says neither how many instances (loopCardinality) nor over which collection "
      "(loopDataInputRef): add one, or remove the multi-instance marker"),
@@ -167,7 +172,7 @@ _PARSER_WORDS: list[tuple[re.Pattern, str]] = [(re.compile(pattern, re.DOTALL | 
     (r"^Duplicate process ID: (?P<name>.+)", "the process id '{name}' is used twice: give each process its own id"),
     (r"^Invalid Script Task\.\s*No Script Provided", "the script task has no script: write one or make it a task"),
     (r'^No "calledElement" attribute for Call Activity',
-     "the call activity does not say which process it calls (calledElement)"),
+     "the call activity does not say which process it calls: choose the process it calls"),
     (r"^Conditional event definition with missing condition", "the conditional event has no condition"),
     (r"^Could not find messageRef from message event definition: (?P<name>.+)",
      "the message event refers to the message '{name}', which is not defined in the file"),
@@ -209,4 +214,6 @@ def clean(text: str) -> str:
     text = _ADDRESS.sub("", text)
     text = _PYTHON_ERROR.sub("", text)
     text = text.replace("<", "").replace(">", "")
-    return re.sub(r"\s+", " ", re.sub(r"(?:\.\s*){2,}", ". ", text)).strip().rstrip(". ") or "the element cannot be read"
+    # SpiffWorkflow's empty notes leave dots apart ("Unknown Time Specification. . "): fold those, but never
+    # dots together ("[1..5]", "...")
+    return re.sub(r"\s+", " ", re.sub(r"\s*\.(?:\s+\.)+", ".", text)).strip().rstrip(". ") or "the element cannot be read"

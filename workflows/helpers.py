@@ -8,35 +8,13 @@ its own, larger list (WorkflowEngine.function_names).
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Callable
 
-from . import clock, periods
-from .errors import InvalidData, WorkflowError
+from . import clock, periods, settings
+from .effects import json_data, record_effect
+from .measures import measure_status, measure_trend, status_trend
 from .scripting import CONDITION_FUNCTION_NAMES
 from .user_tasks import Effect
-
-effects_var: contextvars.ContextVar[list[Effect] | None] = contextvars.ContextVar("engine_effects", default=None)
-
-
-def _record_effect(effect: Effect):
-    effects = effects_var.get()
-    if effects is None:
-        raise WorkflowError("linked-instance helpers can only be used while an instance runs")
-    effects.append(effect)
-
-
-def json_data(value, path="data"):
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidData(f"{path}: keys must be strings, got {key!r}", field=path)
-            json_data(item, f"{path}.{key}")
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            json_data(item, f"{path}[{index}]")
-    elif not isinstance(value, str | int | float | bool | type(None)):
-        raise InvalidData(f"{path}: a {type(value).__name__} cannot be stored", field=path)
 
 
 def default_helpers() -> dict[str, Callable]:
@@ -44,23 +22,29 @@ def default_helpers() -> dict[str, Callable]:
 
     def start_process(process_id: str, data: dict | None = None):
         json_data(data or {})
-        _record_effect(Effect("start_process", process_id=process_id, data=dict(data or {})))
+        record_effect(Effect("start_process", process_id=process_id, data=dict(data or {})))
 
     def cancel_linked(process_id: str | None = None):
-        _record_effect(Effect("cancel_linked", process_id=process_id))
+        record_effect(Effect("cancel_linked", process_id=process_id))
 
     def signal_parent(name: str, payload: dict | None = None):
         json_data(payload or {})
-        _record_effect(Effect("signal_parent", name=name, data=dict(payload or {})))
+        record_effect(Effect("signal_parent", name=name, data=dict(payload or {})))
 
     return {
         "now": lambda: periods.iso(clock.now()),
         "add_period": lambda start, period, times=1: periods.iso(periods.add_period(start, period, times)),
         "next_after": lambda anchor, period, after=None: periods.iso(
             periods.next_after(anchor, period, after or clock.now())),
+        "scale_period": lambda period, percent: periods.scale_period(period, percent),
         "start_process": start_process,
         "cancel_linked": cancel_linked,
         "signal_parent": signal_parent,
+        "measure_status": measure_status,
+        "measure_trend": measure_trend,
+        "status_trend": status_trend,
+        "setting": settings.setting,
+        "settings": settings.settings,
     }
 
 

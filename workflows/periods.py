@@ -33,6 +33,42 @@ def parse_period(period: str) -> tuple[int, timedelta]:
     return months, rest
 
 
+def describe_period(period: str) -> str:
+    """'P1Y6M' -> '1 year 6 months', 'P14D' -> '14 days', for people; what is not a period comes back as given."""
+    match = _PERIOD.match(period.strip()) if isinstance(period, str) else None
+    if not match:
+        return str(period)
+    words = [f"{int(v)} {unit}{'s' if int(v) != 1 else ''}" for unit, v in
+             zip(("year", "month", "week", "day", "hour", "minute", "second"), match.groups(), strict=True) if v]
+    return " ".join(words) or str(period)
+
+
+def scale_period(period: str, percent: int | float) -> str:
+    """`percent` % of an ISO 8601 period, as a period: ('P10D', 50) -> 'P5D', ('P5D', 50) -> 'P2DT12H'.
+
+    100 % gives the period back as written. Months stay calendar months where the percentage leaves whole
+    ones ('P6M', 50) -> 'P3M'; a part of a month left over is counted at 30 days ('P1M', 50) -> 'P15D', the only
+    place a month is not the calendar's. Days, hours, minutes and seconds are scaled exactly (to the second, at
+    least one second). Raises ValueError naming the input when the period is not one or the percentage not above 0.
+    """
+    months, rest = parse_period(period)
+    if isinstance(percent, bool) or not isinstance(percent, int | float) or not percent > 0 or percent == float("inf"):
+        raise ValueError(f"a period can only be scaled by a percentage above 0, not {percent!r}")
+    if percent == 100:
+        return period.strip()
+    whole_months, left = divmod(months * percent, 100)
+    seconds = int((rest.total_seconds() * percent) // 100 + left * 30 * 86400 / 100)
+    if whole_months == 0 and seconds == 0:
+        seconds = 1
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    years, whole_months = divmod(int(whole_months), 12)
+    date = "".join(f"{v}{unit}" for v, unit in ((years, "Y"), (whole_months, "M"), (days, "D")) if v)
+    time = "".join(f"{v}{unit}" for v, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if v)
+    return f"P{date}" + (f"T{time}" if time else "")
+
+
 def parse_instant(value: str | datetime) -> datetime:
     """An ISO 8601 date-time (naive values are read as UTC, never as server-local time)."""
     if isinstance(value, datetime):

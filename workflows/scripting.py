@@ -17,6 +17,7 @@ import ast
 import builtins
 import contextvars
 import copy
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -29,7 +30,9 @@ from RestrictedPython.PrintCollector import PrintCollector
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
-from . import timers
+from . import connectors, settings, timers
+from .effects import record_effect
+from .user_tasks import Effect
 
 DEFAULT_TIME_LIMIT = 1.0  # seconds of wall clock per script
 MAX_SEQUENCE = 1_000_000  # items a script may build with `*` or range()
@@ -205,10 +208,52 @@ SCRIPT_GUARDS: dict[str, Any] = {
 }
 
 
+# Python's own functions a script may never reach (files, eval, introspection): refused wherever they are named,
+# unless the script defines the name itself. Other Python builtins the sandbox lacks are refused when called.
+FORBIDDEN_NAMES = frozenset({
+    "open", "eval", "exec", "compile", "globals", "locals", "vars", "getattr", "setattr", "delattr", "breakpoint",
+    "memoryview", "exit", "quit", "super", "classmethod", "staticmethod",
+})
+_MISSING_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_")) - set(SAFE_BUILTINS) - {
+    "print"}  # print() is collected by the sandbox
+
+
+def _unavailable_names(tree: ast.AST) -> list[str]:
+    """Errors, in RestrictedPython's 'Line N: ...' form, for Python builtins the sandbox does not give scripts."""
+    defined = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)}
+    defined |= {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.ClassDef)}
+    defined |= {arg.arg for node in ast.walk(tree) if isinstance(node, ast.arguments)
+                for arg in [*node.posonlyargs, *node.args, *node.kwonlyargs, node.vararg, node.kwarg] if arg}
+    errors = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Name) or node.id in defined:
+            continue
+        if node.id in FORBIDDEN_NAMES and isinstance(node.ctx, ast.Load):
+            errors.append((node.lineno, f"Line {node.lineno}: name {node.id!r} is not allowed in diagram scripts"))
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _MISSING_BUILTINS
+                and node.func.id not in FORBIDDEN_NAMES and node.func.id not in defined):
+            errors.append((node.lineno, f"Line {node.lineno}: the function {node.func.id!r} is not available in "
+                                        "diagram scripts"))
+    return [text for _line, text in sorted(errors, key=lambda e: e[0])]
+
+
 def compile_script(source: str, filename: str = "<string>"):
-    """Compile a diagram script under the sandbox policy. Returns (code, errors); errors name the line."""
-    result = compile_restricted_exec(source, filename=filename, policy=_BudgetPolicy)
-    return result.code, list(result.errors)
+    """Compile a diagram script under the sandbox policy. Returns (code, errors); errors name the line.
+
+    Never raises for the text: input too deeply nested to compile, or holding a NUL, is an error of line 1."""
+    if "\x00" in source:
+        return None, [f"Line {source.count(chr(10), 0, source.index(chr(0))) + 1}: the script holds a NUL character"]
+    try:
+        result = compile_restricted_exec(source, filename=filename, policy=_BudgetPolicy)
+        errors = list(result.errors)
+        if not errors:
+            errors = _unavailable_names(ast.parse(source))
+    except (RecursionError, MemoryError):
+        return None, ["Line 1: the script is nested too deeply to read"]
+    except (ValueError, TypeError) as exc:
+        return None, [f"Line 1: the script cannot be read: {exc}"]
+    return (None if errors else result.code), errors
 
 
 _CONDITION_FUNCTIONS = {
@@ -301,9 +346,6 @@ class SandboxEnvironment(TaskDataEnvironment):
             self._remove_globals_and_functions_from_context(context, external_context)
         return True
 
-    def call_service(self, context, **kwargs):
-        raise SandboxViolation("service tasks are not supported: use a script task with the provided helpers")
-
 
 class SandboxScriptEngine(PythonScriptEngine):
     """PythonScriptEngine whose errors keep Spiff's line numbers and turn ScriptTimeout into a task error."""
@@ -312,17 +354,47 @@ class SandboxScriptEngine(PythonScriptEngine):
         super().__init__(environment=environment)
 
     def evaluate(self, task, expression, external_context=None):
-        """A timer's ISO literal is that literal (bare `P7D` as modelling tools write it); the rest is evaluated."""
+        """A timer's ISO literal is that literal (bare `P7D` as modelling tools write it); a service task's parameter
+        fails naming the parameter; the rest is evaluated (reading the settings of the task's process)."""
+        with settings.running(task):
+            return self._evaluate(task, expression, external_context)
+
+    def _evaluate(self, task, expression, external_context=None):
         definition = getattr(task.task_spec, "event_definition", None)
         if expression is not None and expression == getattr(definition, "expression", None):
             literal = timers.literal_of(definition)
             if literal is not None:
                 return literal
+        parameters = [name for name, p in (getattr(task.task_spec, "operation_params", None) or {}).items()
+                      if p.get("value") == expression]
+        if parameters:
+            try:
+                return self.environment.evaluate(expression, task.data, external_context)
+            except Exception as exc:
+                hint = " (a text is written in quotes: 'like this')" if isinstance(exc, NameError) else ""
+                raise WorkflowTaskException(
+                    f"the connector {task.task_spec.operation_name!r} could not work out its parameter "
+                    f"{' / '.join(map(repr, parameters))} from {expression!r}: {exc}{hint}",
+                    task=task, exception=exc) from None
         return super().evaluate(task, expression, external_context)
+
+    def call_service(self, task, operation_name=None, operation_params=None, **_other):
+        """A service task: check its connector and evaluated parameters, and record the call (an Effect) for after
+        the save. Nothing is called from here. Its result variable gets the connector and the values it took."""
+        spec = task.task_spec
+        values = {name: param.get("value") for name, param in (operation_params or {}).items()}
+        try:
+            call = connectors.request(operation_name, values, task_id=str(task.id), bpmn_id=spec.bpmn_id,
+                                      task_name=spec.bpmn_name, process_id=task.workflow.spec.name)
+        except connectors.ConnectorRefused as exc:
+            raise WorkflowTaskException(exc.message, task=task) from None
+        record_effect(Effect("connector", name=call.connector, call=call))
+        return json.dumps({"connector": call.connector, "parameters": call.params})
 
     def execute(self, task, script, external_context=None):
         try:
-            return super().execute(task, script, external_context)
+            with settings.running(task):
+                return super().execute(task, script, external_context)
         except ScriptTimeout as exc:
             line = exc.args[0] if exc.args else None
             lines = script.splitlines()

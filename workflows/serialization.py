@@ -13,7 +13,9 @@ from uuid import UUID
 import orjson
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default import BpmnProcessSpecConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 
 from .errors import StateTooNew
@@ -40,8 +42,24 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return wf
 
 
+class SettingsProcessSpecConverter(BpmnProcessSpecConverter):
+    """Keeps a process's declared settings (workflows.settings) with its spec; a spec stored before has none."""
+
+    def to_dict(self, spec):
+        dct = super().to_dict(spec)
+        dct["settings"] = dict(getattr(spec, "settings", None) or {})
+        return dct
+
+    def from_dict(self, dct):
+        settings = dct.pop("settings", None) or {}
+        spec = super().from_dict(dct)
+        spec.settings = settings
+        return spec
+
+
 def _serializer(specless: bool) -> BpmnWorkflowSerializer:
     config = dict(DEFAULT_CONFIG)
+    config[BpmnProcessSpec] = SettingsProcessSpecConverter
     if specless:
         config[BpmnWorkflow] = SpeclessWorkflowConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))

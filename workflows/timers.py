@@ -7,6 +7,9 @@ ISO 8601 value is that value: a duration (`P7D`, `PT2H`) in timeDuration, a repe
 with or without surrounding white space. Quoted literals (`"P7D"`), data names (`l1_limit`) and calls
 (`add_period(...)`) stay expressions.
 
+A bare value runs, but is reported as a warning with how it is read and the fix (quote it, or name a data
+field): `P7D` typed where a data field's name was meant would otherwise run silently as seven days.
+
 Text that looks like an ISO value but is not a valid one of its kind (`P3X`, `p7d`, `R6/P1X`, `2026-13-01`)
 is ambiguous - a mistyped literal or a data field named like one - and is refused at validation with the fix
 (`classify` gives the reason); it never reaches an instance. The engine (scripting.SandboxScriptEngine) and
@@ -84,6 +87,12 @@ def classify(kind: str, text: str | None) -> TimerText:
     return TimerText(kind, refusal=f"{stripped} is not a timer value: write {_EXAMPLES[kind]}")
 
 
+def expression_refusal(kind: str, text: str, reason: str) -> str:
+    """Why a timer's text that is no ISO value cannot run as an expression either (`reason`), with the fix."""
+    return (f"{text.strip()!r} is neither an ISO 8601 value nor an expression that can run ({reason}): write "
+            f"{_EXAMPLES[kind]} in quotes, or the name of a data field that holds one")
+
+
 def literal_of(event_definition) -> str | None:
     """The ISO value a timer names literally (quoted or bare), or None when its text is an expression/refused."""
     kind = kind_of(event_definition)
@@ -100,18 +109,47 @@ def check_value(kind: str, value) -> str | None:
 def _literal(kind: str, value: str, quoted: bool) -> TimerText:
     problem = _invalid(kind, value)
     if problem is None:
-        warning = None
+        warnings = []
+        if not quoted:
+            warnings.append(f"is written without quotes: it runs as the {_in_words(kind, value)}; write \"{value}\" "
+                            "to say so, or the name of a data field")
         if kind == "timeDate" and not _OFFSET.search(value):
-            warning = (f"the date-time {value} has no time zone, so it is read in the server's time zone: "
-                       f"add Z (UTC) or an offset, e.g. {value if 'T' in value else value + 'T00:00:00'}Z")
-        return TimerText(kind, literal=value, warning=warning)
+            warnings.append(f"the date-time {value} has no time zone, so it is read in the server's time zone: "
+                            f"add Z (UTC) or an offset, e.g. {value if 'T' in value else value + 'T00:00:00'}Z")
+        return TimerText(kind, literal=value, warning="; ".join(warnings) or None)
     fix = f"write {_EXAMPLES[kind]}"
     if not quoted:
-        fix += " (quotes are optional); a data field may not be named like an ISO value, so rename it if one was meant"
+        fix += " (in quotes); a data field may not be named like an ISO value, so rename it if one was meant"
     capitals = value.upper()
     if capitals != value and _invalid(kind, capitals) is None:
-        fix = f"write the ISO 8601 letters in capitals: {capitals}"
+        fix = f"write the ISO 8601 letters in capitals: {capitals} (in quotes: \"{capitals}\")"
     return TimerText(kind, refusal=f"{value} is not valid ISO 8601 for {kind} ({problem}): {fix}")
+
+
+_UNITS = {"Y": "year", "W": "week", "D": "day", "H": "hour", "S": "second"}
+_PART = re.compile(r"(\d+(?:[.,]\d+)?)([YMWDHS])")
+
+
+def _in_words(kind: str, value: str) -> str:
+    """'the period P7D (7 days)', 'the repeating interval R/P1M (every 1 month, without end)', 'the date-time ...'."""
+    if kind == "timeDate":
+        return f"date-time {value}"
+    if kind == "timeDuration":
+        return f"period {value} ({_duration_words(value)})"
+    repeat, *parts = value.split("/")
+    times = f"{repeat[1:]} times" if repeat[1:] else "without end"
+    period = next((p for p in parts if _duration_ok(p)), "")
+    start = next((f", from {p}" for p in parts if not _duration_ok(p)), "")
+    return f"repeating interval {value} (every {_duration_words(period)}{start}, {times})"
+
+
+def _duration_words(value: str) -> str:
+    date, _, time = value[1:].partition("T")
+    words = []
+    for part, units in ((date, {**_UNITS, "M": "month"}), (time, {**_UNITS, "M": "minute"})):
+        for amount, unit in _PART.findall(part):
+            words.append(f"{amount} {units[unit]}{'' if amount == '1' else 's'}")
+    return ", ".join(words) or value
 
 
 def _invalid(kind: str, value: str) -> str | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .errors import ScriptFailed, ScriptLocation
+
 
 @dataclass(frozen=True)
 class UserTask:
@@ -50,11 +52,32 @@ class Event:
     payload: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ServiceCall:
+    """What a service task asked of a connector (`workflows.connectors`), with its parameters evaluated and checked:
+    the app performs it in the transaction of the action that ran the task (`Result.service_calls`)."""
+
+    connector: str
+    params: dict
+    task_id: str
+    bpmn_id: str
+    task_name: str | None
+    process_id: str
+
+    def failed(self, message: str) -> ScriptFailed:
+        """The error to raise when the call cannot be performed: located at its service task, like a failed
+        script, so the action is refused (nothing is saved) and the process owner sees where."""
+        return ScriptFailed(f"the connector {self.connector!r} failed: {message}", ScriptLocation(
+            task_id=self.task_id, bpmn_id=self.bpmn_id, task_name=self.task_name, process_id=self.process_id))
+
+
 @dataclass
 class Effect:
-    """Work a script asked for on another instance, done by the engine after the save."""
+    """Work a script or service task asked for beyond its instance, done after the save: by the engine, or, for a
+    connector the app performs (`call`), by the app."""
 
-    kind: str  # start_process | cancel_linked | signal_parent
+    kind: str  # start_process | cancel_linked | signal_parent | connector
     process_id: str | None = None
     name: str | None = None
     data: dict = field(default_factory=dict)
+    call: ServiceCall | None = None

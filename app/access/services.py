@@ -5,7 +5,9 @@
   those only the joint parts: stages 5-8, issues, periodic reviews and exit reviews (stages 1-4 are our
   internal preparation: the corporate plan, our assessment of them, our negotiation strategy).
 - Within joint data, knowledge the knowledge map withholds is removed, and knowledge shared only on request
-  shows its name and owner but not its details.
+  shows its name and owner but not its details. Knowledge shared under an NDA shows in full once the
+  relationship's agreement covers confidentiality (`confidentiality_agreed`), and like knowledge on request
+  until then.
 """
 
 from __future__ import annotations
@@ -15,13 +17,12 @@ from sqlalchemy.orm import Session
 
 from ..auth.models import RelationshipProfile, User, UserRole
 from ..errors import Forbidden, NotFound
-from ..processes.models import ProcessInstance
+from ..processes.models import HumanTask, ProcessInstance
 from ..stages import stage_of_process
 
 INTERNAL_STAGES = frozenset({1, 2, 3, 4})
 WITHHELD = frozenset({"withhold", "not_shared"})
-ON_REQUEST = frozenset({"share_under_nda", "shared_with_conditions", "share_on_request"})
-SHARING = {"share": "share", "shared": "share", "share_under_nda": "share_on_request",
+SHARING = {"share": "share", "shared": "share", "share_under_nda": "share_under_nda",
            "shared_with_conditions": "share_on_request", "share_on_request": "share_on_request",
            "withhold": "withhold", "not_shared": "withhold"}
 ON_REQUEST_KEEPS = ("asset", "item", "title", "owner", "owner_organisation", "sharing")
@@ -110,28 +111,45 @@ def require_own_organisation(user: User, what: str) -> None:
 
 
 def sharing_of(item: dict) -> str | None:
-    """The normalised sharing rule of a knowledge item (share / share_on_request / withhold), if it has one."""
+    """The normalised sharing rule of a knowledge item (share / share_under_nda / share_on_request / withhold), if
+    it has one."""
     value = item.get("sharing") if isinstance(item, dict) else None
     return SHARING.get(value) if isinstance(value, str) else None
 
 
-def redact(data, user: User):
+def redact(data, user: User, *, nda: bool = False):
     """Data as `user` may see it: for partners, withheld knowledge removed at any depth and knowledge shared
-    on request reduced to its name and owner. Our own users get `data` unchanged."""
+    on request reduced to its name and owner, as is knowledge shared under an NDA unless `nda` (the
+    relationship's agreement covers confidentiality: `confidentiality_agreed`). Our own users get `data`
+    unchanged."""
     if sees_everything(user):
         return data
-    return _redact(data)
+    return _redact(data, frozenset({"share_on_request"} if nda else {"share_on_request", "share_under_nda"}))
 
 
-def _redact(value):
+def _redact(value, reduced: frozenset[str]):
     if isinstance(value, dict):
-        rule = sharing_of(value)
-        if rule == "share_on_request":
+        if sharing_of(value) in reduced:
             return {k: v for k, v in value.items() if k in ON_REQUEST_KEEPS}
-        return {k: _redact(v) for k, v in value.items()}
+        return {k: _redact(v, reduced) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact(v) for v in value if sharing_of(v) != "withhold"]
+        return [_redact(v, reduced) for v in value if sharing_of(v) != "withhold"]
     return value
+
+
+def confidentiality_agreed(session: Session, relationship_id: int) -> bool:
+    """Whether the relationship's latest agreement covers confidentiality: the newest completed task that answered
+    the collaborative-contracting checklist's `confidentiality` (stage 4's selection, or a later revision). Until
+    then knowledge shared under an NDA is not shown to the partner in full."""
+    rows = session.scalars(select(HumanTask.submitted).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                           .where(ProcessInstance.root_id == relationship_id, HumanTask.state == "completed")
+                           .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc()))
+    for submitted in rows:
+        checklist = submitted.get("contracting_checklist") if isinstance(submitted, dict) else None
+        answer = checklist.get("confidentiality") if isinstance(checklist, dict) else None
+        if isinstance(answer, dict):
+            return answer.get("covered") is True
+    return False
 
 
 def member_ids(session: Session, relationship_id: int) -> list[int]:

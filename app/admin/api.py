@@ -5,8 +5,18 @@ from __future__ import annotations
 from flask import current_app
 
 from ..api.common import blueprint, mail, now, session, user
+from ..auth import second_factor
+from ..auth.models import ROLES
 from . import services as admin
-from .schemas import AdminOrganisationIn, AdminOrganisationOut, InviteIn, LinkOut, PersonOut
+from .schemas import (
+    AdminOrganisationIn,
+    AdminOrganisationOut,
+    InviteIn,
+    LinkOut,
+    PersonOut,
+    SecondFactorPolicyIn,
+    SecondFactorPolicyOut,
+)
 
 bp = blueprint("api_admin", "Administration: organisations (ours and partners) and the people in them")
 
@@ -17,11 +27,12 @@ def _org(row) -> dict:
             "people": row.people, "sers": row.sers, "relationships": row.relationships}
 
 
-def _person(u) -> dict:
+def _person(u, with_totp: set[int] | None = None) -> dict:
     state = "deactivated" if not u.is_active else "invited" if u.password_hash is None else "active"
+    on = u.id in with_totp if with_totp is not None else second_factor.enabled(session(), u)
     return {"id": u.id, "username": u.username, "display_name": u.display_name, "email": u.email,
             "organisation_id": u.organisation_id, "organisation": u.organisation.name, "roles": sorted(u.roles),
-            "state": state}
+            "state": state, "second_factor": on}
 
 
 def _link(link) -> dict:
@@ -48,7 +59,9 @@ def add_organisation(args):
 @bp.response(200, PersonOut(many=True))
 def people():
     """Every person, active first."""
-    return [_person(u) for u in admin.people(session(), user())]
+    people = admin.people(session(), user())
+    with_totp = second_factor.enabled_user_ids(session())
+    return [_person(u, with_totp) for u in people]
 
 
 @bp.post("/admin/users")
@@ -79,3 +92,27 @@ def password_link(user_id):
     """Send a one-time link (valid 24 hours) that sets a new password."""
     return _link(admin.send_reset(session(), user(), user_id, now=now(), mail=mail(),
                                   base_url=current_app.config["BASE_URL"]))
+
+
+@bp.get("/admin/second-factor")
+@bp.response(200, SecondFactorPolicyOut)
+def second_factor_policy():
+    """The roles whose people must sign in with a second factor (TOTP)."""
+    return {"required_roles": sorted(admin.second_factor_policy(session(), user())), "roles": list(ROLES)}
+
+
+@bp.put("/admin/second-factor")
+@bp.arguments(SecondFactorPolicyIn)
+@bp.response(200, SecondFactorPolicyOut)
+def set_second_factor_policy(args):
+    """Require a second factor for exactly these roles (audited as `security.policy_changed`). Their people
+    without one are sent to set it up after their password; API tokens keep working."""
+    after = admin.set_second_factor_policy(session(), user(), args["required_roles"], now=now())
+    return {"required_roles": sorted(after), "roles": list(ROLES)}
+
+
+@bp.post("/admin/users/<id:user_id>/second-factor/reset")
+@bp.response(200, PersonOut)
+def reset_second_factor(user_id):
+    """Remove the person's second factor and recovery codes (a lost phone) and end their browser sessions."""
+    return _person(admin.reset_second_factor(session(), user(), user_id, now=now()))

@@ -1,10 +1,11 @@
-"""Administration pages (`/admin`): organisations and people; and the public page where a one-time link sets a
-password (`/welcome/<link>`)."""
+"""Administration pages (`/admin`): organisations and people, the roles that must sign in with a second factor,
+resetting a person's second factor; and the public page where a one-time link sets a password (`/welcome/<link>`)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
+from ..auth import second_factor
 from ..auth.models import ROLES
 from ..auth.permissions import Permission, require
 from ..auth.session import me
@@ -20,13 +21,18 @@ def _base_url() -> str:
     return current_app.config.get("BASE_URL") or request.host_url
 
 
-def _page(*, errors=None, values=None, new_link=None, org_errors=None, org_values=None, status=200):
+def _page(*, errors=None, values=None, new_link=None, org_errors=None, org_values=None, policy_errors=None,
+          policy_values=None, status=200):
     require(me(), Permission.ADMINISTER_USERS, "administration is for administrators")
     session = db_session()
     organisations = admin.organisations(session, me())
+    required = admin.second_factor_policy(session, me())
     return render_template("admin/index.html", organisations=organisations, people=admin.people(session, me()),
                            roles=ROLES, errors=errors or {}, values=values or {}, new_link=new_link,
                            org_errors=org_errors or {}, org_values=org_values or {}, section="admin",
+                           totp_on=second_factor.enabled_user_ids(session), totp_roles=required,
+                           policy_errors=policy_errors or {},
+                           policy_values=required if policy_values is None else set(policy_values),
                            active_organisations=[o.organisation for o in organisations if o.organisation.active]
                            ), status, {"Cache-Control": "no-store"}
 
@@ -77,6 +83,30 @@ def person_active(user_id: int):
     user = admin.set_active(db_session(), me(), user_id, active, now=utcnow())
     flash(f"{user.display_name} is {'active again' if active else 'deactivated: they can no longer sign in'}.",
           "success")
+    return redirect(url_for("admin.index"))
+
+
+@bp.post("/admin/second-factor")
+def second_factor_policy():
+    roles = request.form.getlist("required_roles")
+    try:
+        after = admin.set_second_factor_policy(db_session(), me(), roles, now=utcnow())
+    except BadRequest as exc:
+        return _page(policy_errors=exc.errors, policy_values=roles, status=400)
+    named = ", ".join(r.replace("_", " ") for r in sorted(after)) or "no role"
+    flash(f"Two-step sign-in is required for {named}.", "success")
+    return redirect(url_for("admin.index", _anchor="second-factor-policy"))
+
+
+@bp.post("/admin/people/<id:user_id>/second-factor/reset")
+def second_factor_reset(user_id: int):
+    try:
+        user = admin.reset_second_factor(db_session(), me(), user_id, now=utcnow())
+    except BadRequest as exc:
+        flash(exc.message[:1].upper() + exc.message[1:] + ".", "error")
+        return redirect(url_for("admin.index"))
+    flash(f"{user.display_name}'s two-step sign-in is reset and their sessions have ended: they sign in with their "
+          "password and set it up again.", "success")
     return redirect(url_for("admin.index"))
 
 

@@ -43,9 +43,25 @@ class PersonOut(Schema):
     organisation = fields.String()
     roles = fields.List(fields.String())
     state = fields.String(metadata={"description": "invited | active | deactivated"})
+    second_factor = fields.Boolean(metadata={"description": "two-step sign-in (TOTP) is on"})
 
 
 class LinkOut(Schema):
     person = fields.Nested(PersonOut)
     url = fields.String(metadata={"description": "the one-time link (also e-mailed when mail is configured)"})
     emailed = fields.Boolean()
+
+
+class SecondFactorPolicyIn(In):
+    required_roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True,
+                                 validate=validate.Length(max=len(ROLES)),
+                                 metadata={"description": "every role whose people must sign in with a second "
+                                                          "factor (an empty list requires it of nobody)"})
+
+
+class SecondFactorPolicyOut(Schema):
+    required_roles = fields.List(fields.String(), metadata={
+        "description": "the roles whose people must sign in with a second factor (TOTP); who has none is sent to "
+                       "set it up after their password, and their browser session opens nothing else until then "
+                       "(API tokens keep working)"})
+    roles = fields.List(fields.String(), metadata={"description": "every role there is"})

@@ -1,6 +1,7 @@
 """Organisations and people, administered: add organisations, invite people with a one-time link that sets their
-password, send a password reset, deactivate and reactivate. Every action is an audit event; a refusal names the
-field and changes nothing."""
+password, send a password reset, deactivate and reactivate; which roles must sign in with a second factor, and
+resetting a person's second factor (a lost phone). Every action is an audit event; a refusal names the field and
+changes nothing."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..audit.services import record
+from ..auth import second_factor, user_sessions
 from ..auth.models import ROLES, AccountLink, Organisation, RelationshipProfile, User, UserRole
 from ..auth.permissions import Permission, require
 from ..auth.services import deactivate_user, set_password, weak_password
@@ -230,4 +232,40 @@ def use_link(session: Session, secret: str, new: str, confirm: str, *, now: date
     record(session, "user.password_set", actor=user, at=now, payload={"username": user.username,
                                                                       "through": link.purpose})
     set_password(session, user, new, now=now, actor=user)  # one commit with the above; old sessions end
+    return user
+
+
+def second_factor_policy(session: Session, actor: User) -> set[str]:
+    """The roles whose people must sign in with a second factor."""
+    require(actor, Permission.ADMINISTER_USERS, "only administrators see the sign-in policy")
+    return second_factor.required_roles(session)
+
+
+def set_second_factor_policy(session: Session, actor: User, roles, *, now: datetime) -> set[str]:
+    """Require a second factor for exactly `roles` (any of ROLES) -> the roles now required. Their people without
+    one are sent to set it up after their password, and their browser sessions open nothing else until they have
+    (API tokens they made keep working). Raises BadRequest naming an unknown role. Audited when it changes."""
+    require(actor, Permission.ADMINISTER_USERS, "only administrators set the sign-in policy")
+    _before, after = second_factor.set_required_roles(session, roles, actor=actor, now=now)
+    return after
+
+
+def reset_second_factor(session: Session, actor: User | None, user_id: int, *, now: datetime) -> User:
+    """Remove a person's second factor and recovery codes (a lost phone) and end every session they have: they
+    sign in with their password again, and set a new one up (at once, if their role requires it). `actor` None is
+    the command line (`collabflow reset-second-factor`, for the last administrator's lost phone). Raises NotFound,
+    BadRequest (they have none; or it is the administrator's own, which they turn off on their account page)."""
+    require(actor, Permission.ADMINISTER_USERS, "only administrators reset a second factor")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    if actor is not None and user.id == actor.id:
+        raise BadRequest("reset your own two-step sign-in on your account page, with a code",
+                         {"user": "yourself"})
+    with unit_of_work(session):
+        if not second_factor.remove(session, user):
+            raise BadRequest(f"{user.display_name} has no two-step sign-in to reset", {"user": "none"})
+        ended = user_sessions.end_all(session, user, now=now, reason="second_factor_reset", actor=actor)
+        record(session, "user.totp_reset", actor=actor, at=now, payload={
+            "user_id": user.id, "username": user.username, "sessions_ended": ended})
     return user

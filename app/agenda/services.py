@@ -28,27 +28,33 @@ class AgendaEntry:
     process_id: str
     task_id: int | None = None  # the human task row, for deadlines
     overdue: bool = False
+    element: str | None = None  # the diagram's id of the timer (reviews, timers) or of the task (deadlines)
+    gate: bool = False  # a deadline of an SER gate
 
 
 def upcoming(session: Session, *, now: datetime, relationship_id: int | None = None,
-             until: datetime | None = None, limit: int = 500, viewer=None) -> list[AgendaEntry]:
+             until: datetime | None = None, limit: int = 500, viewer=None, tasks=None) -> list[AgendaEntry]:
     """What falls due from `now` on (overdue deadlines included), earliest first; for a partner `viewer`,
-    only its relationships' joint processes."""
+    only its relationships' joint processes. `tasks` (SQL on human_tasks, e.g. the inbox's
+    `visible_to_work(user)`) narrows the deadlines to the tasks it admits."""
     rel = aliased(ProcessInstance)
     relationship = ProcessInstance.root_id  # indexed; linked instances at any depth
     timers = (select(Timer.due_at, Timer.name, ProcessInstance.id, ProcessInstance.process_id, ProcessInstance.title,
-                     relationship.label("relationship_id"), rel.title.label("relationship_title"))
+                     relationship.label("relationship_id"), rel.title.label("relationship_title"), Timer.bpmn_id)
               .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
               .join(rel, rel.id == relationship)
               .where(ProcessInstance.status == "running"))
     deadlines = (select(HumanTask.due_at, HumanTask.name, HumanTask.id, ProcessInstance.id, ProcessInstance.process_id,
-                        relationship.label("relationship_id"), rel.title.label("relationship_title"))
+                        relationship.label("relationship_id"), rel.title.label("relationship_title"),
+                        HumanTask.bpmn_id, HumanTask.approval_gate)
                  .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
                  .join(rel, rel.id == relationship)
                  .where(HumanTask.state == "ready", HumanTask.due_at.is_not(None)))
     if relationship_id is not None:
         timers = timers.where(relationship == relationship_id)
         deadlines = deadlines.where(relationship == relationship_id)
+    if tasks is not None:
+        deadlines = deadlines.where(tasks)
     visible = access.visible_relationship_ids(session, viewer) if viewer is not None else None
     if visible is not None:
         # a partner sees the timers of linked joint processes (reviews, issues) and the deadlines of joint tasks
@@ -61,12 +67,13 @@ def upcoming(session: Session, *, now: datetime, relationship_id: int | None = N
     entries = [
         AgendaEntry(when=row[0], kind="review" if row[3] in REVIEWS else "timer",
                     title=row[4] if row[3] in REVIEWS and row[4] else row[1] or "Timer",
-                    relationship_id=row[5], relationship=row[6], instance_id=row[2], process_id=row[3])
+                    relationship_id=row[5], relationship=row[6], instance_id=row[2], process_id=row[3], element=row[7])
         for row in session.execute(timers.order_by(Timer.due_at).limit(limit))
     ]
     entries += [
         AgendaEntry(when=row[0], kind="deadline", title=row[1], relationship_id=row[5], relationship=row[6],
-                    instance_id=row[3], process_id=row[4], task_id=row[2], overdue=row[0] <= now)
+                    instance_id=row[3], process_id=row[4], task_id=row[2], overdue=row[0] <= now, element=row[7],
+                    gate=bool(row[8]))
         for row in session.execute(deadlines.order_by(HumanTask.due_at).limit(limit))
     ]
     return sorted(entries, key=lambda e: (e.when, e.kind, e.title))[:limit]

@@ -103,5 +103,5 @@ def _too_deep(value) -> bool:
     return False
 
 
-BIG_BODY_ENDPOINTS = {"api_processes.validate_bundle", "api_processes.deploy", "api_tasks.attach"}
-MULTIPART_ENDPOINTS = {"api_tasks.attach"}
+MULTIPART_ENDPOINTS = {"api_tasks.attach", "api_spreadsheets.preview", "api_spreadsheets.confirm"}
+BIG_BODY_ENDPOINTS = {"api_processes.validate_bundle", "api_processes.deploy", *MULTIPART_ENDPOINTS}

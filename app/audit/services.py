@@ -1,9 +1,13 @@
-"""Writing and reading the audit trail. Every user-visible action calls `record` in its own transaction."""
+"""Writing and reading the audit trail. Every user-visible action calls `record` in its own transaction.
+
+`recorded` tells the domains that derive something from the trail (webhooks) of every batch written, inside the
+same transaction, so what they write commits or rolls back with the events."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from blinker import Signal
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -12,6 +16,10 @@ from .models import AuditEvent
 
 SYSTEM = "system"
 _INSERT = insert(AuditEvent)
+
+# Connected by create_app (the composition root): a receiver gets (session, rows=[the rows written]) and writes
+# in the same transaction; it never records audit events itself.
+recorded = Signal("audit events recorded")
 
 
 def record(session: Session, action: str, *, actor=None, instance_id: int | None = None,
@@ -25,7 +33,9 @@ def record_many(session: Session, rows: list[dict]) -> None:
     """Append several events in one statement; each row has the keyword arguments of `record`."""
     if not rows:
         return
-    session.connection().execute(_INSERT, [_row(**row) for row in rows])
+    written = [_row(**row) for row in rows]
+    session.connection().execute(_INSERT, written)
+    recorded.send(session, rows=written)
 
 
 def _row(action, *, actor=None, instance_id=None, task_id=None, payload=None, at=None):

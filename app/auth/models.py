@@ -109,3 +109,45 @@ class UserSession(Base):
     end_reason: Mapped[str | None] = mapped_column(String(30))  # signed_out, idle, expired, password_changed, ...
     user_agent: Mapped[str | None] = mapped_column(String(300))
     ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class TotpCredential(Base):
+    """A user's second factor: the TOTP secret their authenticator app shares (RFC 6238, 30-second steps). Until
+    `enabled_at` is set it is an enrolment waiting for its first code; `last_step` is the latest time step a code
+    was accepted for, so no code is accepted twice (nor an older one). The secret must be readable to check a
+    code, so it is stored as it is: whoever reads the database could make codes, but still needs the password."""
+
+    __tablename__ = "totp_credentials"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))  # base32
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_step: Mapped[int | None] = mapped_column()
+
+
+class RecoveryCode(Base):
+    """One of the ten codes shown once when the second factor is switched on (or the codes renewed): each signs in
+    once in place of a TOTP code. Only the sha256 of the user's id and the code is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SecondFactorRole(Base):
+    """A role whose people must sign in with a second factor (the administrator's policy): one row per role."""
+
+    __tablename__ = "second_factor_roles"
+    __table_args__ = (
+        CheckConstraint("role in ('staff', 'ser', 'jmt', 'process_owner', 'assessor', 'admin', 'top_management')",
+                        name="role"),
+    )
+
+    role: Mapped[str] = mapped_column(String(30), primary_key=True)
+    required_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    required_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -27,6 +27,7 @@ class Permission(StrEnum):
     DEPLOY_PROCESSES = "deploy processes"
     ADMINISTER_INSTANCES = "administer instances"         # cancel, migrate running instances
     ADMINISTER_USERS = "administer organisations and people"
+    ADMINISTER_WEBHOOKS = "administer webhooks"           # subscribe URLs to events, read and resend deliveries
     READ_MANAGEMENT_SYSTEM = "read the management system"     # our organisation's home: clauses, reviews, NCs
     SET_UP_MANAGEMENT_SYSTEM = "set up the management system"  # start the organisation's management system
 
@@ -46,7 +47,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
                                  P.SET_UP_MANAGEMENT_SYSTEM}),
     "admin": frozenset({P.START_RELATIONSHIPS, P.RAISE_ISSUES, P.EDIT_REGISTERS, P.UPLOAD_EVIDENCE,
                         P.DISCUSS_TASKS, P.MANAGE_LANE_TASKS, P.MANAGE_ANY_TASK, P.READ_EVERY_TASK,
-                        P.READ_PROCESSES, P.DEPLOY_PROCESSES, P.ADMINISTER_INSTANCES, P.ADMINISTER_USERS,
+                        P.READ_PROCESSES, P.DEPLOY_PROCESSES, P.ADMINISTER_INSTANCES, P.ADMINISTER_USERS, P.ADMINISTER_WEBHOOKS,
                         P.READ_MANAGEMENT_SYSTEM, P.SET_UP_MANAGEMENT_SYSTEM}),
 }
 assert set(ROLE_PERMISSIONS) == set(ROLES), "every role has a row"

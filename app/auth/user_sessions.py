@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from ..audit.services import record
@@ -38,11 +38,20 @@ def digest(secret: str) -> str:
 def begin(session: Session, user: User, *, now: datetime, user_agent: str | None = None,
           ip: str | None = None) -> str:
     """A new session for `user` -> the secret for the cookie (only its sha256 is stored). Commits."""
-    secret = secrets.token_urlsafe(32)
     with unit_of_work(session):
-        session.add(UserSession(user_id=user.id, token_hash=digest(secret), created_at=now, last_seen_at=now,
-                                user_agent=(user_agent or None) and user_agent[:300], ip=(ip or None) and ip[:64]))
+        _row, secret = add(session, user, now=now, user_agent=user_agent, ip=ip)
     return secret
+
+
+def add(session: Session, user: User, *, now: datetime, user_agent: str | None = None,
+        ip: str | None = None) -> tuple[UserSession, str]:
+    """`begin` inside the caller's transaction (single sign-on adds its own row beside it) -> (row, secret)."""
+    secret = secrets.token_urlsafe(32)
+    row = UserSession(user_id=user.id, token_hash=digest(secret), created_at=now, last_seen_at=now,
+                      user_agent=(user_agent or None) and user_agent[:300], ip=(ip or None) and ip[:64])
+    session.add(row)
+    session.flush()
+    return row, secret
 
 
 _SESSION_AND_USER = (select(UserSession, User).join(User, User.id == UserSession.user_id)
@@ -115,3 +124,16 @@ def end_one(session: Session, user: User, session_id: int, *, now: datetime) -> 
             return False
         _end(session, [row], user, now=now, reason="ended_by_user")
     return True
+
+
+KEPT = timedelta(days=30)  # an ended or long-dead session row stays this long (the audit trail keeps sign-ins)
+
+
+def prune(session: Session, *, now: datetime, kept: timedelta = KEPT) -> int:
+    """Delete session rows that ended, or were last seen, more than `kept` ago: they can never sign anyone in
+    again (idle and absolute timeouts are hours), and sign-ins and sign-outs stay in the audit trail. Commits."""
+    cutoff = now - kept
+    gone = session.execute(delete(UserSession).where(or_(UserSession.ended_at < cutoff,
+                                                         UserSession.last_seen_at < cutoff))).rowcount
+    session.commit()
+    return gone

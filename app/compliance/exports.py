@@ -187,7 +187,7 @@ def _entries_by_task(session: Session, relationship_id: int) -> dict[int, list[L
             continue
         seen.add((int(match.group(1)), entry_id))
         found.setdefault(int(match.group(1)), []).append(
-            LinkedEntry(name, register.title, str((data or {}).get(register.key, f"entry {entry_id}")), entry_id))
+            LinkedEntry(name, register.title, register.name_of(data or {}) or f"entry {entry_id}", entry_id))
     return found
 
 

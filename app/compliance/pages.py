@@ -7,16 +7,19 @@ pack; partners see the joint plan only) live in the services these pages call.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, Response, render_template, request, url_for
 from werkzeug.routing import BuildError
 
 from ..auth.session import me
 from ..db import utcnow
 from ..errors import BadRequest, NotFound
-from ..extensions import db_session
+from ..extensions import db_session, services
 from ..processes.models import ProcessInstance
+from ..processes.services import may_start
 from ..requirements import RELATIONSHIP
-from ..stages import STAGES
+from ..stages import NONCONFORMITY, STAGES
 from . import exports, rmp
 from . import services as compliance
 
@@ -41,6 +44,19 @@ def _entry_url(entry_id: int) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class FindingLink:
+    source: str  # the nonconformity's source as the start form names it
+
+
+def finding_link(user) -> FindingLink | None:
+    """Whether the viewer may raise a nonconformity against a requirement row (assessors record their findings
+    this way), and as what source."""
+    if user.is_partner or not may_start(db_session(), services().workflows, user, NONCONFORMITY):
+        return None
+    return FindingLink("assessor" if "assessor" in user.roles else "hand")
+
+
 # ---- the matrix ----------------------------------------------------------------------------------------------
 
 @bp.get("/compliance")
@@ -62,7 +78,7 @@ def matrix(relationship_id: int):
     rows = [r for r in found.rows if (not status or r.status == status) and (not stage or r.requirement.stage == stage)]
     return render_template("compliance/matrix.html", pack=found, rows=rows, status=status, stage=stage,
                            stage_options=_stage_options([r.requirement for r in found.rows]),
-                           statuses=compliance.STATUSES, entry_url=_entry_url)
+                           statuses=compliance.STATUSES, entry_url=_entry_url, finding=finding_link(me()))
 
 
 @bp.get("/relationships/<id:relationship_id>/gaps")

@@ -82,6 +82,12 @@ def versions(session: Session, relationship_id: int, *, viewer: User | None = No
     if viewer is not None:
         access.require_relationship(session, viewer, relationship_id)
     partner = viewer is not None and not access.sees_everything(viewer)
+    nda = partner and access.confidentiality_agreed(session, relationship_id)
+
+    def read(task: HumanTask) -> dict:
+        data = task.submitted or {}
+        return access.redact(data, viewer, nda=nda) if viewer is not None else data
+
     rows = session.execute(
         select(HumanTask, User.display_name).outerjoin(User, User.id == HumanTask.completed_by_id)
         .where(HumanTask.instance_id == relationship_id, HumanTask.state == "completed")
@@ -101,20 +107,20 @@ def versions(session: Session, relationship_id: int, *, viewer: User | None = No
             continue
         decision = _decision(task)
         pending.setdefault(stage, []).append((task, who))
-        if decision != "approve":
+        if decision not in APPROVED:
             pending[stage] = []
             continue
         needed = 2 if stage and stage >= 5 else 1
-        approvals = [(t, w) for t, w in pending[stage] if _decision(t) == "approve"]
+        approvals = [(t, w) for t, w in pending[stage] if _decision(t) in APPROVED]
         if len(approvals) < needed:
             continue
         pending[stage] = []
         kind = PLAN_KIND.get(stage, "JRMP")
         number = len(result) + 1
         result.append(RmpVersion(number, kind, stage, task.completed_at, [w or "?" for _t, w in approvals],
-                                 _sections(titles, work, upto=stage, shown=shown, viewer=viewer),
-                                 plan=_plan(titles, work, upto=stage, shown=shown, viewer=viewer),
-                                 summary=_summary(titles, work, upto=stage, shown=shown, viewer=viewer)))
+                                 _sections(titles, work, upto=stage, shown=shown, read=read),
+                                 plan=_plan(titles, work, upto=stage, shown=shown, read=read),
+                                 summary=_summary(titles, work, upto=stage, shown=shown, read=read)))
     if partner:
         result = [v for v in result if v.kind == "JRMP"]
     for index, version in enumerate(result):
@@ -146,6 +152,9 @@ def version(session: Session, relationship_id: int, number: int, *, viewer: User
     if found is None:
         raise NotFound(f"the plan of relationship {relationship_id} has no version {number}")
     return found
+
+
+APPROVED = {"approve", "exit"}  # stage 7's gate closes the stage when both SERs move to exit
 
 
 def _decision(task: HumanTask):
@@ -192,28 +201,27 @@ def _latest(work, upto: int, shown) -> list[HumanTask]:
     return sorted(latest.values(), key=lambda t: (t.completed_at, t.id))
 
 
-def _data(task: HumanTask, viewer: User | None) -> dict:
-    data = task.submitted or {}
-    return access.redact(data, viewer) if viewer is not None else data
+def _submitted(task: HumanTask) -> dict:
+    return task.submitted or {}
 
 
-def _sections(titles: _Titles, work, *, upto: int, shown=None, viewer=None) -> list[Section]:
+def _sections(titles: _Titles, work, *, upto: int, shown=None, read=_submitted) -> list[Section]:
     sections = {s.number: Section(s.number, f"Stage {s.number}: {s.name}") for s in STAGES
                 if s.number <= upto and (shown is None or s.number in shown)}
     for task in _latest(work, upto, shown):
         names = titles(task.form_key)
-        fields = tuple((names.get(k, k), titles.text(task.form_key, k, v)) for k, v in _data(task, viewer).items()
+        fields = tuple((names.get(k, k), titles.text(task.form_key, k, v)) for k, v in read(task).items()
                        if v not in (None, "", []))
         sections[stage_of_process(task.process_id)].entries.append(Entry(task.name, fields))
     return [sections[n] for n in sorted(sections)]
 
 
-def _plan(titles: _Titles, work, *, upto: int, shown=None, viewer=None) -> Entry | None:
+def _plan(titles: _Titles, work, *, upto: int, shown=None, read=_submitted) -> Entry | None:
     """The plan's document control: the latest value of every rmp_* field up to this stage."""
     values: dict[str, tuple[str, str]] = {}
     for task in _latest(work, upto, shown):
         names = titles(task.form_key)
-        for key, value in _data(task, viewer).items():
+        for key, value in read(task).items():
             if key.startswith(PLAN_FIELD_PREFIX) and value not in (None, "", []):
                 values[key] = (names.get(key, key), titles.text(task.form_key, key, value))
     return Entry(PLAN_TITLE, tuple(values.values())) if values else None
@@ -239,13 +247,13 @@ SUMMARY_PARTS = (
 )
 
 
-def _summary(titles: _Titles, work, *, upto: int, shown=None, viewer=None) -> list[Entry]:
+def _summary(titles: _Titles, work, *, upto: int, shown=None, read=_submitted) -> list[Entry]:
     """The RMP's summary parts (background, objectives and roles, governance, joint measures, risk, value,
     knowledge sharing, exit strategy), each from the latest answer to its fields up to this stage."""
     latest: dict[str, tuple[str, str]] = {}
     for task in _latest(work, upto, shown):
         names = titles(task.form_key)
-        for key, value in _data(task, viewer).items():
+        for key, value in read(task).items():
             if value not in (None, "", []):
                 latest[key] = (names.get(key, key), titles.text(task.form_key, key, value))
     parts = [Entry(part, tuple(latest[k] for k in keys if k in latest)) for part, keys in SUMMARY_PARTS]
@@ -266,8 +274,9 @@ def _text(value, schema: dict | None = None, files: dict[str, str] | None = None
         return joiner.join(_text(v, item, files) for v in value if v not in (None, "", []))
     if isinstance(value, dict):
         props = schema.get("properties") or {}
-        return ", ".join(f"{(props.get(k) or {}).get('title', k.replace('_', ' '))}: {_text(v, props.get(k), files)}"
-                         for k, v in value.items() if v not in (None, "", []))
+        order = [k for k in props if k in value] + [k for k in value if k not in props]  # the form's order: JSONB
+        return ", ".join(f"{(props.get(k) or {}).get('title', k.replace('_', ' '))}: {_text(value[k], props.get(k), files)}"
+                         for k in order if value[k] not in (None, "", []))  # (PostgreSQL) sorts an object's keys
     return str(value)
 
 

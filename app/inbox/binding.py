@@ -79,12 +79,16 @@ def _field(key, schema, ui, value, errors, name, path, required) -> Field:
     description = ui.get("ui:help") or schema.get("description") or ui.get("ui:description")
     made = Field(key, name, path, kind, title, description, required, value, errors.get(path))
     options = ui.get("ui:options") or {}
-    if kind in ("select", "radio"):
-        made.options = _options(schema.get("enum") or [], ui.get("ui:enumNames"))
+    fixed = bool(schema.get("readOnly")) and kind not in ("group", "rows", "evidence")
+    if kind in ("select", "radio"):  # choices taken from the process's data read as they were written
+        made.options = _options(schema.get("enum") or [],
+                                ui.get("ui:enumNames") or (schema.get("enum") if options.get("choicesFrom") else None))
     elif kind == "checkboxes":
         items_ui = ui.get("items") or {}
+        from_data = (items_ui.get("ui:options") or {}).get("choicesFrom")
         made.options = _options((schema.get("items") or {}).get("enum") or [],
-                                ui.get("ui:enumNames") or items_ui.get("ui:enumNames"))
+                                ui.get("ui:enumNames") or items_ui.get("ui:enumNames")
+                                or ((schema.get("items") or {}).get("enum") if from_data else None))
         made.value = value if isinstance(value, list) else []
     elif kind in ("integer", "number"):
         made.attrs = {k: schema[s] for k, s in (("min", "minimum"), ("max", "maximum")) if s in schema}
@@ -96,6 +100,8 @@ def _field(key, schema, ui, value, errors, name, path, required) -> Field:
             made.attrs["rows"] = options.get("rows", 4)
     elif kind == "group":
         made.children = _object_fields(schema, ui, value or {}, errors, name, path)
+    if fixed:  # filled in by the process: shown, sent back as it was, not edited
+        made.attrs["readonly"] = True
     elif kind == "rows":
         items = schema.get("items") or {}
         items_ui = ui.get("items") or {}
@@ -105,7 +111,9 @@ def _field(key, schema, ui, value, errors, name, path, required) -> Field:
             made.rows = [_row(items, items_ui, {}, errors, name, path, 0)]
         made.template = _row(items, items_ui, {}, {}, name, path, "__index__")
         made.attrs = {"min_items": schema.get("minItems", 0), "max_items": schema.get("maxItems"),
-                      "item_title": items.get("title") or "Row"}
+                      "item_title": items.get("title") or "Row",  # rows the process fills in may be fixed
+                      "addable": options.get("addable", True) is not False,
+                      "removable": options.get("removable", True) is not False}
     return made
 
 

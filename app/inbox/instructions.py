@@ -10,8 +10,13 @@ from jinja2.sandbox import SandboxedEnvironment
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from workflows.periods import describe_period
+
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 _templates = SandboxedEnvironment(autoescape=False, trim_blocks=True, lstrip_blocks=True)
+# for process owners: {{ effectiveness_check_after|period }} -> "3 months", {{ source|words }} -> "internal audit"
+_templates.filters["period"] = describe_period
+_templates.filters["words"] = lambda value: str(value).replace("_", " ") if value is not None else ""
 _TAGS = {"p", "br", "strong", "em", "code", "pre", "ul", "ol", "li", "blockquote", "h1", "h2", "h3", "h4", "h5",
          "h6", "a", "hr", "table", "thead", "tbody", "tr", "th", "td"}
 MAX_LENGTH = 50_000

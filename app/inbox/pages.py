@@ -10,10 +10,12 @@ from workflows import Conflict, InvalidData, TaskNotReady
 
 from ..auth.session import me
 from ..db import utcnow
-from ..errors import BadRequest, Forbidden
+from ..errors import BadRequest, Forbidden, Suspended
 from ..evidence.services import ACCEPT, Upload
 from ..extensions import db_session, services
 from ..management.inputs import live_inputs
+from ..processes.models import ProcessInstance
+from ..processes.services import suspended
 from ..stages import stage_of_process
 from . import queries, screens
 from . import services as tasks
@@ -49,7 +51,7 @@ def submit(task_id: int):
     """One form, several buttons: complete, save draft, add or remove a repeatable row."""
     session, user, now = db_session(), me(), utcnow()
     row = queries.visible_task(session, user, task_id)
-    form = screens.task_form(session, row)
+    form = screens.live_form(session, services().workflows, row)
     action = request.form.get("action", "complete")
     evidence_ids, upload_errors = _store_uploads(row, form)
     skip = {action.split(":", 1)[1]} if action.startswith("remove:") else set()
@@ -73,9 +75,11 @@ def submit(task_id: int):
         return _render(row, values=data, errors=exc.errors or {"(form)": exc.message}, status=400)
     except Forbidden as exc:
         return _render(row, values=data, refusal=exc.message, status=403)
+    except Suspended as exc:  # an administrator holds the instance still: what was typed is kept
+        return _render(row, values=data, refusal=exc.message, status=409)
     except (Conflict, TaskNotReady):
         return _render(row, values=data, notice=RELOAD, status=409)
-    flash(_confirmation(row, data), "success")
+    flash(_confirmation(row, data, form), "success")
     following = tasks.next_task_for(session, user, row.id, now=now)
     if following is not None:
         flash("This is the next task of the same relationship for you.", "info")
@@ -85,25 +89,35 @@ def submit(task_id: int):
 
 GATE_DECISIONS = {
     "approve": "Approved: {gate}.",
-    "rework": "Sent back for rework: {gate}. Whoever redoes the stage's tasks reads your reason on them.",
+    "rework": "Sent back for rework: {reopened}. Whoever redoes them reads your reason on them.",
     "stop": "Stopped: {gate}. The relationship ends here with the outcome you recorded.",
+    "no_suitable_partner": "No suitable partner: {gate}. The relationship ends here; your reasons are kept with it.",
 }
 
 
 STAYING_TOGETHER = {  # stage 7's gate asks whether the relationship goes on or has run its course
-    "approve": "Moving to exit: {gate}. Stage 8 begins: the relationship has run its course.",
-    "rework": "Another management cycle: {gate}. The stage 7 tasks are open again.",
+    "exit": "Moving to exit: {gate}. Stage 8 begins once both SERs say so: the relationship has run its course.",
+    "another_cycle": "Another management cycle: {gate}. The stage 7 tasks are open again.",
 }
 
 
-def _confirmation(row, data: dict) -> str:
-    """What the person just did, in their words: an SER gate says approved, sent back or stopped (stage 7: moving
-    to exit, or another management cycle)."""
+def _confirmation(row, data: dict, form) -> str:
+    """What the person just did, in their words: an SER gate says approved, sent back (naming the tasks it
+    reopened) or stopped (stage 7: moving to exit, or another management cycle)."""
     decision = data.get("decision", data.get("partner_decision")) if row.approval_gate else None
     words = STAYING_TOGETHER if stage_of_process(row.process_id) == 7 else GATE_DECISIONS
     if decision in words:
-        return words[decision].format(gate=row.name)
+        return words[decision].format(gate=row.name, reopened=_reopened(data, form) or row.name)
     return f"Completed: {row.name}."
+
+
+def _reopened(data: dict, form) -> str:
+    """The names of the tasks a rework decision reopens, as the gate form lists them."""
+    picked = data.get("reopen_tasks", data.get("partner_reopen_tasks")) or []
+    choices = ((form.schema or {}).get("properties", {}).get("reopen_tasks", {}).get("items", {}).get("enum") or [])
+    names = ((form.ui or {}).get("reopen_tasks", {}).get("items", {}).get("ui:enumNames") or [])
+    label = dict(zip(choices, names, strict=False))
+    return ", ".join(label.get(task, task) for task in picked if isinstance(task, str))
 
 
 @bp.post("/tasks/<id:task_id>/claim")
@@ -205,6 +219,9 @@ def _render(row, *, values=None, errors=None, refusal=None, notice=None, status=
                              now=utcnow(), inputs=live_inputs)
     if refusal:
         page.refusal = refusal
+    instance = db_session().get(ProcessInstance, row.instance_id)
+    if page.refusal is None and row.state == "ready" and instance.suspended_at is not None:
+        page.refusal = suspended(instance, "its tasks cannot be completed").message
     page.notice = notice
     return render_template("inbox/task.html", page=page, accept=ACCEPT, now=utcnow(),
                            max_upload=current_app.config["UPLOAD_MAX_BYTES"]), status

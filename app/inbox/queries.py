@@ -47,7 +47,7 @@ def workable(user: User):
     if read_only(user):
         return false()
     lanes = and_(HumanTask.role.in_(sorted(roles) or ["-"]),
-                 or_(HumanTask.role == "jmt", HumanTask.partner_side == user.is_partner))
+                 or_(HumanTask.joint.is_(True), HumanTask.partner_side == user.is_partner))
     if not user.is_partner:
         return lanes
     # a partner works only on the relationships its organisation is the partner of
@@ -170,7 +170,7 @@ _TASK_ROWS = _with_relationship(HumanTask)  # whole HumanTask objects: answers w
 _TASK_LIST = _with_relationship(
     HumanTask.id, HumanTask.name, HumanTask.process_id, HumanTask.role, HumanTask.lane, HumanTask.assignee_id,
     HumanTask.created_at, HumanTask.due_at, HumanTask.approval_gate, HumanTask.state, HumanTask.partner_side,
-    HumanTask.subprocess_id, HumanTask.instance_id)
+    HumanTask.joint, HumanTask.subprocess_id, HumanTask.instance_id)
 _OPEN_ORDER = (HumanTask.created_at, HumanTask.id)
 _OPEN_OF_RELATIONSHIP = _TASK_LIST.where(
     HumanTask.state == "ready", _INSTANCE.root_id == bindparam("relationship_id")).order_by(*_OPEN_ORDER)
@@ -315,7 +315,8 @@ def root_instance(session: Session, instance_id: int) -> ProcessInstance:
 
 def _without_assignee(row: HumanTask):
     return SimpleNamespace(**{c: getattr(row, c) for c in (
-        "id", "name", "role", "lane", "partner_side", "approval_gate", "subprocess_id", "instance_id", "process_id")},
+        "id", "name", "role", "lane", "partner_side", "joint", "approval_gate", "subprocess_id", "instance_id",
+        "process_id")},
         assignee_id=None)
 
 
@@ -338,7 +339,7 @@ def may_view(session: Session, user: User, row: HumanTask) -> bool:
         return False  # a partner sees only its own relationships' joint tasks
     if row.assignee_id == user.id or may(user, Permission.READ_EVERY_TASK):
         return True
-    if may(user, Permission.MANAGE_LANE_TASKS) and (row.partner_side == user.is_partner or row.role == "jmt"):
+    if may(user, Permission.MANAGE_LANE_TASKS) and (row.partner_side == user.is_partner or row.joint):
         return True
     return works_lane(user, row)
 
@@ -351,7 +352,7 @@ def visible_task(session: Session, user: User, human_task_id: int) -> HumanTask:
     if row is None:
         raise NotFound(f"task {human_task_id} does not exist")
     if not may_view(session, user, row):
-        if row.partner_side != user.is_partner or (
+        if (row.partner_side != user.is_partner and not row.joint) or (
                 user.is_partner and not access.may_see_instance(session, user, row.instance_id, row.process_id)):
             raise NotFound(f"task {human_task_id} does not exist")
         needed = ROLE_NAMES.get(row.role or "staff", row.role)

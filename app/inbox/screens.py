@@ -16,6 +16,7 @@ from ..auth.models import User
 from ..db import utcnow
 from ..evidence import services as evidence
 from ..evidence.models import EvidenceFile
+from ..processes.choices import has_choices, with_choices
 from ..processes.forms import form_schema
 from ..processes.models import HumanTask, ProcessInstance
 from ..processes.store import bound
@@ -100,12 +101,40 @@ def task_form(session: Session, row: HumanTask, version_id: int | None = None) -
     return TaskForm(form_schema(session, version_id, row.form_key), form_schema(session, version_id, row.ui_form_key))
 
 
-def answer(session: Session, row: HumanTask, people: dict[int, User], viewer: User | None = None) -> Answer:
+def live_form(session: Session, engine: WorkflowEngine, row: HumanTask) -> TaskForm:
+    """The form of a ready task with the choices its data gives (see app.processes.choices)."""
+    form = task_form(session, row)
+    if row.state != "ready" or not has_choices(form.ui):
+        return form
+    try:
+        data = bound(engine, session).get_task(row.instance_id, row.task_id).data
+    except WorkflowError:
+        return form
+    return TaskForm(with_choices(form.schema, form.ui, data), form.ui)
+
+
+def answer(session: Session, row: HumanTask, people: dict[int, User], viewer: User | None = None,
+           agreed: dict[int | None, bool] | None = None) -> Answer:
     form = task_form(session, row)
     submitted = row.submitted or {}
-    fields = build_fields(form.schema, form.ui, access.redact(submitted, viewer) if viewer else submitted)
+    fields = build_fields(form.schema, form.ui,
+                          _as_seen(session, row, submitted, viewer, agreed) if viewer else submitted)
     who = people.get(row.completed_by_id)
     return Answer(row, (form.schema or {}).get("title") or row.name, fields, who.display_name if who else None)
+
+
+def _as_seen(session: Session, row: HumanTask, data: dict, user: User,
+             agreed: dict[int | None, bool] | None = None) -> dict:
+    """A task's data as `user` reads it (access.redact; knowledge under an NDA in full once the agreement covers it).
+    `agreed` remembers per relationship whether its agreement covers confidentiality, for a list of answers."""
+    if access.sees_everything(user):
+        return data
+    agreed = {} if agreed is None else agreed
+    relationship_id = access.root_id(session, row.instance_id)
+    if relationship_id not in agreed:
+        agreed[relationship_id] = relationship_id is not None and access.confidentiality_agreed(session,
+                                                                                                relationship_id)
+    return access.redact(data, user, nda=agreed[relationship_id])
 
 
 def answers(session: Session, rows: list[HumanTask], viewer: User | None = None) -> list[Answer]:
@@ -113,7 +142,8 @@ def answers(session: Session, rows: list[HumanTask], viewer: User | None = None)
     if viewer is not None and not access.sees_everything(viewer):
         rows = [r for r in rows if access.joint_process(r.process_id)]
     people = users_by_id(session, [r.completed_by_id for r in rows])
-    return [answer(session, r, people, viewer) for r in rows]
+    agreed: dict[int | None, bool] = {}  # asked once per relationship, however many answers
+    return [answer(session, r, people, viewer, agreed) for r in rows]
 
 
 @dataclass
@@ -144,6 +174,8 @@ def task_view(session: Session, engine: WorkflowEngine, user: User, row: HumanTa
         except WorkflowError:
             if strict:
                 raise
+    if engine_task is not None:
+        form = TaskForm(with_choices(form.schema, form.ui, engine_task.data), form.ui)
     draft = draft_of(session, user, row.id)
     if row.state != "ready":
         values = row.submitted or {}
@@ -155,7 +187,7 @@ def task_view(session: Session, engine: WorkflowEngine, user: User, row: HumanTa
             fields = (form.schema or {}).get("properties") or {}
             live = inputs(session, engine, row.properties, now or utcnow())
             values = {**values, **{k: v for k, v in live.items() if k in fields and values.get(k) in (None, "", [])}}
-    values = access.redact(values, user)  # a partner never sees withheld knowledge, even prefilled
+    values = _as_seen(session, row, values, user)  # a partner never sees withheld knowledge, even prefilled
     return TaskView(form, engine_task, draft, values, refusal(session, user, row))
 
 
@@ -199,11 +231,15 @@ def task_page(session: Session, engine: WorkflowEngine, user: User, row: HumanTa
 
 
 def _sent_back(session: Session, row: HumanTask) -> Answer | None:
-    """The gate decision that sent this task's stage back for rework, when it is the stage's latest decision
-    and came before this task was ready again (so the person redoing it reads why)."""
+    """The gate decision that sent this task's stage back for rework, when it is the stage's latest decision,
+    came before this task was ready again and reopened this task (a gate that lists the tasks to reopen names
+    them in `reopen_tasks`): the person redoing it reads why, once."""
     decisions = earlier_decisions(session, row)
     latest = decisions[-1] if decisions else None
-    if latest is None or (latest.submitted or {}).get("decision") != "rework":
+    submitted = (latest.submitted or {}) if latest is not None else {}
+    if submitted.get("decision") != "rework":
+        return None
+    if "reopen_tasks" in submitted and row.bpmn_id not in (submitted["reopen_tasks"] or []):
         return None
     if latest.completed_at and row.created_at and latest.completed_at > row.created_at:
         return None

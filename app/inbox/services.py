@@ -41,7 +41,7 @@ def _ready(session: Session, user: User, human_task_id: int) -> HumanTask:
 def may_manage(user: User, row: HumanTask) -> bool:
     """SERs (of the task's side, or any for joint tasks) and administrators manage assignments."""
     return may(user, Permission.MANAGE_ANY_TASK) or (
-        may(user, Permission.MANAGE_LANE_TASKS) and (row.partner_side == user.is_partner or row.role == "jmt"))
+        may(user, Permission.MANAGE_LANE_TASKS) and (row.partner_side == user.is_partner or row.joint))
 
 
 def _commit_event(session, action, user, row, now, payload=None):

@@ -23,17 +23,21 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
+from ..auth import user_sessions
 from ..db import utcnow
 from ..notifications.models import OutboxEmail
+from ..notifications.preferences import send_digests
 from ..notifications.services import deliver_outbox
+from ..processes import event_starts, timer_notices
 from ..processes import services as process_services
-from ..processes import timer_notices
 from ..processes.models import ProcessInstance, Timer
+from ..webhooks import delivery as webhooks
 from .deadlines import DEFAULT_LEAD, next_reminder_at, send_deadline_reminders
 
 log = logging.getLogger(__name__)
 
 FIRE_JOB, SAFETY_JOB, WATCH_JOB = "timers-due", "timers-safety", "timers-watch"
+PRUNE_EVERY = timedelta(hours=1)
 MARGIN = timedelta(milliseconds=2)  # a timer fires once its time has passed: wake just after it
 
 
@@ -55,6 +59,7 @@ class TimerScheduler:
         self._data_version: int | None = None
         self._watch_connection = None  # SQLite: data_version only compares within one connection
         self.fired = 0  # timers' instances fired by this scheduler (for tests and benchmarks)
+        self._pruned_at: datetime | None = None  # dead sign-in sessions are deleted at most hourly
         self.queries = 0  # database round trips made while idle-watching (for the benchmark)
 
     @property
@@ -134,19 +139,28 @@ class TimerScheduler:
         return fired
 
     def follow_up(self, now: datetime | None = None) -> None:
-        """What hangs on the clock besides BPMN timers: deadline reminders and e-mail (re)delivery."""
+        """What hangs on the clock besides BPMN timers: deadline reminders, e-mail and webhook (re)delivery."""
         with self.services.sessions() as session:
+            event_starts.start_due(session, self.services.workflows, now=now or utcnow(), mail=self.services.mail)
             send_deadline_reminders(session, now or utcnow(), self.reminder_lead, mail=self.services.mail)
+            send_digests(session, now or utcnow(), self.services.mail)
+            if self._pruned_at is None or (now or utcnow()) - self._pruned_at > PRUNE_EVERY:
+                user_sessions.prune(session, now=now or utcnow())
+                self._pruned_at = now or utcnow()
             deliver_outbox(session, now or utcnow(), self.services.mail)
+            webhooks.deliver_due(session, now or utcnow())
 
     def _arm_next(self) -> None:
         with self.services.sessions() as session:
             due = session.scalar(select(func.min(Timer.due_at)).join(
-                ProcessInstance, ProcessInstance.id == Timer.instance_id).where(ProcessInstance.error.is_(None)))
+                ProcessInstance, ProcessInstance.id == Timer.instance_id).where(
+                *process_services.waits_for_timers()))
             reminder = next_reminder_at(session, self.reminder_lead)
+            starts = event_starts.next_start_at(session)
             mail = session.scalar(select(func.min(OutboxEmail.next_attempt_at)).where(
                 OutboxEmail.status == "pending")) if self.services.mail else None
-        moments = [moment for moment in (due, reminder, mail) if moment is not None]
+            hooks = webhooks.next_attempt_at(session)
+        moments = [moment for moment in (due, reminder, mail, starts, hooks) if moment is not None]
         if moments:
             self.wake_at(min(moments))
 

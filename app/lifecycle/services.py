@@ -65,10 +65,28 @@ def raise_issue(session: Session, engine: WorkflowEngine, *, user: User, relatio
     stage = _require_running_stage(session, rel, "an issue")
     now = now or utcnow()
     data = {"title": title.strip(), "issue_title": title.strip(), "issue_description": description, "raised_by": user.display_name,
-            "raised_on": now.date().isoformat(), "raised_in_stage": stage}
+            "raised_on": now.date().isoformat(), "raised_in_stage": stage, "relationship_title": rel.title,
+            **agreed_issue_limits(session, rel.id)}
     bound_engine = bound(engine, session, user, now=now, started_by_id=user.id)
     return run_action(session, engine, user, now, lambda: bound_engine.start(
         rel.version_id, ISSUE_PROCESS, data, now=now, parent_id=rel.id), mail=mail)
+
+
+ISSUE_PROCESS_TASK = "s7_issue_process"  # where the partners agree how issues are resolved and their time limits
+LIMITS = ("l1_limit", "l2_limit", "l3_limit")
+
+
+def agreed_issue_limits(session: Session, relationship_id: int) -> dict:
+    """The time limits the partners agreed for issue resolution (the latest agreed issue process, stage 7), which
+    every issue raised afterwards runs on; before any is agreed, the catalogue defaults, saying so."""
+    agreed = session.execute(
+        select(HumanTask.submitted, HumanTask.completed_at).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(ProcessInstance.root_id == relationship_id, HumanTask.bpmn_id == ISSUE_PROCESS_TASK,
+               HumanTask.state == "completed").order_by(HumanTask.completed_at.desc()).limit(1)).first()
+    limits = {k: (agreed.submitted or {}).get(k) for k in LIMITS} if agreed else {}
+    if agreed is None or not all(isinstance(v, str) and v for v in limits.values()):
+        return {"limits_source": "the catalogue defaults: no issue resolution process is agreed yet (stage 7)"}
+    return {**limits, "limits_source": f"as agreed in the issue resolution process on {agreed.completed_at:%d %b %Y}"}
 
 
 def raise_exit_trigger(session: Session, engine: WorkflowEngine, *, user: User, relationship_id: int,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT, LEFT, TOP, BOTTOM = 560, 200, 40, 16, 34
+LABEL_WIDTH = 60  # room a date label ("Sep 2026") needs at font size 11
 
 
 def maturity_chart(points) -> Markup:
@@ -31,11 +32,16 @@ def maturity_chart(points) -> Markup:
     if len(coords) > 1:
         parts.append('<polyline fill="none" stroke="#2f6db3" stroke-width="2" points="'
                      + " ".join(f"{x:.1f},{y:.1f}" for x, y in coords) + '"/>')
-    for (x, y), p in zip(coords, points, strict=True):
+    every = max(1, round(LABEL_WIDTH / step)) if len(points) > 1 else 1  # date labels never overlap
+    last = len(points) - 1
+    for i, ((x, y), p) in enumerate(zip(coords, points, strict=True)):
         parts.append(f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#2f6db3" '
                      f'data-score="{p.score:g}" data-at="{p.at:%Y-%m-%d}"><title>{p.at:%d %b %Y}: {p.score:g}'
-                     f'</title></circle><text x="{x:.1f}" y="{HEIGHT - 12}" text-anchor="middle" font-size="11">'
-                     f'{p.at:%b %Y}</text>')
+                     f'</title></circle>')
+        if (last - i) % every == 0:  # the newest always labelled; ends anchored inside the chart
+            anchor = "end" if i == last and last else "start" if i == 0 and last else "middle"
+            parts.append(f'<text class="date" x="{x:.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}" font-size="11">'
+                         f'{p.at:%b %Y}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 

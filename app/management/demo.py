@@ -20,17 +20,18 @@ from ..evidence.services import Upload
 from ..inbox import services as tasks
 from ..inbox.queries import open_tasks, refusal
 from ..inbox.screens import task_form
+from ..processes.choices import with_choices
 from ..processes.models import HumanTask, ProcessInstance, Timer
 from ..processes.services import fire_due_timers, latest_version
 from ..processes.store import bound
-from ..stages import MANAGEMENT_SYSTEM
+from ..stages import MANAGEMENT_SYSTEM, NONCONFORMITY
 from . import services as management
 
 PREFERRED = ("approve", "approved", "yes", "appropriate", "collaborate", "proceed", "continue", "agreed", "accept",
              "dismiss", "green", "on_track", "met", "achieved", "resolved", "effective", "none")
 MAX_STEPS = 400
-AGE = timedelta(days=400)
-SKIPPED = frozenset({management.NONCONFORMITY})  # left open: the demo shows the nonconformity waiting for its correction  # how long ago the demo organisation set up its management system
+AGE = timedelta(days=400)  # how long ago the demo organisation set up its management system
+SKIPPED = frozenset({NONCONFORMITY})  # left open: the demo shows the nonconformity waiting for its correction
 
 
 def sample(schema: dict | None, evidence: Callable[[], str], today: str, current: dict | None = None) -> dict:
@@ -120,8 +121,9 @@ def work(session: Session, engine: WorkflowEngine, root_id: int, people: list[Us
             worker = next((p for p in people if refusal(session, p, row) is None), None)
             if worker is None:
                 continue
-            schema = task_form(session, row).schema
+            form = task_form(session, row)
             current = bound(engine, session).get_task(row.instance_id, row.task_id).data
+            schema = with_choices(form.schema, form.ui, current)  # picks from the data, as the page offers
             data = {**sample(schema, _evidence_maker(session, worker, row.id, now), today,
                              {k: v for k, v in current.items() if k in ((schema or {}).get("properties") or {})}),
                     **answers(row.bpmn_id, schema or {})}

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from ..auth.permissions import Permission, require
 from ..auth.session import me
 from ..compliance import services as compliance
+from ..compliance.pages import finding_link
 from ..db import utcnow
 from ..errors import BadRequest, Forbidden
 from ..extensions import db_session, services
@@ -41,7 +42,7 @@ def home(message=None, status_code=200):
     return render_template("management/home.html", overview=found, clauses=clauses, summary=compliance.summary(rows),
                            statuses=compliance.STATUSES, now=now, message=message, section="management",
                            maturity_chart=charts.maturity_chart(found.maturity), portfolio=entries,
-                           portfolio_chart=charts.portfolio_matrix(entries),
+                           portfolio_chart=charts.portfolio_matrix(entries), finding=finding_link(me()),
                            registers=[r for r in REGISTERS.values() if r.scope in ("both", ORGANISATION)
                                       and r.name != "issues"]), status_code
 

@@ -25,7 +25,9 @@ from ..notifications.services import MailSettings, notify_people
 from ..processes.models import HumanTask, ProcessInstance, Timer
 from ..processes.services import start_instance
 from ..processes.store import bound
-from ..stages import LIFECYCLE, MANAGEMENT_SYSTEM
+from ..registers import services as registers
+from ..registers.kinds import PORTFOLIO
+from ..stages import LIFECYCLE, MANAGEMENT_SYSTEM, NONCONFORMITY
 from .models import RelationshipFoundation
 
 READY_SIGNAL = "organisation_ready"
@@ -126,6 +128,10 @@ def readiness(session: Session, now: datetime) -> Readiness:
     if ms.status != "running":
         return Readiness(False, "The organisation's management system is no longer running.", ms.id,
                          gate.completed_at, gate.id)
+    if due is not None and due <= now:  # past its cycle, even before the scheduler has fired the renewal
+        return Readiness(False, f"The organisation's internal assessment approved on {gate.completed_at:%d %b %Y} "
+                                f"fell due for renewal on {due:%d %b %Y}; the renewal is not approved yet.",
+                         ms.id, gate.completed_at, gate.id, due)
     return Readiness(True, f"The organisation's internal assessment was approved on {gate.completed_at:%d %b %Y}"
                            + (f" and is due for renewal on {due:%d %b %Y}." if due else "."),
                      ms.id, gate.completed_at, gate.id, due)
@@ -166,6 +172,10 @@ def assessment_facts(session: Session, ready: Readiness) -> dict:
 
 def record_foundation(session: Session, relationship_id: int, now: datetime) -> RelationshipFoundation:
     facts = foundation_facts(session)
+    title = session.scalar(select(ProcessInstance.title).where(ProcessInstance.id == relationship_id))
+    entry = next((e for e in portfolio(session) if _same_name(e.name, title)), None)
+    if entry is not None:  # started from its portfolio entry: linked by this, not by a title that may change
+        facts["portfolio_entry"] = {"name": entry.name, "rank": entry.rank, "score": entry.score}
     row = RelationshipFoundation(relationship_id=relationship_id, management_system_id=facts.get(
         "management_system_id"), relied_on=facts, created_at=now)
     session.add(row)
@@ -231,7 +241,6 @@ __all__ = ["Readiness", "assessment_facts", "foundation", "foundation_facts", "l
 
 
 # ---- the organisation's home ("Management system") -----------------------------------------------------------
-NONCONFORMITY = "nonconformity"
 
 
 @dataclass(frozen=True)
@@ -249,6 +258,7 @@ class OpenItem:
     step: str | None  # the task waiting, or the timer
     due_at: datetime | None
     created_at: datetime
+    reopened: int = 0  # how often its effectiveness check found the action not effective
 
 
 @dataclass(frozen=True)
@@ -306,10 +316,17 @@ def nonconformities(session: Session, *, include_closed: bool = False) -> list[O
         .where(HumanTask.instance_id.in_(ids), HumanTask.state == "ready"))} if ids else {}
     timers = {i: (name, due) for i, name, due in session.execute(
         select(Timer.instance_id, Timer.name, Timer.due_at).where(Timer.instance_id.in_(ids)))} if ids else {}
+    reopened: dict[int, int] = {}
+    for i, submitted in session.execute(select(HumanTask.instance_id, HumanTask.submitted).where(
+            HumanTask.instance_id.in_(ids), HumanTask.bpmn_id == "nc_check_effectiveness",
+            HumanTask.state == "completed")) if ids else ():
+        if (submitted or {}).get("effective") == "not_effective":
+            reopened[i] = reopened.get(i, 0) + 1
     found = []
     for row in rows:
         step, due = steps.get(row.id) or timers.get(row.id) or (None if row.status == "running" else "Closed", None)
-        found.append(OpenItem(row.id, row.title or f"Nonconformity #{row.id}", step, due, row.created_at))
+        found.append(OpenItem(row.id, row.title or f"Nonconformity #{row.id}", step, due, row.created_at,
+                              reopened.get(row.id, 0)))
     return found
 
 
@@ -342,12 +359,13 @@ class PortfolioEntry:
 
 
 def portfolio(session: Session) -> list[PortfolioEntry]:
-    """The organisation's relationship portfolio as its latest set-up scored it: every relationship or opportunity
-    on the criteria the organisation weights (risk and complexity count inversely), highest score first."""
+    """The organisation's relationship portfolio (its register: fed by the set-up's portfolio task, changed through
+    its form or a spreadsheet import) scored on the criteria the organisation weights (risk and complexity count inversely), highest score first."""
     ms = management_system(session)
-    task = latest_completed(session, ms.id, "s1_relationships") if ms is not None else None
-    data = _submitted(task)
-    rows = [r for r in data.get("relationships") or [] if isinstance(r, dict) and r.get("name")]
+    if ms is None:
+        return []
+    data = _submitted(latest_completed(session, ms.id, "s1_relationships"))
+    rows = [r for r in registers.current_data(session, ms.id, PORTFOLIO.name) if r.get("name")]
     if not rows:
         return []
     weights = {k: float((data.get("criteria_weights") or {}).get(k) or 0)
@@ -355,9 +373,12 @@ def portfolio(session: Session) -> list[PortfolioEntry]:
     total = sum(weights.values()) or 4.0
     if not any(weights.values()):
         weights = dict.fromkeys(weights, 1.0)
-    started = dict(session.execute(select(ProcessInstance.title, ProcessInstance.id).where(
-        ProcessInstance.process_id == LIFECYCLE, ProcessInstance.parent_id.is_(None),
-        ProcessInstance.title.in_([str(r["name"]) for r in rows]))).all())
+    started = {}
+    for relationship_id, relied_on in session.execute(
+            select(RelationshipFoundation.relationship_id, RelationshipFoundation.relied_on)):
+        name = ((relied_on or {}).get("portfolio_entry") or {}).get("name")
+        if name:
+            started.setdefault(_name_key(name), relationship_id)
 
     def level(row, key):
         value = row.get(key)
@@ -371,5 +392,13 @@ def portfolio(session: Session) -> list[PortfolioEntry]:
         scored.append((score, row, v, r, c, f))
     scored.sort(key=lambda item: (-item[0], str(item[1]["name"])))
     return [PortfolioEntry(str(row["name"]), row.get("relationship_type"), v, r, c, f, score, rank,
-                           bool(row.get("collaboration_fits")), started.get(str(row["name"])))
+                           bool(row.get("collaboration_fits")), started.get(_name_key(row["name"])))
             for rank, (score, row, v, r, c, f) in enumerate(scored, start=1)]
+
+
+def _name_key(name) -> str:
+    return " ".join(str(name or "").lower().split())
+
+
+def _same_name(a, b) -> bool:
+    return bool(_name_key(a)) and _name_key(a) == _name_key(b)

@@ -35,6 +35,21 @@ def element_ids(content: bytes) -> tuple[set[str], set[str], bool]:
     return ids, processes, layout
 
 
+def process_callers(files: dict[str, bytes]) -> dict[str, list[str]]:
+    """Who calls each process: {called process id: ["file.bpmn (call activity id)", ...]} over `files`, so the
+    modeller can warn before a process's id is renamed (a calledElement names it as text; nothing follows it)."""
+    callers: dict[str, list[str]] = {}
+    for name, content in sorted(files.items()):
+        try:
+            root = etree.fromstring(content, etree.XMLParser(**_SAFE))
+        except etree.XMLSyntaxError:
+            continue
+        for node in root.iter(f"{{{_BPMN}}}callActivity"):
+            if node.get("calledElement"):
+                callers.setdefault(node.get("calledElement"), []).append(f"{name} ({node.get('id')})")
+    return callers
+
+
 @dataclass
 class FileDiff:
     file: str

@@ -5,8 +5,9 @@ from __future__ import annotations
 from marshmallow import RAISE
 
 from ..api.common import blueprint, now, session, user
+from ..notifications import preferences
 from ..notifications import services as notifications
-from .schemas import ListArgs, ListOut, MarkIn, MarkOut
+from .schemas import ListArgs, ListOut, MarkIn, MarkOut, PreferencesIn, PreferencesOut
 
 bp = blueprint("api_notifications", "In-app notifications: new tasks, approvals, escalations, deadlines")
 
@@ -38,3 +39,21 @@ def mark_read(args):
     db, me = session(), user()
     marked = notifications.mark_read(db, me, now(), args["ids"])
     return {"marked": marked, "unread": notifications.unread_count(db, me)}
+
+
+@bp.get("/notifications/preferences")
+@bp.response(200, PreferencesOut)
+def get_preferences():
+    """How you hear by e-mail: each notification, a daily digest, or none; and the kinds never e-mailed."""
+    found = preferences.of(session(), user())
+    return {"email": found.email, "muted_kinds": list(found.muted_kinds), "digest_hour": found.digest_hour}
+
+
+@bp.put("/notifications/preferences")
+@bp.arguments(PreferencesIn)
+@bp.response(200, PreferencesOut)
+def put_preferences(args):
+    """Change how you hear by e-mail (422/400 naming the field; nothing changes then)."""
+    saved = preferences.save(session(), user(), email=args["email"], muted_kinds=args["muted_kinds"],
+                             digest_hour=args["digest_hour"], now=now())
+    return {"email": saved.email, "muted_kinds": list(saved.muted_kinds), "digest_hour": saved.digest_hour}

@@ -45,3 +45,17 @@ class MarkOut(Schema):
     unread = fields.Integer()
 
 
+
+
+class PreferencesIn(In):
+    email = fields.String(required=True, metadata={"description": "each | digest | none"})
+    muted_kinds = fields.List(fields.String(validate=validate.Length(max=40)), load_default=list,
+                              validate=validate.Length(max=20),
+                              metadata={"description": "kinds never e-mailed (task, approval, escalation, ...)"})
+    digest_hour = fields.Integer(load_default=7, metadata={"description": "the digest's hour, 0-23 UTC"})
+
+
+class PreferencesOut(Schema):
+    email = fields.String()
+    muted_kinds = fields.List(fields.String())
+    digest_hour = fields.Integer()

@@ -14,7 +14,7 @@ from sqlalchemy import and_, bindparam, column, func, insert, or_, select, table
 from sqlalchemy.orm import Session
 
 from ..auth.models import Organisation, RelationshipProfile, User, UserRole
-from .models import Notification, OutboxEmail
+from .models import Notification, NotificationPreference, OutboxEmail
 
 MAX_ATTEMPTS = 8
 TITLES = {
@@ -34,6 +34,7 @@ class TaskNotice:
     role: str | None
     partner_side: bool
     assignee_id: int | None = None
+    joint: bool = False  # both organisations work the lane
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,20 @@ class Recipient(NamedTuple):
     id: int
     display_name: str
     email: str | None
+    email_mode: str | None = None  # NotificationPreference.email (None: never chosen, so each)
+    muted_kinds: list | None = None
+
+    def wants_email(self, kind: str) -> bool:
+        """E-mail this notification now: they chose each notification (the default) and did not mute its kind."""
+        return bool(self.email) and (self.email_mode or "each") == "each" and kind not in (self.muted_kinds or ())
 
 
-# built once (they run inside every completion): the active users, by assignee or by role and side
-_ACTIVE = select(User.id, User.display_name, User.email).where(User.is_active.is_(True))
+# built once (they run inside every completion): the active users, by assignee or by role and side, with how they
+# want to hear by e-mail
+_ACTIVE = (select(User.id, User.display_name, User.email, NotificationPreference.email,
+                  NotificationPreference.muted_kinds)
+           .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+           .where(User.is_active.is_(True)))
 _ASSIGNEE = _ACTIVE.where(User.id == bindparam("assignee_id"))
 _IN_ROLE = (_ACTIVE.join(UserRole, UserRole.user_id == User.id)
             .join(Organisation, Organisation.id == User.organisation_id)
@@ -87,7 +98,7 @@ _BOTH = _IN_ROLE.where(or_(Organisation.kind == "own", Organisation.id == bindpa
 
 
 def recipients(session: Session, role: str | None, partner_side: bool, assignee_id: int | None,
-               partner_organisation_id: int | None = None) -> list[Recipient]:
+               partner_organisation_id: int | None = None, joint: bool = False) -> list[Recipient]:
     """The assignee, else everyone with the lane's role on the lane's side (the joint team: both sides). On the
     partner's side only the users of this relationship's partner organisation: no other partner ever hears
     of it. One statement, plain columns."""
@@ -95,7 +106,7 @@ def recipients(session: Session, role: str | None, partner_side: bool, assignee_
         statement, params = _ASSIGNEE, {"assignee_id": assignee_id}
     else:
         params = {"role": role or "staff", "organisation_id": partner_organisation_id}
-        if role == "jmt":
+        if joint:
             statement = _OURS if partner_organisation_id is None else _BOTH
         elif partner_side:
             if partner_organisation_id is None:
@@ -116,16 +127,16 @@ def notify_tasks(session: Session, notices: list[TaskNotice], now: datetime, *, 
     found: dict[tuple, list[Recipient]] = {}  # the same lane twice in one action: asked once
     where: dict[TaskNotice, tuple[int | None, str | None]] = {}  # (mail only) the task page and relationship
     for notice in notices:
-        if notice.instance_id not in partners and (notice.partner_side or notice.role == "jmt"):
+        if notice.instance_id not in partners and (notice.partner_side or notice.joint):
             partners[notice.instance_id] = partner_organisation_of(session, notice.instance_id)
-        key = (notice.role, notice.partner_side, notice.assignee_id, partners.get(notice.instance_id))
+        key = (notice.role, notice.partner_side, notice.assignee_id, partners.get(notice.instance_id), notice.joint)
         if key not in found:
             found[key] = recipients(session, *key)
         for user in found[key]:
             title = TITLES[notice.kind].format(name=notice.name)
             rows.append(dict(user_id=user.id, kind=notice.kind, title=title, body="", instance_id=notice.instance_id,
                              task_id=notice.task_id, created_at=now))
-            if mail is not None and user.email:
+            if mail is not None and user.wants_email(notice.kind):
                 if notice not in where:
                     where[notice] = _where(session, notice)
                 emails.append(_email(user.email, f"[collabflow] {title}", _mail_body(user, title, where[notice], mail),
@@ -145,6 +156,38 @@ def notify_people(session: Session, user_ids: list[int], *, kind: str, title: st
     if rows:
         session.connection().execute(_INSERT_NOTIFICATIONS, rows)
     return len(rows)
+
+
+def send_message(session: Session, people: list[Recipient], *, subject: str, body: str, instance_id: int | None,
+                 now: datetime, mail: MailSettings | None) -> tuple[int, int]:
+    """A message a process sends (a service task's send_notification): a notification for each person, about no
+    task, and an outbox e-mail to each who wants messages e-mailed one by one (`Recipient.wants_email`) when `mail`
+    is set. Returns (notifications, e-mails)."""
+    rows, emails = [], []
+    for person in people:
+        rows.append(dict(user_id=person.id, kind="message", title=subject[:300], body=body, instance_id=instance_id,
+                         task_id=None, created_at=now))
+        if mail is not None and person.wants_email("message"):
+            parts = [f"Hello {person.display_name},", subject, body, f"Open collabflow: {mail.base_url}/notifications",
+                     "-- collabflow"]
+            emails.append(_email(person.email, f"[collabflow] {subject}", "\n\n".join(p for p in parts if p) + "\n",
+                                 now))
+    if rows:
+        session.connection().execute(_INSERT_NOTIFICATIONS, rows)
+    if emails:
+        session.connection().execute(_INSERT_EMAILS, emails)
+    return len(rows), len(emails)
+
+
+def users_named(session: Session, usernames: list[str]) -> dict[str, tuple[Recipient, int, bool]]:
+    """{username: (recipient, organisation id, is a partner's user)} of the active users among `usernames`."""
+    found = session.execute(select(User.username, User.id, User.display_name, User.email, NotificationPreference.email,
+                                   NotificationPreference.muted_kinds, User.organisation_id, Organisation.kind)
+                            .join(Organisation, Organisation.id == User.organisation_id)
+                            .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+                            .where(User.username.in_(usernames), User.is_active.is_(True)))
+    return {name: (Recipient(user_id, display, email, mode, muted), organisation_id, kind == "partner")
+            for name, user_id, display, email, mode, muted, organisation_id, kind in found}
 
 
 def _where(session: Session, notice: TaskNotice) -> tuple[int | None, str | None]:

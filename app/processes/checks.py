@@ -1,6 +1,7 @@
 """Deploy-time checks that need to know this application, on top of the engine's own validation:
-every user task's lane maps to a role, every requirement id a diagram names is in the catalogue, and a process
-people may start names real roles and a start form the version has."""
+every user task's lane maps to a role, every requirement id a diagram names is in the catalogue, a process
+people may start names real roles and a start form the version has, and a service task's literal connector values
+name what the app has."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from workflows.starting import PERSON, declarations
 from ..auth.models import ROLES
 from ..config import REQUIREMENTS_FILE
 from ..requirements import requirement_ids as catalogue_ids
-from .lanes import DEFAULT_LANE_ROLES
+from . import connectors
+from .lanes import resolved
 
 
 def requirement_ids(path: str) -> frozenset[str]:
@@ -32,16 +34,24 @@ def _at(compiled: CompiledVersion, element_id: str, message: str, severity="erro
                    severity=severity)
 
 
-def lanes_are_mapped(compiled: CompiledVersion) -> list[Problem]:
-    problems = []
-    for _process_id, task_spec in _user_tasks(compiled):
-        if task_spec.lane is None:
-            problems.append(_at(compiled, task_spec.bpmn_id, "the user task is in no lane: the Staff role will "
-                                "work it", severity="warning"))
-        elif task_spec.lane not in DEFAULT_LANE_ROLES:
-            problems.append(_at(compiled, task_spec.bpmn_id, f"the lane {task_spec.lane!r} is not mapped to a role "
-                                f"(lanes: {', '.join(DEFAULT_LANE_ROLES)})"))
-    return problems
+def lanes_mapped(lane_roles: dict | None = None):
+    """Every user task's lane maps to a role: the product's lane names, or the version's own mapping."""
+    mapping = resolved(lane_roles)
+
+    def check(compiled: CompiledVersion) -> list[Problem]:
+        problems = []
+        for _process_id, task_spec in _user_tasks(compiled):
+            if task_spec.lane is None:
+                problems.append(_at(compiled, task_spec.bpmn_id, "the user task is in no lane: the Staff role will "
+                                    "work it", severity="warning"))
+            elif task_spec.lane not in mapping:
+                problems.append(_at(compiled, task_spec.bpmn_id, f"the lane {task_spec.lane!r} is not mapped to a "
+                                    f"role: map it when deploying (lanes known: {', '.join(mapping)})"))
+        return problems
+    return check
+
+
+lanes_are_mapped = lanes_mapped()  # with the product's own lane names only
 
 
 def requirements_exist(catalogue_path: str):
@@ -77,5 +87,25 @@ def starts_are_sound(compiled: CompiledVersion) -> list[Problem]:
     return problems
 
 
-def deploy_checks(catalogue_path: str | None = REQUIREMENTS_FILE) -> list:
-    return [lanes_are_mapped, starts_are_sound] + ([requirements_exist(catalogue_path)] if catalogue_path else [])
+def connector_values_known(lane_roles: dict | None = None):
+    """The literal values of a service task's connector parameters name what this app has (a role or one of the
+    version's lanes, a register)."""
+    lanes = resolved(lane_roles)
+
+    def check(compiled: CompiledVersion) -> list[Problem]:
+        problems = []
+        for spec in compiled.specs.values():
+            for task_spec in spec.task_specs.values():
+                operation = getattr(task_spec, "operation_name", None)
+                if not operation:
+                    continue
+                expressions = {n: p.get("value") for n, p in (task_spec.operation_params or {}).items()}
+                for message in connectors.literal_problems(operation, expressions, lanes):
+                    problems.append(_at(compiled, task_spec.bpmn_id, f"the connector {operation!r}: {message}"))
+        return problems
+    return check
+
+
+def deploy_checks(catalogue_path: str | None = REQUIREMENTS_FILE, lane_roles: dict | None = None) -> list:
+    return [lanes_mapped(lane_roles), starts_are_sound, connector_values_known(lane_roles)] + (
+        [requirements_exist(catalogue_path)] if catalogue_path else [])

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from workflows import InvalidData
 
-from .models import VersionFile
+from .models import ProcessVersion, VersionFile
 
 _lock = threading.Lock()
 
@@ -26,14 +26,23 @@ def _parse(content: bytes) -> dict:
     return json.loads(content)
 
 
-_cache: dict[tuple[int, str], dict | None] = {}
+_cache: dict[tuple[str, str], dict | None] = {}
+
+
+def _content_of(session: Session, version_id: int) -> str:
+    """The version's content hash, read once per session: version ids are unique only within one database (a
+    test's, a restored backup's), content hashes everywhere, so the process-wide cache is keyed by them."""
+    known = session.info.setdefault("version_content", {})
+    if version_id not in known:
+        known[version_id] = session.scalar(select(ProcessVersion.content_hash).where(ProcessVersion.id == version_id))
+    return known[version_id] or f"version {version_id}"
 
 
 def form_schema(session: Session, version_id: int, name: str | None) -> dict | None:
     """The parsed form `name` of a version, or None. Versions are immutable, so the cache never goes stale."""
     if not name:
         return None
-    key = (version_id, name)
+    key = (_content_of(session, version_id), name)
     with _lock:
         if key in _cache:
             return _cache[key]

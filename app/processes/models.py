@@ -8,10 +8,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..auth.models import User
 from ..db import Base, JSONType, UTCDateTime, utcnow
+
+ENGINE_KINDS = ("bpmn", "dmn")  # the files the engine reads: BPMN diagrams and DMN decision tables
+SCENARIO_KIND = "scenario"  # a scenario that proves the version (workflows.scenarios), run before it is deployed
+
+
+def file_kind(name: str) -> str:
+    """How a file the engine reads is stored: `dmn` for a decision table, `bpmn` for a diagram."""
+    return "dmn" if name.lower().endswith(".dmn") else "bpmn"
 
 
 class ProcessVersion(Base):
@@ -25,9 +34,22 @@ class ProcessVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     process_ids: Mapped[list] = mapped_column(JSONType, default=list)
     spec_json: Mapped[str] = mapped_column(Text)
+    # lanes the process owner mapped to roles (lane name -> {"role", "partner_side"}), on top of the product's own
+    # lane names (app.processes.lanes); each version keeps the mapping it was deployed with
+    lane_roles: Mapped[dict | None] = mapped_column(JSONType)
 
     files: Mapped[list[VersionFile]] = relationship(cascade="all, delete-orphan", order_by="VersionFile.name",
                                                     lazy="selectin")
+
+    def engine_files(self) -> dict[str, bytes]:
+        """{name: bytes} of the diagrams and decision tables: what a deploy of the same version is given."""
+        return {f.name: f.content for f in self.files if f.kind in ENGINE_KINDS}
+
+    def form_files(self) -> dict[str, bytes]:
+        return {f.name: f.content for f in self.files if f.kind == "form"}
+
+    def scenario_files(self) -> dict[str, bytes]:
+        return {f.name: f.content for f in self.files if f.kind == SCENARIO_KIND}
 
 
 class VersionFile(Base):
@@ -36,7 +58,7 @@ class VersionFile(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(10))  # bpmn | form
+    kind: Mapped[str] = mapped_column(String(10))  # bpmn | dmn | form | scenario
     name: Mapped[str] = mapped_column(String(255))
     content: Mapped[bytes] = mapped_column(LargeBinary)
 
@@ -61,6 +83,12 @@ class ProcessInstance(Base):
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # earliest waiting timer, if any
     error: Mapped[str | None] = mapped_column(Text)  # why the scheduler could not run it; cleared by a save
     error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # set while an administrator holds it still: people cannot complete its tasks and the scheduler leaves its
+    # timers until it is resumed (like `error`, but on purpose; a save does not clear it)
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    suspended_reason: Mapped[str | None] = mapped_column(Text)
+    suspended_by: Mapped[User | None] = relationship(foreign_keys=[suspended_by_id])
     data: Mapped[dict] = mapped_column(JSONType, default=dict)  # final data once completed
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -88,6 +116,8 @@ class HumanTask(Base):
     lane: Mapped[str | None] = mapped_column(String(120))
     role: Mapped[str | None] = mapped_column(String(30))  # always a concrete role: "staff" outside mapped lanes
     partner_side: Mapped[bool] = mapped_column(default=False)  # lane belongs to the partner organisation
+    # both organisations work the lane (the joint teams); server-side default: older schemas' inserts omit it
+    joint: Mapped[bool] = mapped_column(server_default=false())
     approval_gate: Mapped[bool] = mapped_column(default=False)  # an SER gate: four eyes apply
     form_key: Mapped[str | None] = mapped_column(String(255))
     ui_form_key: Mapped[str | None] = mapped_column(String(255))
@@ -130,3 +160,51 @@ class InstanceMove(Base):
     moved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     moved_at: Mapped[datetime] = mapped_column(UTCDateTime)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ProcessStart(Base):
+    """When a process whose start event is a timer starts its next instance (one row per such process of the
+    latest version): each occurrence starts an instance of its own, on the calendar the diagram declares."""
+
+    __tablename__ = "process_starts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(255), unique=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    timer: Mapped[str] = mapped_column(String(300))  # as the diagram writes it: R/P1M, P7D, a date-time
+    next_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # None: no start to come
+    period: Mapped[str | None] = mapped_column(String(40))
+    remaining: Mapped[int | None] = mapped_column()  # starts still to make; None: for ever
+    anchor: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started: Mapped[int] = mapped_column(default=0)
+    last_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id", ondelete="SET NULL"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TokenMove(Base):
+    """A token move proposed by one administrator (back to an element done before, or past a waiting task), with
+    the dry run it was proposed on; applied only once a second administrator approves it (four eyes)."""
+
+    __tablename__ = "token_moves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    from_task_id: Mapped[str] = mapped_column(String(36))  # the engine's id of the waiting task whose token moves
+    from_name: Mapped[str] = mapped_column(String(300))
+    to_element: Mapped[str | None] = mapped_column(String(255))  # the element reopened; None: skip the task
+    to_name: Mapped[str | None] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int]  # the instance's revision the dry run was made on: approval is refused once it moved on
+    preview: Mapped[dict] = mapped_column(JSONType, default=dict)  # the dry run: withdrawn, ready, status, timers
+    status: Mapped[str] = mapped_column(String(20), index=True)  # pending | applied | rejected | outdated
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id], lazy="joined")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
+    instance: Mapped[ProcessInstance] = relationship(lazy="joined")

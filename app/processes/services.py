@@ -23,20 +23,22 @@ from workflows import (
     WorkflowError,
     content_hash,
 )
+from workflows.scenarios import check as scenario_gate
 from workflows.starting import PERSON, StartDeclaration, declarations
 
 from ..audit.services import record, record_many
-from ..auth.models import User
+from ..auth.models import ROLES, User
 from ..auth.permissions import Permission, read_only, require
 from ..db import unit_of_work, utcnow
-from ..errors import Forbidden, NotFound
+from ..errors import BadRequest, Forbidden, NotFound, Suspended
 from ..notifications.services import MailSettings, TaskNotice, notice_kind, notify_tasks
-from . import timer_notices
+from . import connectors, lanes, timer_notices
 from .checks import deploy_checks
+from .choices import has_choices, with_choices
 from .forms import form_schema, validate_submission
 from .lanes import lane_role
-from .models import HumanTask, ProcessInstance, ProcessVersion, Timer
-from .store import bound
+from .models import SCENARIO_KIND, HumanTask, ProcessInstance, ProcessVersion, Timer, VersionFile
+from .store import bound, version_lanes
 
 log = logging.getLogger(__name__)
 
@@ -49,25 +51,51 @@ def latest_version(session: Session) -> ProcessVersion | None:
 
 def deploy_version(session: Session, engine: WorkflowEngine, files: Mapping[str, bytes],
                    forms: Mapping[str, bytes], *, user: User | None = None, message: str | None = None,
-                   now: datetime | None = None, skip_if_unchanged: bool = False):
+                   now: datetime | None = None, skip_if_unchanged: bool = False, lane_roles: dict | None = None,
+                   scenarios: Mapping[str, bytes] | None = None):
     """Validate and store a new version. Returns (version, warnings, created).
 
-    Raises Forbidden (not a process owner) or workflows.ValidationFailed; nothing is stored then.
+    `scenarios` (name -> JSON, workflows.scenarios) must all pass on the new version, else the deploy is refused
+    like any other problem; None keeps the latest version's scenarios, so a change must still pass them.
+
+    `lane_roles` maps lanes the diagrams name (from another tool, say) to roles, on top of the latest version's
+    mapping, which a new version keeps. Raises Forbidden (not a process owner), BadRequest (the lane mapping) or
+    workflows.ValidationFailed; nothing is stored then.
     """
     require(user, Permission.DEPLOY_PROCESSES, "only process owners may deploy diagrams")
     now = now or utcnow()
+    mapping = lane_mapping(session, lane_roles)
+    current = latest_version(session)
+    if scenarios is None:
+        scenarios = current.scenario_files() if current is not None else {}
     if skip_if_unchanged:
-        current = latest_version(session)
-        if current is not None and current.content_hash == content_hash(files, forms):
+        if current is not None and current.content_hash == content_hash(files, forms) \
+                and (current.lane_roles or {}) == mapping and current.scenario_files() == dict(scenarios):
             return current, [], False
     with unit_of_work(session):
         version_id, compiled = bound(engine, session, user, now=now).deploy(
             files, forms, author=getattr(user, "username", None) or "system", message=message,
-            extra_checks=deploy_checks())
+            extra_checks=[*deploy_checks(lane_roles=mapping), scenario_gate(scenarios)])
+        version = session.get(ProcessVersion, version_id)
+        version.lane_roles = mapping or None
+        version.files += [VersionFile(kind=SCENARIO_KIND, name=n, content=c) for n, c in sorted(scenarios.items())]
         record(session, "version.deployed", actor=user, at=now, payload={
             "version_id": version_id, "hash": compiled.content_hash, "message": message,
-            "processes": compiled.process_ids, "files": sorted(files), "forms": sorted(forms)})
+            "processes": compiled.process_ids, "files": sorted(files), "forms": sorted(forms),
+            **({"scenarios": sorted(scenarios)} if scenarios else {}),
+            **({"lane_roles": mapping} if mapping else {})})
     return session.get(ProcessVersion, version_id), compiled.problems, True
+
+
+def lane_mapping(session: Session, given: dict | None) -> dict:
+    """The lane mapping a new version gets: the latest version's, with `given` on top. Raises BadRequest naming
+    the lane that is wrong."""
+    latest = latest_version(session)
+    try:
+        added = lanes.checked(given, ROLES)
+    except ValueError as exc:
+        raise BadRequest(str(exc), {"lane_roles": str(exc)}) from None
+    return {**((latest.lane_roles if latest is not None else None) or {}), **added}
 
 
 # -------------------------------------------------------------------- instances
@@ -112,6 +140,11 @@ def startable(session: Session, engine: WorkflowEngine, user: User) -> list[Star
     return [d for d in _starts(session, engine)[1].values() if _may_start(user, d)]
 
 
+def may_start(session: Session, engine: WorkflowEngine, user: User, process_id: str) -> bool:
+    declared = _starts(session, engine)[1].get(process_id)
+    return declared is not None and _may_start(user, declared)
+
+
 def start_process(session: Session, engine: WorkflowEngine, user: User, process_id: str, data: dict | None = None,
                   *, now: datetime | None = None, mail: MailSettings | None = None) -> Result:
     """Start a process the diagram lets people start, with its start form's data. Raises NotFound (no such
@@ -128,7 +161,7 @@ def start_process(session: Session, engine: WorkflowEngine, user: User, process_
     return _start(session, engine, user, process_id, data, title[:300] or declared.name, version.id, now, mail)
 
 
-_TASK_AND_VERSION = select(HumanTask, ProcessInstance.version_id).join(
+_TASK_AND_VERSION = select(HumanTask, ProcessInstance.version_id, ProcessInstance.suspended_at).join(
     ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(HumanTask.id == bindparam("task_id"))
 
 
@@ -148,12 +181,17 @@ def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human
     found = session.execute(_TASK_AND_VERSION, {"task_id": human_task_id}).first()
     if found is None:
         raise NotFound(f"task {human_task_id} does not exist")
-    row, version_id = found
+    row, version_id, suspended_at = found
     if row.state != "ready":
         raise TaskNotReady(f"the task {row.name!r} is already {row.state}", task_id=row.task_id)
+    if suspended_at is not None:
+        raise suspended(session.get(ProcessInstance, row.instance_id), f"the task {row.name!r} cannot be completed")
     check_can_work_on(session, user, row)
     data = dict(data or {})
     schema = form_schema(session, version_id, row.form_key)
+    ui = form_schema(session, version_id, row.ui_form_key)
+    if has_choices(ui):  # choices taken from the process's data: only those values are accepted
+        schema = with_choices(schema, ui, bound(engine, session).get_task(row.instance_id, row.task_id).data)
     validate_submission(schema, data)
     now = now or utcnow()
     bound_engine = bound(engine, session, user, now=now, submitted={row.task_id: data})
@@ -169,8 +207,10 @@ def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human
 def send_signal(session: Session, engine: WorkflowEngine, *, user: User | None, instance_id: int, name: str,
                 payload: dict | None = None, now: datetime | None = None,
                 mail: MailSettings | None = None) -> Result:
-    """Throw a signal (e.g. an exit trigger) into an instance. Raises EventNotExpected, Conflict."""
-    _instance_or_404(session, instance_id)
+    """Throw a signal (e.g. an exit trigger) into an instance. Raises EventNotExpected, Conflict, Suspended."""
+    instance = _instance_or_404(session, instance_id)
+    if instance.suspended_at is not None:
+        raise suspended(instance, f"it cannot receive the signal {name!r}")
     now = now or utcnow()
     return run_action(session, engine, user, now, lambda: bound(engine, session, user, now=now).send_signal(
         instance_id, name, payload or {}, now=now), mail=mail)
@@ -198,12 +238,13 @@ def fire_due_timers(session: Session, engine: WorkflowEngine, *, now: datetime |
     `FOR UPDATE SKIP LOCKED` (another scheduler's instance is skipped, not waited for) and its timers are
     re-checked after the claim; everywhere, the save's revision check refuses a second firing. A failing
     script is recorded once (audit event + the instance's `error`), and that instance is left out of
-    later rounds until someone clears the error, instead of failing every minute.
+    later rounds until someone clears the error, instead of failing every minute. A suspended instance is left
+    out until it is resumed (`waits_for_timers`).
     """
     now = now or utcnow()
     due = list(session.scalars(
         select(Timer.instance_id).join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
-        .where(Timer.due_at < now, ProcessInstance.error.is_(None)).group_by(Timer.instance_id)
+        .where(Timer.due_at < now, *waits_for_timers()).group_by(Timer.instance_id)
         .order_by(func.min(Timer.due_at)).limit(limit)))
     session.rollback()  # end the read before the writes (SQLite: never hold a read snapshot while writing)
     results = []
@@ -228,6 +269,19 @@ def fire_due_timers(session: Session, engine: WorkflowEngine, *, now: datetime |
     return results
 
 
+def waits_for_timers():
+    """SQL: the instances whose timers the scheduler fires: not failed (an administrator retries it) and not
+    suspended (resuming fires what fell due meanwhile)."""
+    return ProcessInstance.error.is_(None), ProcessInstance.suspended_at.is_(None)
+
+
+def suspended(instance: ProcessInstance, what: str) -> Suspended:
+    """The refusal for acting on a suspended instance, saying who suspended it, when and why."""
+    why = f": {instance.suspended_reason}" if instance.suspended_reason else ""
+    return Suspended(f"instance {instance.id} is suspended by an administrator since "
+                     f"{instance.suspended_at:%Y-%m-%d %H:%M} UTC{why}; {what} until it is resumed")
+
+
 def _claim_due(session: Session, instance_id: int, now: datetime) -> bool:
     """Lock the instance for this transaction (PostgreSQL: skip it if another scheduler holds it) and
     confirm a timer of it is still due (another scheduler may have fired it since the list was read)."""
@@ -236,7 +290,8 @@ def _claim_due(session: Session, instance_id: int, now: datetime) -> bool:
                                  .with_for_update(skip_locked=True))
         if claimed is None:
             return False
-    return session.scalar(select(Timer.id).where(Timer.instance_id == instance_id, Timer.due_at < now)
+    return session.scalar(select(Timer.id).join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+                          .where(Timer.instance_id == instance_id, Timer.due_at < now, *waits_for_timers())
                           .limit(1)) is not None
 
 
@@ -264,14 +319,18 @@ def check_can_work_on(session: Session, user: User, row: HumanTask) -> None:
         # or start a fresh run, and who prepared an earlier round still prepared what is approved now
         since = _last_approval(session, row)
         # preparing = doing the stage's work; an SER's own decisions inside the stage (appointing the SER,
-        # agreeing to approach candidates) are not preparation, or a one-SER organisation could never approve
-        prepared = session.scalar(select(HumanTask.name).where(
+        # agreeing to approach candidates) are not preparation, or a one-SER organisation could never approve,
+        # unless the diagram marks the decision as preparing the gate (preparesGate: selecting the partner)
+        done = session.execute(select(HumanTask.name, HumanTask.role, HumanTask.properties).where(
             HumanTask.instance_id == row.instance_id, HumanTask.process_id == row.process_id,
             HumanTask.completed_by_id == user.id, HumanTask.state == "completed",
-            HumanTask.approval_gate.is_(False), HumanTask.role.is_distinct_from("ser"),
-            *([HumanTask.completed_at > since] if since is not None else [])).limit(1))
+            HumanTask.approval_gate.is_(False),
+            *([HumanTask.completed_at > since] if since is not None else []))).all()
+        prepared = next((name for name, role, properties in done
+                         if role != "ser" or str((properties or {}).get("preparesGate", "")).lower() == "true"), None)
         if prepared is not None:
-            raise Forbidden(f"four eyes: you prepared this stage ({prepared!r}), so someone else must approve it")
+            what = "this stage" if row.process_id.startswith("stage") else "what this decision approves"
+            raise Forbidden(f"four eyes: you prepared {what} ({prepared!r}), so someone else must decide it")
 
 
 def _last_approval(session: Session, gate: HumanTask) -> datetime | None:
@@ -294,7 +353,7 @@ def lane_refusal(user: User, row: HumanTask) -> str | None:
     if needed not in roles:
         return (f"the task {row.name!r} is in the {row.lane or 'Staff'} lane and needs the role "
                 f"{needed!r}; you have {', '.join(sorted(roles)) or 'no roles'}")
-    if row.role != "jmt" and row.partner_side != user.is_partner:
+    if not row.joint and row.partner_side != user.is_partner:
         side = "the partner organisation" if row.partner_side else "our organisation"
         return f"the task {row.name!r} belongs to {side}"
     return None
@@ -310,14 +369,14 @@ def _instance_or_404(session, instance_id):
 
 def run_action(session: Session, engine: WorkflowEngine, actor, now: datetime, action, *,
                mail: MailSettings | None) -> Result:
-    """Run one engine action, let the domains that react to it act in the same transaction (`reactions`), audit
-    everything it changed, notify who has new tasks (and e-mail them when `mail` is set), commit once; roll back
+    """Run one engine action, let the domains that react to it act in the same transaction (`reactions`), perform
+    the connector calls of its service tasks (`connectors`), audit everything it changed, notify who has new tasks (and e-mail them when `mail` is set), commit once; roll back
     on any error."""
     with unit_of_work(session):
         result = action()
         for _receiver, more in reactions.send(session, engine=engine, result=result, now=now, actor=actor, mail=mail):
             result.linked.extend(more or [])
-        audit = []
+        audit = connectors.perform(session, result, now=now, actor=actor, mail=mail)  # its service tasks' calls
         for part in result.all():
             for task in part.became_ready:
                 audit.append(dict(action="task.created", actor=actor, instance_id=part.instance_id, task_id=task.id,
@@ -329,7 +388,7 @@ def run_action(session: Session, engine: WorkflowEngine, actor, now: datetime, a
                 audit.append(dict(action="task.cancelled", actor=actor, instance_id=part.instance_id,
                                   task_id=task_id, at=now))
         record_many(session, audit)
-        notify_tasks(session, [_notice(part.instance_id, task) for part in result.all() for task in part.became_ready],
+        notify_tasks(session, [_notice(session, part, task) for part in result.all() for task in part.became_ready],
                      now, mail=mail)
         session.commit()
         _expire_written(session)
@@ -353,12 +412,13 @@ def _expire_written(session: Session) -> None:
             session.expire(obj)
 
 
-def _notice(instance_id: int, task) -> TaskNotice:
-    mapped = lane_role(task.lane)
+def _notice(session: Session, part: Result, task) -> TaskNotice:
+    instance_id = part.instance_id
+    mapped = lane_role(task.lane, version_lanes(session, part.version_id))
     gate = str(task.properties.get("approvalGate", "")).lower() == "true"
     return TaskNotice(instance_id=instance_id, task_id=task.id, name=task.name,
                       kind=notice_kind(task.properties, gate), role=mapped.role if mapped else None,
-                      partner_side=bool(mapped and mapped.partner_side))
+                      partner_side=bool(mapped and mapped.partner_side), joint=bool(mapped and mapped.joint))
 
 
 def _jsonable(value):
@@ -372,4 +432,5 @@ def _jsonable(value):
 
 
 __all__ = ["cancel_instance", "check_can_work_on", "complete_task", "deploy_version", "lane_refusal",
-           "fire_due_timers", "latest_version", "run_action", "send_signal", "start_instance"]
+           "fire_due_timers", "latest_version", "run_action", "send_signal", "start_instance", "suspended",
+           "waits_for_timers"]

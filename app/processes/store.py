@@ -27,8 +27,20 @@ from workflows import (
 
 from ..db import utcnow
 from . import timer_notices
-from .lanes import lane_role
-from .models import HumanTask, ProcessInstance, ProcessVersion, Timer, VersionFile
+from .lanes import LaneRole, lane_role, resolved
+from .models import HumanTask, ProcessInstance, ProcessVersion, Timer, VersionFile, file_kind
+
+
+def version_lanes(session, version_id: int) -> dict[str, LaneRole]:
+    """Which role works which lane in a version: the product's lane names and the mapping it was deployed with.
+    Read once per session (a request): versions never change, but ids are only unique within one database."""
+    known = session.info.setdefault("version_lanes", {})
+    found = known.get(version_id)
+    if found is None:
+        custom = session.execute(select(ProcessVersion.lane_roles).where(ProcessVersion.id == version_id)).scalar()
+        found = known[version_id] = resolved(custom)
+    return found
+
 
 # The hot path's statements, built once: SQLAlchemy then reuses their cache keys and compiled forms.
 _SELECT_INSTANCE = select(
@@ -89,7 +101,7 @@ class SqlInstanceStore:
         row = ProcessVersion(content_hash=version.content_hash, author=version.author, message=version.message,
                              process_ids=list(version.process_ids), spec_json=version.spec_json,
                              created_at=self._now(), author_id=self.actor_id)
-        row.files = [VersionFile(kind="bpmn", name=n, content=c) for n, c in sorted(version.files.items())]
+        row.files = [VersionFile(kind=file_kind(n), name=n, content=c) for n, c in sorted(version.files.items())]
         row.files += [VersionFile(kind="form", name=n, content=c) for n, c in sorted(version.forms.items())]
         self.session.add(row)
         self.session.flush()
@@ -99,8 +111,7 @@ class SqlInstanceStore:
         row = self.session.get(ProcessVersion, version_id)
         if row is None:
             raise SpecNotFound(f"version {version_id} does not exist")
-        return StoredVersion(row.id, {f.name: f.content for f in row.files if f.kind == "bpmn"},
-                             {f.name: f.content for f in row.files if f.kind == "form"}, row.content_hash,
+        return StoredVersion(row.id, row.engine_files(), row.form_files(), row.content_hash,
                              row.spec_json, list(row.process_ids), row.author, row.message)
 
     # instances ---------------------------------------------------------------
@@ -201,16 +212,18 @@ class SqlInstanceStore:
             else:
                 self._execute(_CLOSE_CANCELLED, {"row_id": row_id, "new_state": state, "new_completed_at": now})
         new_rows = []
+        lanes = version_lanes(self.session, record.version_id) if record.ready_tasks else None
         for task in record.ready_tasks:
             if task.id in existing_ready:
                 continue
-            mapped = lane_role(task.lane)
+            mapped = lane_role(task.lane, lanes)
             new_rows.append(dict(
                 instance_id=record.id, task_id=task.id, bpmn_id=task.bpmn_id, name=task.name,
                 process_id=task.process_id, subprocess_id=task.subprocess_id, lane=task.lane,
                 # outside a mapped lane any staff member may work it: say so in the row, so that inboxes
                 # filter on a plain `role IN (...)` the (state, role) index serves
                 role=mapped.role if mapped else "staff", partner_side=bool(mapped and mapped.partner_side),
+                joint=bool(mapped and mapped.joint),
                 approval_gate=str(task.properties.get("approvalGate", "")).lower() == "true",
                 due_at=task.due_at,
                 form_key=task.form, ui_form_key=task.ui_form, properties=task.properties, state="ready",

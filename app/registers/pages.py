@@ -66,7 +66,7 @@ def create(relationship_id: int, name: str):
         db_session().rollback()
         return _register(relationship_id, name, errors=exc.errors or {"(form)": exc.message}, message=exc.message,
                          typed=request.form, status_code=exc.status)
-    flash(f"Added to the {register.title.lower()}: {data.get(register.key)}.", "success")
+    flash(f"Added to the {register.title.lower()}: {register.name_of(data)}.", "success")
     return redirect(url_for("registers.register", relationship_id=relationship_id, name=name) + f"#entry-{entry.id}")
 
 
@@ -143,7 +143,9 @@ def _form_data(register) -> dict:
         raw = request.form.get(name, "").strip()
         if raw == "":
             continue
-        if schema.get("type") in ("integer", "number"):
+        if schema.get("type") == "boolean":
+            data[name] = {"yes": True, "no": False}.get(raw.lower(), raw)
+        elif schema.get("type") in ("integer", "number"):
             try:
                 number = float(raw)
                 data[name] = int(number) if schema["type"] == "integer" and number.is_integer() else number

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
@@ -15,9 +17,11 @@ from ..auth.session import me
 from ..db import utcnow
 from ..errors import BadRequest, Forbidden
 from ..extensions import db_session, services
+from ..lifecycle import health, measures
 from ..lifecycle import services as lifecycle
 from ..management import services as management
-from ..stages import STAGE_NAMES
+from ..processes.models import ProcessInstance
+from ..stages import LIFECYCLE, STAGE_NAMES, stage_of
 from . import diagrams
 from . import services as relationships
 
@@ -136,10 +140,34 @@ def _show(relationship_id: int, *, refused=None, status_code=200):
     waits = foundation is not None and foundation.waiting_since is not None and foundation.released_at is None
     agenda = upcoming(session, now=now, relationship_id=relationship_id, limit=UPCOMING_SHOWN + 1, viewer=me())
     return render_template("relationships/show.html", detail=detail, stages=STAGE_NAMES, now=now,
+                           process=_process(session, detail.summary.instance),
+                           measures=measures.series(session, relationship_id) if not detail.summary.instance.parent_id
+                           else [], measure_chart=measures.chart,
+                           health=health.rounds(session, relationship_id) if not detail.summary.instance.parent_id
+                           else [],
                            may_raise=relationships.may_raise(me(), detail.summary.instance, stage),
                            upcoming=agenda[:UPCOMING_SHOWN], more_upcoming=len(agenda) > UPCOMING_SHOWN,
                            refused=refused or {}, foundation=foundation,
                            organisation_wait=management.readiness(session, now) if waits else None), status_code
+
+
+@dataclass(frozen=True)
+class _Process:
+    """What a process instance that is not a relationship is, for its page: its name, the relationship it serves
+    (an issue, a review), or whether it is the organisation's own (the management system and its processes)."""
+
+    label: str
+    parent: ProcessInstance | None
+    organisation: bool
+
+
+def _process(session, instance: ProcessInstance) -> _Process | None:
+    if instance.process_id == LIFECYCLE:
+        return None
+    parent = session.get(ProcessInstance, instance.parent_id) if instance.parent_id else None
+    if parent is not None and parent.process_id != LIFECYCLE:
+        parent = None  # a step of the management system: the organisation's
+    return _Process(stage_of(instance.process_id).label, parent, parent is None)
 
 
 @bp.get("/versions/<id:version_id>/diagrams/<name>")

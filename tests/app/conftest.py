@@ -70,3 +70,16 @@ def session_api(app, session, users):
 def in_stage5(working_together):
     """A relationship on the bundled lifecycle driven (through the services) into stage 5 -> its id."""
     return working_together.instance_id
+
+
+# ------------------------------------------------------------------------------------------------ the pages' clock
+@pytest.fixture
+def clock(monkeypatch):
+    """The clock of the sign-in, account and administration pages, frozen at a fixed moment and moved by hand
+    (`clock.now`, `clock.advance(seconds=30)`): second-factor codes are made with pyotp for `clock.now`, so no
+    answer depends on the wall clock."""
+    from tests.support.web import Clock
+    frozen = Clock()
+    for module in ("app.auth.pages", "app.account.pages", "app.admin.pages"):
+        monkeypatch.setattr(f"{module}.utcnow", frozen)
+    return frozen

@@ -39,3 +39,22 @@ def test_create_user_refuses_a_taken_name(app):
     result = CliRunner().invoke(main, ["create-user", "pat", "--role", "staff", "--password", "pw"],
                                 obj=script_info(app))
     assert result.exit_code == 1 and "taken" in result.output
+
+
+def test_reset_second_factor_removes_it_and_ends_the_sessions(app, session, users):
+    import pyotp
+
+    from app.auth import second_factor, user_sessions
+    from app.db import utcnow
+    now = utcnow()
+    enrolment = second_factor.start(session, users["admin"], now=now)
+    second_factor.confirm(session, users["admin"], pyotp.TOTP(enrolment.secret).at(now), now=now)
+    secret = user_sessions.begin(session, users["admin"], now=now)
+    result = invoke(app, "reset-second-factor", "admin")
+    assert result.exit_code == 0 and "removed" in result.output
+    assert not second_factor.enabled(session, users["admin"])
+    assert user_sessions.current(session, secret, now=utcnow(), limits=user_sessions.Limits()) is None
+    again = CliRunner().invoke(main, ["reset-second-factor", "admin"], obj=script_info(app))
+    assert again.exit_code == 1 and "no two-step sign-in" in again.output
+    nobody = CliRunner().invoke(main, ["reset-second-factor", "nobody"], obj=script_info(app))
+    assert nobody.exit_code == 1 and "no user" in nobody.output

@@ -5,6 +5,7 @@ import re
 import jinja2
 import jsonschema
 import pytest
+import yaml
 from lxml import etree
 
 from tests.support import diagrams as driver
@@ -12,7 +13,7 @@ from tools.requirements_map import collect, render_map
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
       "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
-LANES = {"Staff", "SER", "Joint management team", "Partner SER", "Top management"}
+LANES = {"Staff", "SER", "Joint management team", "Joint operational team", "Partner SER", "Top management"}
 ORGANISATION_STAGES = ["stage1_awareness", "stage3_internal_assessment"]
 STAGE_PROCESSES = ["stage1_awareness", "stage2_knowledge", "stage3_internal_assessment",
                    "stage4_partner_selection", "stage5_working_together", "stage6_value_creation",
@@ -173,11 +174,27 @@ def test_stage_gates_are_ser_approvals_with_decision_and_conditional_comments():
             schema, _ = driver.load_form(g)
             prefix = "partner_" if g.lane == "Partner SER" else ""
             enum = schema["properties"][f"{prefix}decision"]["enum"]
-            assert enum == (["approve", "rework", "stop"] if n == 2 else ["approve", "rework"])
             v = driver.validator(schema)
+            if n == 7:  # the stage-7 gate asks what it means: move to exit, or run another management cycle
+                assert enum == ["exit", "another_cycle"]
+                assert not v.is_valid({f"{prefix}decision": "another_cycle"}), "another cycle says what to change"
+                assert v.is_valid({f"{prefix}decision": "another_cycle", f"{prefix}comments": "new market"})
+                assert v.is_valid({f"{prefix}decision": "exit"})
+                continue
+            ends = {2: ["stop"], 4: ["no_suitable_partner"]}.get(n, [])  # the outcomes that end the relationship
+            assert enum == ["approve", "rework", *ends]
+            for end in ends:
+                assert not v.is_valid({f"{prefix}decision": end}), f"{end} says why"
             assert not v.is_valid({f"{prefix}decision": "rework"}), "rework needs comments"
             assert not v.is_valid({f"{prefix}decision": "rework", f"{prefix}comments": ""})
-            assert v.is_valid({f"{prefix}decision": "rework", f"{prefix}comments": "fix the risks"})
+            rework = {f"{prefix}decision": "rework", f"{prefix}comments": "fix the risks"}
+            picker = schema["properties"].get(f"{prefix}reopen_tasks")
+            if picker:  # the SER picks which of the stage's tasks reopen: at least one, and only the stage's own
+                assert not v.is_valid(rework), "rework needs a task to reopen"
+                choices = picker["items"]["enum"]
+                assert set(choices) <= {ts.name for ts in subs[pid].task_specs.values() if ts.manual}, pid
+                rework[f"{prefix}reopen_tasks"] = choices[:2]
+            assert v.is_valid(rework)
             assert v.is_valid({f"{prefix}decision": "approve"})
 
 
@@ -219,13 +236,12 @@ def test_instructions_are_valid_jinja():
 
 def test_defaults_match_the_catalogue():
     """The review cycles and escalation limits the diagrams fall back on are the catalogue's defaults."""
-    import json
     import re
     lifecycle = (driver.BPMN_DIR / "lifecycle.bpmn").read_text()
-    reviews = json.loads(re.search(r"merged_intervals = (\{.*?\})", lifecycle).group(1))
+    reviews = dict(re.findall(r'<spiffworkflow:property name="cadence:(R\.\w+)" value="(\w+)"/>', lifecycle))
     assert reviews == driver.periodic_review_defaults("relationship")
     organisation = (driver.BPMN_DIR / "management_system.bpmn").read_text()
-    reviews = json.loads(re.search(r"merged_intervals = (\{.*?\})", organisation).group(1))
+    reviews = dict(re.findall(r'<spiffworkflow:property name="cadence:(R\.\w+)" value="(\w+)"/>', organisation))
     assert reviews == driver.periodic_review_defaults("organisation")
     for name in ("lifecycle.bpmn", "issue_resolution.bpmn"):
         limits = dict(re.findall(r'(l[123]_limit) = "(P\w+)"', (driver.BPMN_DIR / name).read_text()))
@@ -242,11 +258,25 @@ def test_signals_carry_their_payload():
 
 
 def test_the_products_catalogue_is_the_domain_catalogue():
-    """app/lifecycle/requirements.yaml ships with the product; shared/domain/requirements-v2.yaml is its source."""
+    """app/lifecycle/requirements.yaml ships with the product; shared/domain/requirements-v2.yaml is its source.
+    Every part is the domain's word for word, except that the product may add periodic reviews (after the domain's,
+    which stay as they are) where a requirement the domain lists needs one of its own (R.VL, R.GV, R.CH)."""
     shared = driver.ROOT.parent / "shared" / "domain" / "requirements-v2.yaml"
     if not shared.is_file():
         pytest.skip("shared/ is not beside the repository")
-    assert driver.requirements_yaml_path().read_text() == shared.read_text()
+    product = yaml.safe_load(driver.requirements_yaml_path().read_text())
+    domain = yaml.safe_load(shared.read_text())
+    assert set(product) == set(domain)
+    for part in domain:
+        if part != "periodic_reviews":
+            assert product[part] == domain[part], part
+    reviews = product["periodic_reviews"]
+    assert [r for r in reviews if r["id"] in {d["id"] for d in domain["periodic_reviews"]}] == \
+        domain["periodic_reviews"]
+    known = {r["id"] for part in (*domain["stages"], *domain["management_system"]) for r in part["requirements"]}
+    added = [r for r in reviews if r not in domain["periodic_reviews"]]
+    assert {r["id"] for r in added} == {"R.VL", "R.GV", "R.CH"}
+    assert all(r["requirement"] in known for r in added), added
 
 
 def _structured(schema: dict) -> bool:
@@ -266,3 +296,17 @@ def test_every_form_carrying_a_requirement_asks_something_structured():
         schema, _ = driver.load_form(ts)
         required = [schema["properties"][name] for name in schema.get("required", [])]
         assert any(_structured(s) for s in required), f"{process}/{ts.bpmn_id}: only free text is required"
+
+
+def test_every_stage_task_and_gate_has_a_due_period():
+    """The inbox, agenda and reminders read a task's due date from its `dueIn`: stage work two weeks, our SER's
+    gate a working week, the partner SER's gate ten days (the other organisation needs its own time)."""
+    subs = stage_specs()
+    for pid in STAGE_PROCESSES:
+        for ts in subs[pid].task_specs.values():
+            if not ts.manual:
+                continue
+            props = ts.extensions.get("properties", {})
+            gate = props.get("approvalGate") == "true" or ts.name.endswith("_authorise")
+            expected = ("P10D" if "partner" in ts.name else "P5D") if gate else "P14D"
+            assert props.get("dueIn") == expected, (pid, ts.name, props.get("dueIn"))

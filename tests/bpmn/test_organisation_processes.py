@@ -271,9 +271,9 @@ def test_an_effective_action_closes_the_nonconformity(engine, version_id):
     assert [h["state"] for h in data["nc_history"]] == ["open", "action", "verification", "closed"]
 
 
-def test_anyone_of_staff_ser_or_top_management_may_raise_a_nonconformity_by_hand(engine, version_id):
+def test_staff_sers_top_management_and_assessors_may_raise_a_nonconformity_by_hand(engine, version_id):
     (declared,) = [d for d in declarations(engine.specs(version_id)) if d.process_id == "nonconformity"]
-    assert declared.how == PERSON and declared.roles == ("staff", "ser", "top_management")
+    assert declared.how == PERSON and declared.roles == ("staff", "ser", "top_management", "assessor")
     assert (declared.form, declared.ui_form, declared.title_field) == (
         "nc_raise.schema.json", "nc_raise.uischema.json", "title")
     assert declared.name == "Nonconformity and corrective action"

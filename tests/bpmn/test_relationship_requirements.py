@@ -123,6 +123,12 @@ def review(start, review_id, **extra):
     return start("periodic_review", data)
 
 
+def answer_health_survey(engine, instance_id):
+    """Both organisations rate each other before the performance review (R.S7)."""
+    complete(engine, instance_id, "pr_health_survey", now=DUE)
+    return complete(engine, instance_id, "pr_health_survey_partner", now=DUE)
+
+
 def linked_starts(result, process_id):
     return [r for r in result.linked if r.process_id == process_id]
 
@@ -137,8 +143,8 @@ CARRIERS = {
     "S5.16": {"s5_schedule_reviews", "pr_prepare_measures", "pr_performance_measures"},
     "S5.17": {"pr_internal_audit"},
     "S6.08": {"s6_value_sharing"},
-    "S7.10": {"s7_start", "pr_performance_review"},
-    "S7.11": {"s7_start", "pr_exit_strategy_review", "pr_exit_changes"},
+    "S7.10": {"s7_start", "pr_performance_review", "pr_governance_review"},
+    "S7.11": {"s7_start", "pr_exit_strategy_review", "pr_exit_changes", "pr_change_review"},
     "X.01": {"exit_review", "exit_review_partner", "exit_deadlock"},
 }
 
@@ -238,8 +244,9 @@ def test_value_sharing_follows_the_value_register_and_needs_its_rule(engine, sta
     complete(engine, started.instance_id, "s6_value_sharing")
     assert names(engine, started.instance_id) == ["s6_jrmp_update"]
     register = schema_of("s6_value_register.schema.json")["properties"]["value_register"]["items"]["properties"]
-    assert {"owner", "benefit_kind", "target_date"} <= set(register)
-    assert register["benefit_kind"]["enum"] == ["money", "non_money"]
+    assert {"owner", "kind", "target_date", "measure", "verified_by", "verified_on", "verification_evidence"} <= set(
+        register)
+    assert register["kind"]["enum"] == ["money", "time", "quality", "capability", "reputation", "other"]
 
 
 # --------------------------------------------------------------------------------------------- S5.16
@@ -287,8 +294,12 @@ def test_performance_measurement_prefills_one_row_per_stage5_measure(engine, sta
     assert len(answer["measure_results"]) == 3 and valid(schema, answer)
     assert not valid(schema, {k: v for k, v in answer.items() if k != "fed_back_to_sers_on"})
     off_track = copy.deepcopy(answer)
-    off_track["measure_results"][1].update(status="off_track", comment="")
+    off_track["measure_results"][1].update(assessed_status="off_track", comment="")
     assert not valid(schema, off_track), "off track needs a comment"
+    numeric = copy.deepcopy(answer)
+    numeric["measure_results"][0].update(target_value=95)
+    numeric["measure_results"][0].pop("actual_value", None)
+    assert not valid(schema, numeric), "a numeric measure needs its actual as a number (its status is derived)"
 
     actuals = copy.deepcopy(answer)
     for row, actual in zip(actuals["measure_results"], ("90 %", "43 EUR", "7.5 / 10"), strict=True):
@@ -366,6 +377,7 @@ def test_ser_corrective_actions_marked_as_nonconformities_start_one_each(engine,
     started = review(start, "R.S7", performance_measures=MEASURES,
                      governance_adherence=[{"principle_or_rule": "No surprises"}])
     engine.fire_timers(started.instance_id, now=DUE)
+    answer_health_survey(engine, started.instance_id)
     complete(engine, started.instance_id, "pr_performance_review",
              {"performance_ratings": ratings, "overall_rating": "green"}, now=DUE)
     done = complete(engine, started.instance_id, "pr_ser_performance_feedback", {
@@ -375,6 +387,7 @@ def test_ser_corrective_actions_marked_as_nonconformities_start_one_each(engine,
              "is_nonconformity": True, "severity": "major", "requirement": "S5.16"},
             {"action": "Invite finance to the JMT", "owner": "Kim", "deadline": "2026-05-01",
              "is_nonconformity": False}]}, now=DUE)
+    done = complete(engine, started.instance_id, "pr_ser_performance_feedback_partner", now=DUE)
     (nc,) = linked_starts(done, "nonconformity")
     opened = engine.instance_data(nc.instance_id)
     assert (opened["source"], opened["severity"], opened["requirement"]) == ("ser_review", "major", "S5.16")
@@ -386,7 +399,8 @@ def test_governance_adherence_is_assessed_on_every_performance_review(engine, st
     schema = schema_of("pr_performance_review.schema.json")
     rows = [{"principle_or_rule": "No surprises"}, {"principle_or_rule": "Joint problem solving"}]
     started = review(start, "R.S7", performance_measures=MEASURES, governance_adherence=rows)
-    (task,) = engine.fire_timers(started.instance_id, now=DUE).ready
+    engine.fire_timers(started.instance_id, now=DUE)
+    (task,) = answer_health_survey(engine, started.instance_id).ready
     assert "S7.10" in task.requirements
     prefilled = engine.get_task(started.instance_id, task.id).data["governance_adherence"]
     assert [r["principle_or_rule"] for r in prefilled] == ["No surprises", "Joint problem solving"]
@@ -399,8 +413,8 @@ def test_governance_adherence_is_assessed_on_every_performance_review(engine, st
     not_adhered["governance_adherence"][0].update(barrier="Late data", action="Share the plan weekly",
                                                   action_owner="Jo", action_due="2026-05-01")
     complete(engine, started.instance_id, "pr_performance_review", not_adhered, now=DUE)
-    done = complete(engine, started.instance_id, "pr_ser_performance_feedback",
-                    {"corrective_actions": []}, now=DUE)
+    complete(engine, started.instance_id, "pr_ser_performance_feedback", {"corrective_actions": []}, now=DUE)
+    done = complete(engine, started.instance_id, "pr_ser_performance_feedback_partner", now=DUE)
     (nxt,) = linked_starts(done, "periodic_review")
     assert engine.instance_data(nxt.instance_id)["governance_adherence"] == rows, \
         "the next review assesses the same principles afresh"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from app.db import utcnow
 from app.relationships import demo
 from app.relationships import services as relationships
@@ -42,17 +44,17 @@ def test_the_dashboard_counts_the_relationships_by_stage(live_server, page, sess
 
     # stage 2 was passed by two: its times are charted; the risk heat map is there
     assert page.locator('#stage-times tr[data-stage="2"]').get_attribute("data-count") == "2"
-    assert page.locator("svg.heatmap g.cell").count() == 25
+    expect(page.locator("svg.heatmap g.cell")).to_have_count(25)
 
     # printable without scripts: a print stylesheet, and the same figures as JSON
-    assert page.locator('style[media="print"]').count() == 1
+    expect(page.locator('style[media="print"]')).to_have_count(1)
     data = page.request.get(live_server + "/dashboard?format=json").json()
     assert data["by_stage"] == {("not_started" if k == "none" else k): v for k, v in expected.items()}
 
 
 def test_a_partner_gets_the_403_page(live_server, page, session, users, bundled):
     sign_in(page, live_server, session, users["pser"])
-    assert page.get_by_role("link", name="Dashboard").count() == 0
+    expect(page.get_by_role("link", name="Dashboard")).to_have_count(0)
     response = page.goto(live_server + "/dashboard")
     assert response.status == 403
     assert "not shared with partner organisations" in page.get_by_role("heading", level=1).inner_text()

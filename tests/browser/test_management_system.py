@@ -230,7 +230,7 @@ def test_the_portfolio_is_charted_by_score_and_a_relationship_starts_from_its_en
 
     title.fill("Fabrikam Components")
     page.get_by_label("Partner organisation").fill("Fabrikam Ltd")
-    page.get_by_role("button", name="Start at stage").click()
+    page.get_by_role("button", name="Start the relationship").click()
     page.wait_for_url(f"{live_server}/relationships/*")
     expect(page.locator(".flash.success")).to_contain_text("Started the relationship 'Fabrikam Components'")
     relationship_id = int(page.url.rsplit("/", 1)[1])
@@ -290,6 +290,11 @@ def test_the_maturity_chart_has_one_point_per_assessment(live_server, page, sess
     assert [(points.nth(i).get_attribute("data-score"), points.nth(i).get_attribute("data-at")) for i in range(2)] \
         == [(mean(FIRST), f"{first_at:%Y-%m-%d}"), (mean(RENEWAL), f"{renewed_at:%Y-%m-%d}")]
     expect(chart.locator("polyline")).to_have_count(1)
+    box = chart.bounding_box()
+    for label in chart.locator("text.date").all():  # every date label drawn inside the chart, none cut off
+        inside = label.bounding_box()
+        assert box["x"] <= inside["x"] and inside["x"] + inside["width"] <= box["x"] + box["width"] + 0.5, \
+            label.text_content()
     # the renewal is drawn higher (a better mean level), to the right
     assert float(points.nth(1).get_attribute("cy")) < float(points.nth(0).get_attribute("cy"))
     assert float(points.nth(1).get_attribute("cx")) > float(points.nth(0).get_attribute("cx"))

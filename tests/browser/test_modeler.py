@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from app.db import utcnow
@@ -59,7 +60,7 @@ def test_modeller_adds_a_user_task_that_a_new_relationship_reaches(page, live_se
     page.get_by_label("Documentation").press("Tab")
 
     page.get_by_role("button", name="Save draft").click()
-    _status(page, "Draft saved.")
+    _status(page, "Draft saved")
     page.get_by_role("button", name="Validate").click()
     _status(page, "Valid: no errors")
     page.get_by_placeholder("What changed (deploy message)").fill("Stage 1: the SER checks the policy")
@@ -125,7 +126,7 @@ def test_upload_draws_each_miwg_file_with_its_verdict(page, live_server, session
         download = page.request.get(page.url + "/download")
         assert download.body() == path.read_bytes(), path.name
     page.goto(live_server + "/processes/upload")
-    assert page.locator("#uploads tbody tr").count() == 21
+    expect(page.locator("#uploads tbody tr")).to_have_count(21)
     assert not errors, errors
 
     # a broken file: a located error, and the version list is unchanged
@@ -162,7 +163,7 @@ def test_validation_marks_elements_timer_helper_diff_markers_and_form_preview(pa
     page.get_by_role("button", name="Validate").click()
     _status(page, "Validation found")
     assert "s1_policy" in page.get_attribute("#canvas-box", "data-problems").split()
-    assert page.locator('.djs-element.cf-problem[data-element-id="s1_policy"]').count() == 1
+    expect(page.locator('.djs-element.cf-problem[data-element-id="s1_policy"]')).to_have_count(1)
     row = page.locator('#problem-table tr[data-element="s1_policy"]')
     assert "web_stage1.bpmn" in row.text_content() and "has no form" in row.text_content()
 
@@ -180,7 +181,7 @@ def test_validation_marks_elements_timer_helper_diff_markers_and_form_preview(pa
     page.select_option("#timer-unit", label="weeks")
     page.get_by_role("button", name="Use", exact=True).click()
     assert page.input_value("#timer-expression") == '"R/P2W"'
-    assert page.locator("#timer-due li").count() == 3
+    expect(page.locator("#timer-due li")).to_have_count(3)
     xml = page.evaluate("window.collabflowModeler.saveXML({format: true}).then(r => r.xml)")
     assert re.search(r'<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">"R/P2W"</bpmn:timeCycle>', xml)
     assert "l1_limit</bpmn:timeDuration>" not in xml
@@ -195,7 +196,7 @@ def test_validation_marks_elements_timer_helper_diff_markers_and_form_preview(pa
     page.goto(live_server + f"/processes/versions/{lifecycle.id}/diff/{outcome.version.id}")
     page.wait_for_selector(".cf-viewer[data-drawn=true]")
     assert page.get_attribute(".cf-viewer", "data-marked") == "s1_policy"
-    assert page.locator('.djs-element.cf-changed[data-element-id="s1_policy"]').count() == 1
+    expect(page.locator('.djs-element.cf-changed[data-element-id="s1_policy"]')).to_have_count(1)
     assert_zoom_buttons_work(page.locator(".cf-viewer"))
 
     # the form editor previews as one types, and locates JSON errors

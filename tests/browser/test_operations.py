@@ -1,6 +1,7 @@
 """The operations console in a real browser: an instance whose timer script failed is retried after a fix (moved to
 the fixed version), and it goes on."""
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.db import utcnow
@@ -30,7 +31,7 @@ def test_the_console_retries_a_failed_instance_after_a_fix(live_server, page, se
     assert "Compute the figure" in row.inner_text() and "missing_name" in row.inner_text()
     row.get_by_role("button", name=f"Move to version {fixed.id} and retry").click()
     assert "went on" in page.locator(".flash").inner_text()
-    assert page.locator("#failed").count() == 0
+    expect(page.locator("#failed")).to_have_count(0)
     session.expire_all()
     assert session.scalar(select(HumanTask.name).where(HumanTask.instance_id == started.instance_id,
                                                        HumanTask.state == "ready")) == "Check the figure"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
@@ -83,11 +84,12 @@ def test_task_form_errors_keep_typed_values_draft_and_complete(live_server, page
     page.set_input_files("#fld-f-document", files=[{"name": "policy.pdf", "mimeType": "application/pdf",
                                                      "buffer": b"%PDF-1.4 test policy"}])
     rows = page.locator("[data-rows='f.communications'] [data-row]")
-    assert rows.count() == 1
+    expect(rows).to_have_count(1)
     rows.nth(0).get_by_label("Audience").fill("All staff")
     rows.nth(0).get_by_label("Channel").select_option("briefing")
     page.get_by_role("button", name="+ Add communication").click()  # JavaScript adds the row
-    assert rows.count() == 2 and rows.nth(1).locator("h4").inner_text() == "Communication 2"
+    expect(rows).to_have_count(2)
+    assert rows.nth(1).locator("h4").inner_text() == "Communication 2"
     rows.nth(1).get_by_label("Audience").fill("Key suppliers")
     rows.nth(1).get_by_label("Channel").select_option("email")
     page.get_by_role("button", name="Complete task").click()
@@ -111,7 +113,7 @@ def test_approval_page_explains_four_eyes_and_needs_a_reason_to_send_back(
     page.goto(f"{live_server}/tasks/{gate}")
     refusal = page.locator("#refusal").inner_text()
     assert "You cannot approve this stage" in refusal and "four eyes" in refusal.lower()
-    assert page.get_by_role("button", name="Record decision").count() == 0
+    expect(page.get_by_role("button", name="Record decision")).to_have_count(0)
     produced = page.locator("section", has=page.locator("#produced"))
     assert "Policy statement" in produced.inner_text() and VALID_POLICY["policy_text"] in produced.inner_text()
     assert "One division" in produced.inner_text()  # the option's label, not its value
@@ -156,7 +158,7 @@ def test_relationships_list_start_and_diagram(live_server, page, session, wf_eng
     sign_in(page, live_server, session, users["staff"])
     page.goto(live_server + "/relationships")
     page.get_by_label("Name of the relationship").fill("Joint bid with Beta")
-    page.get_by_role("button", name="Start at stage 1").click()
+    page.get_by_role("button", name="Start the relationship").click()
     assert "Partner organisation" in page.locator(".field-error").inner_text() or \
         "Name the partner organisation." in page.content()
     assert page.get_by_label("Name of the relationship").input_value() == "Joint bid with Beta"
@@ -164,21 +166,21 @@ def test_relationships_list_start_and_diagram(live_server, page, session, wf_eng
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.get_by_label("Partner organisation").fill("Beta plc")
-    page.get_by_role("button", name="Start at stage 1").click()
+    page.get_by_role("button", name="Start the relationship").click()
     assert "Started the relationship" in page.locator(".flash").inner_text()
     page.locator(".diagram[data-drawn]").first.wait_for()
     page.locator(".diagram[data-drawn=true]").nth(1).wait_for()  # (wait_for_function would need eval: CSP)
-    assert page.locator(".diagram .djs-container > svg").count() == 2
-    assert page.locator('[data-element-id="lc_stage1"].cf-active').count() == 1
-    assert page.locator('[data-element-id="s1_policy"].cf-active').count() == 1
-    assert page.locator('[data-element-id="s1_gate"]').count() == 1
-    assert page.locator('[data-element-id="s1_gate"].cf-active').count() == 0
+    expect(page.locator(".diagram .djs-container > svg")).to_have_count(2)
+    expect(page.locator('[data-element-id="lc_stage1"].cf-active')).to_have_count(1)
+    expect(page.locator('[data-element-id="s1_policy"].cf-active')).to_have_count(1)
+    expect(page.locator('[data-element-id="s1_gate"]')).to_have_count(1)
+    expect(page.locator('[data-element-id="s1_gate"].cf-active')).to_have_count(0)
     assert_zoom_buttons_work(page.locator(".diagram").first)
     assert "instance.started" in page.locator("#trail-h + table").inner_text()
     page.goto(live_server + "/relationships")
     row = page.locator("tr", has_text="Joint bid with Beta")
     assert "Stage 1 · Awareness" in row.inner_text() and "with Beta plc" in row.inner_text()
-    assert row.locator("ol.stages li.current").count() == 1
+    expect(row.locator("ol.stages li.current")).to_have_count(1)
     assert errors == []
 
 
@@ -195,7 +197,7 @@ def test_staff_get_a_readable_403_on_an_ser_gate_and_the_ser_sends_back_then_app
     assert "You may not open the task “SER approval: Awareness”" in heading
     assert "SER lane" in heading and "your roles: staff" in heading
     assert "ask an SER or an administrator" in page.locator("main").inner_text()
-    assert page.get_by_role("button", name="Record decision").count() == 0
+    expect(page.get_by_role("button", name="Record decision")).to_have_count(0)
 
     ser = browser.new_context().new_page()
     sign_in(ser, live_server, session, users["ser"])
@@ -237,11 +239,11 @@ def test_the_diagrams_colour_the_path_already_taken(live_server, page, session, 
     sign_in(page, live_server, session, users["ser"])
     page.goto(f"{live_server}/relationships/{relationship}")
     page.locator(".diagram[data-drawn=true]").nth(1).wait_for()
-    assert page.locator('[data-element-id="s1_policy"].cf-done').count() == 1
-    assert page.locator('[data-element-id="s1_policy"].cf-active').count() == 0
-    assert page.locator('[data-element-id="s1_gate"].cf-active').count() == 1
-    assert page.locator('[data-element-id="s1_gate"].cf-done').count() == 0
-    assert page.locator('[data-element-id="lc_stage1"].cf-active').count() == 1
+    expect(page.locator('[data-element-id="s1_policy"].cf-done')).to_have_count(1)
+    expect(page.locator('[data-element-id="s1_policy"].cf-active')).to_have_count(0)
+    expect(page.locator('[data-element-id="s1_gate"].cf-active')).to_have_count(1)
+    expect(page.locator('[data-element-id="s1_gate"].cf-done')).to_have_count(0)
+    expect(page.locator('[data-element-id="lc_stage1"].cf-active')).to_have_count(1)
 
     gate = open_task(session, "s1_gate")
     from app.inbox import services as tasks
@@ -249,10 +251,11 @@ def test_the_diagrams_colour_the_path_already_taken(live_server, page, session, 
     page.reload()
     page.locator(".diagram[data-drawn=true]").nth(1).wait_for()
     done = page.locator('[data-element-id="lc_stage1"].cf-done')
-    assert done.count() == 1 and page.locator('[data-element-id="lc_stage1"].cf-active').count() == 0
-    assert page.locator('[data-element-id="lc_stage2"].cf-active').count() == 1
-    assert page.locator('[data-element-id="lc_stage2"].cf-done').count() == 0
-    assert page.locator('[data-element-id="s2_case"].cf-active').count() == 1
+    expect(done).to_have_count(1)
+    expect(page.locator('[data-element-id="lc_stage1"].cf-active')).to_have_count(0)
+    expect(page.locator('[data-element-id="lc_stage2"].cf-active')).to_have_count(1)
+    expect(page.locator('[data-element-id="lc_stage2"].cf-done')).to_have_count(0)
+    expect(page.locator('[data-element-id="s2_case"].cf-active')).to_have_count(1)
     # the marker is drawn in its own colour: green for done, blue for where the relationship is now
     shape = done.locator(".djs-visual > :first-child")
     assert shape.evaluate("e => getComputedStyle(e).stroke") == "rgb(30, 122, 70)"

@@ -3,6 +3,7 @@ field named, what was typed kept), and an assessor who can read every page but c
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.db import utcnow
@@ -52,7 +53,7 @@ def test_heat_map_counts_each_cell_and_a_new_risk_lands_in_its_cell(live_server,
 
     page.locator("svg.heatmap g.cell[data-likelihood='4'][data-impact='3']").click()
     assert "likelihood=4" in page.url
-    assert page.locator("table.register tbody tr").count() == 3
+    expect(page.locator("table.register tbody tr")).to_have_count(3)
 
 
 def test_an_assessor_reads_every_page_and_finds_nothing_to_change(live_server, page, session, wf_engine, users,

@@ -70,6 +70,7 @@ def snapshot(session) -> dict:
     from app.notifications.models import Notification
     from app.processes.models import HumanTask, ProcessInstance, ProcessVersion
     from app.tokens.models import ApiToken
+    from app.webhooks.models import WebhookSubscription
     session.expire_all()
     return {
         "versions": count(session, ProcessVersion),
@@ -79,6 +80,7 @@ def snapshot(session) -> dict:
         "drafts": count(session, TaskDraft),
         "unread": count(session, Notification, Notification.read_at.is_(None)),
         "tokens": sorted(session.execute(select(ApiToken.id, ApiToken.revoked_at)).all()),
+        "webhooks": count(session, WebhookSubscription),
     }
 
 

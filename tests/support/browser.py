@@ -35,3 +35,18 @@ def assert_zoom_buttons_work(container):
 def screenshot(page, path: Path, *, full_page=True) -> Path:
     page.screenshot(path=str(path), full_page=full_page, animations="disabled")
     return path
+
+
+def open_modeller(page, live_server, path):
+    """Open a diagram in the modeller and wait until it is drawn."""
+    page.goto(live_server + path)
+    page.wait_for_selector("#canvas-box[data-drawn=true]")
+
+
+def select_element(page, element_id):
+    """Click the element, scrolled to first as a person scrolls a long stage to it."""
+    from playwright.sync_api import expect
+    page.evaluate("id => { const m = window.collabflowModeler; "
+                  "m.get('canvas').scrollToElement(m.get('elementRegistry').get(id)); }", element_id)
+    page.locator(f'.djs-element[data-element-id="{element_id}"]').first.click()
+    expect(page.locator("#prop-id")).to_have_text(element_id)

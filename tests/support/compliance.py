@@ -21,7 +21,7 @@ SECRET = "Our cost model and margins"
 SHARED = "Shared design library"
 ANSWERS = {
     "s1_policy": {"policy_text": POLICY},
-    "s2_business_case": {"business_case": BUSINESS_CASE},
+    "s2_business_case": {"strategy": BUSINESS_CASE},  # a text field of the business-case task: one-line summaries show it
     "s4_rmp_update": {"rmp_type": "PRMP", "rmp_change_summary": "The plan now names Partner Ltd."},
     "s5_jrmp": {"rmp_type": "JRMP", "rmp_change_summary": "Agreed jointly with Partner Ltd."},
     "s5_knowledge_comms": {"joint_knowledge_plan": [
@@ -34,7 +34,7 @@ CASE_BYTES = b"%PDF-1.4\n% the business case\n"
 
 def make_users(session):
     from app.auth.services import create_user
-    spec = {"staff": (["staff"], "Us"), "ser": (["ser"], "Us"), "jmt": (["jmt"], "Us"),
+    spec = {"staff": (["staff"], "Us"), "ser": (["ser"], "Us"), "ser2": (["ser"], "Us"), "jmt": (["jmt"], "Us"),
             "owner": (["process_owner"], "Us"), "assessor": (["assessor"], "Us"), "admin": (["admin"], "Us"),
             "top": (["top_management"], "Us"),
             "pser": (["ser"], "Partner Ltd"), "other": (["ser"], "Another Partner plc")}

@@ -28,10 +28,15 @@ def bpmn_files():
     return sorted(BPMN_DIR.glob("*.bpmn"))
 
 
+def dmn_files():
+    return sorted(BPMN_DIR.glob("*.dmn"))
+
+
 @cache
 def parser():
     p = SpiffBpmnParser(validator=VALIDATOR)
     p.add_bpmn_files([str(f) for f in bpmn_files()])
+    p.add_dmn_files([str(f) for f in dmn_files()])
     return p
 
 

@@ -18,6 +18,7 @@ from app.audit.models import AuditEvent
 from app.inbox.binding import declared
 from app.lifecycle import services as lifecycle
 from app.processes import services
+from app.processes.choices import has_choices, with_choices
 from app.processes.forms import form_schema
 from app.processes.models import HumanTask, ProcessInstance
 from app.processes.store import SqlInstanceStore
@@ -170,7 +171,11 @@ class Driver:
         return self.instance().data
 
     def schema_of(self, row) -> dict:
-        return form_schema(self.session, self.instance().version_id, row.form_key)
+        """The form as its page offers it: choices taken from the process's data included."""
+        version_id = self.instance().version_id
+        schema = form_schema(self.session, version_id, row.form_key)
+        ui = form_schema(self.session, version_id, row.ui_form_key)
+        return with_choices(schema, ui, self.task_data(row)) if has_choices(ui) else schema
 
     def linked(self, process_id=None, status=None) -> list[ProcessInstance]:
         self.session.expire_all()
@@ -199,6 +204,8 @@ class Driver:
         return row is not None and row.waiting_since is not None and row.released_at is None
 
     def user_for(self, row):
+        if row.role == "ser" and row.approval_gate and row.process_id == "stage4_partner_selection":
+            return self.users["ser2"]  # four eyes: the SER who selected the partner may not approve stage 4
         if row.role == "ser":
             return self.users["pser" if row.partner_side else "ser"]
         if row.role == "top_management":
@@ -286,7 +293,8 @@ def work_due_reviews(rel: Driver):
         review = rel.linked_driver(child.id)
         review.now = rel.now
         review.drive({"pr_performance_review": {"performance_ratings": GREEN, "overall_rating": "green"},
-                      "pr_ser_performance_feedback": {"overall_rating": "green", "corrective_actions": []}})
+                      "pr_ser_performance_feedback": {"overall_rating": "green", "corrective_actions": []},
+                      "pr_ser_performance_feedback_partner": {"partner_corrective_actions": []}})
 
 
 def live_a_year_in_stage_7(rel, *, organisation=False):

@@ -21,3 +21,15 @@ def complete_policy(session, engine, user, task_id, **changes):
 
 def ready(session, bpmn_id):
     return session.scalar(select(HumanTask).where(HumanTask.bpmn_id == bpmn_id, HumanTask.state == "ready"))
+
+
+# stage 4: the organisation's selection criteria and two nominated candidates
+CRITERIA = [
+    {"criterion": "Financial standing", "category": "financial_standing", "weight": 60,
+     "how_assessed": "Audited accounts"},
+    {"criterion": "Culture", "category": "culture", "weight": 40, "how_assessed": "Workshops"},
+]
+CANDIDATES = [
+    {"name": "Alpha Ltd", "country": "UK", "contact": "a@alpha", "nomination_rationale": "Strong balance sheet"},
+    {"name": "Beta GmbH", "country": "DE", "contact": "b@beta", "nomination_rationale": "Good culture fit"},
+]

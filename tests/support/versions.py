@@ -35,3 +35,32 @@ def version_3(files):
     xml = xml.replace(b"<bpmn:outgoing>f2</bpmn:outgoing>", b"<bpmn:outgoing>f3</bpmn:outgoing>", 1)
     xml = xml.replace(b'<spiffworkflow:property name="dueIn" value="P2D" />', b"")
     return {**files, "approval.bpmn": xml}
+
+
+CHECK_PLAN = b'''<bpmn:userTask id="s5_check_plan" name="Check the plan">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="s5_jrmp.schema.json"/>
+        <spiffworkflow:property name="requirements" value="S5.15"/>
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>Flow_s5_jrmp_s5_prepare_gate</bpmn:incoming>
+      <bpmn:outgoing>Flow_s5_check_plan_s5_prepare_gate</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="Flow_s5_check_plan_s5_prepare_gate" sourceRef="s5_check_plan" targetRef="s5_prepare_gate"/>
+    <bpmn:scriptTask id="s5_prepare_gate"'''
+
+
+def stage5_with_check(files):
+    """The bundled lifecycle with a new user task 'Check the plan' in stage 5, after the JRMP (no layout)."""
+    xml = files["stage5_working_together.bpmn"]
+    xml = xml.replace(b'<bpmn:sequenceFlow id="Flow_s5_jrmp_s5_prepare_gate" sourceRef="s5_jrmp" '
+                      b'targetRef="s5_prepare_gate"/>',
+                      b'<bpmn:sequenceFlow id="Flow_s5_jrmp_s5_prepare_gate" sourceRef="s5_jrmp" '
+                      b'targetRef="s5_check_plan"/>')
+    gate = xml.index(b'<bpmn:scriptTask id="s5_prepare_gate"')
+    incoming = xml.index(b"<bpmn:incoming>Flow_s5_jrmp_s5_prepare_gate</bpmn:incoming>", gate)
+    xml = (xml[:incoming] + b"<bpmn:incoming>Flow_s5_check_plan_s5_prepare_gate</bpmn:incoming>"
+           + xml[incoming + len(b"<bpmn:incoming>Flow_s5_jrmp_s5_prepare_gate</bpmn:incoming>"):])
+    xml = xml.replace(b'<bpmn:scriptTask id="s5_prepare_gate"', CHECK_PLAN, 1)
+    xml = xml.replace(b"<bpmn:flowNodeRef>s5_jrmp</bpmn:flowNodeRef>",
+                      b"<bpmn:flowNodeRef>s5_jrmp</bpmn:flowNodeRef><bpmn:flowNodeRef>s5_check_plan</bpmn:flowNodeRef>")
+    return {**files, "stage5_working_together.bpmn": xml}

@@ -53,3 +53,35 @@ def form_fields(data: dict) -> dict:
     for key, value in data["communications"][0].items():
         posted[f"f.communications.0.{key}"] = value
     return posted
+
+
+class Clock:
+    """A clock that stands still until told (`advance`); called like `utcnow()`."""
+
+    def __init__(self, now=None):
+        from datetime import UTC, datetime
+        self.now = now or datetime(2026, 3, 2, 9, 0, 10, tzinfo=UTC)  # 10 s into a 30-second step
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta):
+        from datetime import timedelta
+        self.now += timedelta(**delta)
+        return self.now
+
+
+_SECRET = re.compile(r'id="totp-secret">([^<]+)<')
+_RECOVERY = re.compile(r"<li><code>([a-z0-9-]+)</code></li>")
+
+
+def enrol_second_factor(browser: Browser, now):
+    """Set up two-step sign-in on the account page as a person does: start, read the key off the page, type the
+    app's code for `now` -> (pyotp.TOTP of that key, the recovery codes the page showed)."""
+    import pyotp
+    browser.post("/account/second-factor", {}, page="/account")
+    secret = _SECRET.search(browser.get("/account").get_data(as_text=True)).group(1).replace(" ", "")
+    totp = pyotp.TOTP(secret)
+    done = browser.post("/account/second-factor/confirm", {"code": totp.at(now)}, page="/account")
+    assert done.status_code == 200, done.get_data(as_text=True)[:500]
+    return totp, _RECOVERY.findall(done.get_data(as_text=True))

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.support.bpmn import LOOP_FORM, rework_loop
+from tests.support.bpmn import LOOP_FORM, parallel_rework_loop, rework_loop
 from tests.support.bundles import T0
 from workflows import (
     Conflict,
@@ -259,3 +259,20 @@ def test_cycle_timer_catches_up_once_and_stays_on_its_calendar(engine, version_i
     assert result.timers[0].due_at == T0 + timedelta(hours=4)
     assert [e.action for e in result.events] == ["timer.fired"]
     assert names(result.ready) == ["Resolve the issue"], "the task itself is untouched"
+
+
+@pytest.mark.parametrize("branches", [2, 3])
+def test_a_parallel_join_in_a_loop_waits_for_every_branch_of_each_round(branches):
+    """SpiffWorkflow 3.2 counted the first round's branches again in the second (workflows/joins.py)."""
+    engine = WorkflowEngine(InMemoryStore())
+    version_id, _ = engine.deploy({"joint.bpmn": parallel_rework_loop(branches)}, {"loop.schema.json": LOOP_FORM})
+    instance = engine.start(version_id, "joint", {}).instance_id
+    # each round in another order: a side that decided first in one round may decide last in the next
+    for round_, again, order in ((1, True, reversed), (2, True, list), (3, False, reversed)):
+        left = [f"b{i}" for i in range(branches)]
+        for name in order(range(branches)):
+            assert sorted(t.bpmn_id for t in engine.ready_tasks(instance)) == left, f"round {round_}"
+            task = next(t for t in engine.ready_tasks(instance) if t.bpmn_id == f"b{name}")
+            result = engine.complete_task(instance, task.id, {"again": again})
+            left.remove(f"b{name}")
+    assert result.status == "completed"

@@ -118,7 +118,7 @@ def test_no_executable_process_is_refused():
     assert "no executable process" in problem.message
 
 
-def test_event_subprocesses_are_refused():
+def test_interrupting_event_subprocesses_are_refused():  # (the rest: test_event_subprocesses.py)
     xml = HEAD + '''  <bpmn:process id="p" isExecutable="true">
     <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:endEvent id="e"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>
@@ -129,7 +129,8 @@ def test_event_subprocesses_are_refused():
   </bpmn:process>
 </bpmn:definitions>'''
     problems = problems_of({"p.bpmn": xml.encode()})
-    assert any(p.element_id == "esp" and "event subprocess" in p.message for p in problems)
+    assert any(p.element_id == "esp" and "event sub-process" in p.message and "interrupting" in p.message
+               for p in problems)
 
 
 def test_a_refused_deploy_stores_nothing(bundle):

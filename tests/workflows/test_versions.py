@@ -86,3 +86,50 @@ def test_history_of_a_removed_element_also_stops_a_move(versions):
     verdict = engine.check_migration(started.instance_id, v3)
     assert verdict.reasons == ("approve (Approve the plan) is in this instance's history but does not exist "
                                "in the new version",)
+
+
+def test_the_diff_gives_each_changed_setting_with_its_old_and_new_value(versions):
+    engine, v1, v2 = versions
+    changed = {c.element_id: c for c in engine.diff(v1, v2).changed}
+    details = {d.attribute: (d.old, d.new) for d in changed["approve"].details}
+    assert details["name"] == ("Approve the plan", "Approve the checked plan")
+    prepare = {d.attribute: (d.old, d.new) for d in changed["prepare"].details}
+    assert prepare == {"next elements": ("approve", "check")}
+
+
+def test_a_script_change_comes_with_the_lines_that_changed():
+    from workflows.element_changes import changes
+    old = {"typename": "ScriptTask", "script": "a = 1\nb = 2\nc = 3\n", "extensions": {}}
+    new = {"typename": "ScriptTask", "script": "a = 1\nb = 20\nc = 3\n", "extensions": {}}
+    (change,) = changes(old, new)
+    assert change.attribute == "script"
+    assert "- b = 2" in change.lines and "+ b = 20" in change.lines and "  a = 1" in change.lines
+
+
+def test_the_full_dry_run_says_where_the_instance_is_and_the_new_task_ahead(versions):
+    engine, v1, v2 = versions
+    started = engine.start(v1, "approval", {})
+    preview = engine.preview_migration(started.instance_id, v2)
+    assert preview.verdict.can_migrate
+    (at,) = preview.at
+    assert (at.element_id, at.exists, at.form_changed) == ("prepare", True, False)
+    assert [(c.process_id, c.element_id, c.name) for c in preview.ahead] == [("approval", "check", "Check the plan")]
+    # past the place where the new task goes in, it is still ahead: the approval may send the plan back
+    engine.complete_task(started.instance_id, started.ready[0].id, {"plan": "p"})
+    preview = engine.preview_migration(started.instance_id, v2)
+    assert [a.element_id for a in preview.at] == ["approve"] and [c.element_id for c in preview.ahead] == ["check"]
+
+
+def test_an_element_only_predicted_ahead_does_not_stop_a_move_back(versions):
+    engine, v1, v2 = versions
+    started = engine.start(v2, "approval", {})  # at 'prepare'; 'check' is only predicted after it
+    verdict = engine.check_migration(started.instance_id, v1)
+    assert verdict.can_migrate, verdict.reasons
+    engine.migrate(started.instance_id, v1)
+    (task,) = engine.ready_tasks(started.instance_id)
+    nxt = engine.complete_task(started.instance_id, task.id, {"plan": "p"})
+    assert [t.name for t in nxt.ready] == ["Approve the plan"], "version 1's path, without the check"
+    at_check = engine.start(v2, "approval", {})
+    engine.complete_task(at_check.instance_id, at_check.ready[0].id, {"plan": "p"})
+    assert engine.check_migration(at_check.instance_id, v1).reasons == (
+        "check (Check the plan) is ready here but does not exist in the new version",)

@@ -31,6 +31,7 @@ WORKERS = holders(Permission.RAISE_ISSUES)  # the service's rule: the partner's 
 STARTERS = holders(Permission.START_RELATIONSHIPS) - {"pser"}  # partners join at stage 5, they start nothing
 EDITORS = holders(Permission.EDIT_REGISTERS) - {"pser"}
 ADMINISTRATORS = holders(Permission.ADMINISTER_USERS)
+WEBHOOK_ADMINS = holders(Permission.ADMINISTER_WEBHOOKS)
 RISK = {"data": {"risk": "Late parts", "owner": "Sam", "likelihood": 2, "impact": 3}, "joint": True}
 POLICY = {"policy_text": "We collaborate.", "approved_on": "2026-01-15", "scope": "division", "channels": ["email"],
           "improvement": True, "communications": [{"audience": "All staff", "channel": "briefing"}]}
@@ -73,8 +74,15 @@ MATRIX = [
     ("agenda", "GET", "agenda", None, EVERYONE, 200, set()),
     ("tokens", "GET", "tokens", None, EVERYONE, 200, set()),
     ("startable processes", "GET", "processes/startable", None, EVERYONE, 200, set()),
+    ("scheduled starts", "GET", "processes/scheduled", None, READERS, 200, set()),
     ("organisations", "GET", "admin/organisations", None, ADMINISTRATORS, 200, set()),
     ("people", "GET", "admin/users", None, ADMINISTRATORS, 200, set()),
+    ("second-factor policy", "GET", "admin/second-factor", None, ADMINISTRATORS, 200, set()),
+    ("set the second-factor policy", "PUT", "admin/second-factor", {"required_roles": []}, ADMINISTRATORS, 200,
+     set()),
+    ("webhooks", "GET", "admin/webhooks", None, WEBHOOK_ADMINS, 200, set()),
+    ("subscribe a webhook", "POST", "admin/webhooks", {"url": "https://hooks.example.com/x",
+                                                       "events": ["task.completed"]}, WEBHOOK_ADMINS, 201, set()),
 ]
 
 

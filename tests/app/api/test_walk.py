@@ -8,7 +8,7 @@ import io
 
 from tests.support.driver import cite_evidence, fill_form
 
-PEOPLE = ["staff", "ser", "jmt", "pser"]
+PEOPLE = ["staff", "ser", "ser2", "jmt", "pser"]  # ser2: four eyes at stage 4 (the SER who selected cannot approve)
 
 
 def test_walk_to_stage_5_through_the_api(api, bundled, session, services, users):
@@ -44,10 +44,10 @@ def test_walk_to_stage_5_through_the_api(api, bundled, session, services, users)
     else:
         raise AssertionError("did not reach stage 5")
     assert shown["progress"]["label"].startswith("Stage 5") and shown["status"] == "running"
-    assert set(completed_by) == {"staff", "ser"}  # staff prepared, the SER decided; joint work starts in stage 5
+    assert set(completed_by) == {"staff", "ser", "ser2"}  # staff prepared, SERs decided (a second one at stage 4)
     trail = staff.get(f"relationships/{rel['id']}/events?action=task.completed&per_page=500").get_json()
     assert trail["total"] == len(completed_by)
-    assert {e["actor"] for e in trail["items"]} == {"staff", "ser"}
+    assert {e["actor"] for e in trail["items"]} == {"staff", "ser", "ser2"}
     assert any(t["role"] == "jmt" or t["lane"] == "Partner SER" for t in shown["tasks"]), shown["tasks"]
 
 

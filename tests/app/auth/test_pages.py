@@ -54,7 +54,7 @@ def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(session, user
         sign_in(session, "staff", "nope", now=now)
     with pytest.raises(SignInRefused, match="locked"):  # even the right password, while locked
         sign_in(session, "staff", PASSWORD, now=now + timedelta(minutes=14))
-    assert sign_in(session, "staff", PASSWORD, now=now + timedelta(minutes=16)).username == "staff"
+    assert sign_in(session, "staff", PASSWORD, now=now + timedelta(minutes=16)).user.username == "staff"
     trail = actions(session)[10:]
     assert trail == ["user.sign_in_failed"] * 4 + ["user.locked", "user.sign_in_failed", "user.sign_in_failed",
                                                    "user.signed_in"]

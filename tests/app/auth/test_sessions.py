@@ -184,3 +184,18 @@ def test_one_session_lookup_per_request_and_no_write_within_a_minute(app, servic
     finally:
         event.remove(services.db_engine, "before_cursor_execute", seen)
     assert statements == ["SELECT"] * 6  # one lookup per request; last_seen_at was written at sign-in
+
+
+def test_dead_sessions_are_pruned_after_thirty_days_and_live_ones_kept(session, users):
+    now = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    live = user_sessions.begin(session, users["staff"], now=now - timedelta(hours=1))
+    ended = user_sessions.begin(session, users["staff"], now=now - timedelta(days=40))
+    user_sessions.end(session, ended, now=now - timedelta(days=31))
+    recently = user_sessions.begin(session, users["ser"], now=now - timedelta(days=2))
+    user_sessions.end(session, recently, now=now - timedelta(days=1))
+    forgotten = user_sessions.begin(session, users["ser"], now=now - timedelta(days=45))  # never signed out
+    session.commit()
+    assert user_sessions.prune(session, now=now) == 2
+    kept = {row.token_hash for row in session.scalars(select(UserSession))}
+    assert kept == {user_sessions.digest(live), user_sessions.digest(recently)}
+    assert user_sessions.digest(forgotten) not in kept

@@ -75,9 +75,11 @@ def test_reviews_not_done_on_time_are_flagged_overdue(session, services, users, 
 def test_every_approved_stage_is_a_controlled_version_of_the_plan(start, session):
     from app.compliance import rmp
     rel = start()
-    rel.drive({"s2_business_case": {"business_case": "Joint bids win."}}, until=until_ready("s2_ser_gate"))
-    rel.complete("s2_ser_gate", {"decision": "rework", "comments": "Say by how much."})
-    rel.drive({"s2_business_case": {"business_case": "Joint bids win twice as often."}},
+    rel.drive({"s2_business_case": {"business_case": {"operating_model": "Joint bids win."}}},
+              until=until_ready("s2_ser_gate"))
+    rel.complete("s2_ser_gate", {"decision": "rework", "comments": "Say by how much.",
+                                 "reopen_tasks": ["s2_business_case"]})
+    rel.drive({"s2_business_case": {"business_case": {"operating_model": "Joint bids win twice as often."}}},
               until=until_ready("s2_ser_gate"))
     rel.complete("s2_ser_gate", {"decision": "approve"})
     live_a_year_in_stage_7(rel)

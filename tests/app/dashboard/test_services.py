@@ -56,11 +56,14 @@ DELTA_RISKS = [
 ]
 DELTA_VALUE = [
     {"idea": "Shared warehouse", "proposed_by": "Ops", "cost": 100, "benefit": 500, "status": "realised",
-     "realised_value": 1250},
+     "realised_value": 1250, "owner": "Ops lead", "kind": "money", "target_date": "2025-06-30",
+     "verified_by": "Finance", "verified_on": "2025-07-01", "verification_evidence": "Q2 invoice"},
     {"idea": "Joint training", "proposed_by": "HR", "cost": 50, "benefit": 80, "status": "in_progress",
-     "realised_value": 40.5},
+     "realised_value": 40.5, "owner": "HR lead", "kind": "capability", "target_date": "2025-09-30",
+     "measure": "Staff trained"},
     {"idea": "Merged helpdesk", "proposed_by": "IT", "cost": 10, "benefit": 20, "status": "rejected",
-     "realised_value": 999},
+     "realised_value": 999, "owner": "IT lead", "kind": "time", "target_date": "2025-03-31",
+     "measure": "Hours saved a month"},
 ]
 
 
@@ -175,9 +178,12 @@ def test_the_figures_of_a_seeded_portfolio(session, seeded):
     assert hours(gates["s4_ser_gate"].durations.median) == 3 * 24  # Gamma 2, Delta 4 days
     assert gates["s2_ser_gate"].waiting == 0 and gates["s2_ser_gate"].stage == 2
 
-    # overdue: Alpha's deadline and the time limits of the issue levels; Delta's reviews are not due yet; the
+    # overdue: every stage task has a due period (two weeks for stage work), so the open task of each relationship
+    # seeded weeks ago, and the time limits of the issue levels; Delta's reviews are not due yet; the
     # nonconformity's deadline is the organisation's
     assert sorted((e.title, e.relationship) for e in p.overdue_tasks) == [
+        ("Agree how value is shared; record value that is not money", "Delta"),
+        ("Identify the SER of each organisation", "Gamma"), ("Nominate candidate partners", "Beta"),
         ("Resolve at level 1", "Delta"), ("Resolve at level 2", "Delta"),
         ("Set the opportunity's objectives and key drivers", "Alpha")]
     assert p.overdue_reviews == []

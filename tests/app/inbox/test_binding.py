@@ -95,3 +95,9 @@ def test_instructions_are_a_sandboxed_template_over_the_task_data():
     assert "<strong>Sent back:</strong>" in shown and "<script>" not in shown and "more" in shown
     assert "Write it." in str(render_instructions("{{ ''.__class__.__mro__ }}Write it.", {}))
     assert "{% if" in str(render_instructions("{% if %}broken", {}))
+
+
+def test_instructions_put_periods_and_choices_in_words():
+    html = str(render_instructions("Checked after {{ after|period }}; found by {{ source|words }}.",
+                                   {"after": "P3M", "source": "internal_audit"}))
+    assert "Checked after 3 months; found by internal audit." in html

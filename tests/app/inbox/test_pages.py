@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import re
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -173,14 +175,23 @@ def test_staff_opening_an_ser_gate_are_told_why_and_partners_learn_nothing(signe
 
 def test_a_gate_decision_is_confirmed_in_its_own_words():
     from app.inbox.pages import _confirmation
+    from app.inbox.screens import TaskForm
     from app.processes.models import HumanTask
-    gate = HumanTask(name="SER approval: Awareness", process_id="stage1_awareness", approval_gate=True)
-    assert _confirmation(gate, {"decision": "rework"}).startswith("Sent back for rework: SER approval: Awareness.")
-    assert _confirmation(gate, {"decision": "approve"}) == "Approved: SER approval: Awareness."
+    bundled = Path(__file__).resolve().parents[3] / "forms"
+    stage2 = TaskForm(schema=json.loads((bundled / "s2_ser_gate.schema.json").read_text()),
+                      ui=json.loads((bundled / "s2_ser_gate.uischema.json").read_text()))
+    gate = HumanTask(name="SER approves stage 2", process_id="stage2_knowledge", approval_gate=True)
+    sent_back = _confirmation(gate, {"decision": "rework", "reopen_tasks": ["s2_business_case", "s2_risks"]}, stage2)
+    assert sent_back.startswith("Sent back for rework: Develop the business case and market analysis, "
+                                "Bring risks and opportunities into the risk process.")
+    assert _confirmation(gate, {"decision": "approve"}, stage2) == "Approved: SER approves stage 2."
     partner = HumanTask(name="Partner SER approves stage 5", process_id="stage5_working_together", approval_gate=True)
-    assert _confirmation(partner, {"partner_decision": "approve"}) == "Approved: Partner SER approves stage 5."
+    assert _confirmation(partner, {"partner_decision": "approve"}, stage2) == "Approved: Partner SER approves stage 5."
+    four = HumanTask(name="SER approves stage 4", process_id="stage4_partner_selection", approval_gate=True)
+    assert _confirmation(four, {"decision": "no_suitable_partner"}, stage2).startswith(
+        "No suitable partner: SER approves stage 4. The relationship ends here")
     seven = HumanTask(name="SER approval: Staying together", process_id="stage7_staying_together", approval_gate=True)
-    assert _confirmation(seven, {"decision": "approve"}).startswith("Moving to exit")
-    assert _confirmation(seven, {"decision": "rework"}).startswith("Another management cycle")
+    assert _confirmation(seven, {"decision": "exit"}, stage2).startswith("Moving to exit")
+    assert _confirmation(seven, {"decision": "another_cycle"}, stage2).startswith("Another management cycle")
     task = HumanTask(name="Write the policy", process_id="stage1_awareness", approval_gate=False)
-    assert _confirmation(task, {"decision": "rework"}) == "Completed: Write the policy."
+    assert _confirmation(task, {"decision": "rework"}, stage2) == "Completed: Write the policy."

@@ -115,7 +115,7 @@ def _expected(session, user, filters: InboxFilters, now):
             return False
         if user.is_partner and root(instances[t.instance_id]).id not in theirs:
             return False
-        return (t.role or "staff") in roles and (t.role == "jmt" or t.partner_side == user.is_partner)
+        return (t.role or "staff") in roles and (t.joint or t.partner_side == user.is_partner)
 
     visible = [t for t in session.scalars(select(HumanTask)) if t.state == "ready" and (
         t.assignee_id == user.id or (t.assignee_id is None and workable(t)))]

@@ -31,7 +31,7 @@ def exit_triggers_received(rel):
 def escalate_by_time_limits(issue):
     """Log the issue, then let each level's time limit expire; returns the escalation's end data."""
     issue.complete("ir_log_issue")
-    assert issue.ready_names() == ["ir_level1"] and issue.task("ir_level1").lane == "Staff"
+    assert issue.ready_names() == ["ir_level1"] and issue.task("ir_level1").lane == "Joint operational team"
     logged = issue.now
     assert timer_dues(issue) == [(logged + timedelta(days=5)).isoformat()]      # l1_limit default P5D
 
@@ -53,6 +53,14 @@ def escalate_by_time_limits(issue):
 
 
 @pytest.mark.slow
+def raised_triggers(rel, user="ser") -> dict:
+    """The exit-trigger register's raised triggers as `user` reads them: trigger -> (ours, theirs, outcome)."""
+    from app.registers import services as registers
+    found = registers.entries(rel.session, rel.users[user], rel.instance_id, "exit-triggers", now=rel.now)
+    return {e.data["trigger"]: (e.data.get("our_decision"), e.data.get("partner_decision"), e.data.get("outcome"))
+            for e in found if "outcome" in e.data}
+
+
 def test_issue_escalates_through_three_levels_to_an_exit_review_and_exit_is_invoked(start):
     rel = start()
     rel.drive(until=until_ready("s6_improvement"))
@@ -72,9 +80,13 @@ def test_issue_escalates_through_three_levels_to_an_exit_review_and_exit_is_invo
     assert rel.task_data(partner_review)["exit_info"]["issue"]["title"] == "Late design documents"
     rel.complete(review, {"exit_decision": "invoke_exit", "exit_rationale": "Trust has broken down."})
     assert sorted(rel.ready_names()) == ["exit_review_partner", "s6_improvement"], "our SER alone decides nothing"
+    (waiting,) = raised_triggers(rel).values()
+    assert waiting == ("invoke_exit", None, "awaiting_decision"), "the register shows the raised trigger at once"
     rel.complete("exit_review_partner", {"partner_exit_decision": "invoke_exit",
                                          "partner_exit_rationale": "We agree: the escalation failed."})
     assert {e.actor for e in rel.audit("task.completed") if e.payload["bpmn_id"] in EXIT_REVIEWS} == {"ser", "pser"}
+    assert list(raised_triggers(rel, "pser").values()) == [("invoke_exit", "invoke_exit", "exit_invoked")], \
+        "both SERs invoked: exit, and the partner reads it in the register too"
 
     assert rel.ready_names() == ["s8_finalise_exit_strategy"]
     data = rel.task_data("s8_finalise_exit_strategy")
@@ -215,6 +227,7 @@ def test_a_disagreement_goes_to_a_recorded_deadlock_the_exit_strategy_resolves(s
                             "exit_strategy_provision": "Clause 14: a split decision keeps the status quo"})
     (row,) = rel.ready()
     assert (row.bpmn_id, row.id) == ("s6_learning", before.id), "continued exactly where it was"
+    assert raised_triggers(rel)["Partner change of control"] == ("invoke_exit", "dismiss", "dismissed")
 
     rel.raise_exit_trigger("Partner change of control, again")
     rel.complete("exit_review", {"exit_decision": "dismiss", "exit_rationale": "Give it time."})
@@ -228,3 +241,55 @@ def test_a_disagreement_goes_to_a_recorded_deadlock_the_exit_strategy_resolves(s
     data = rel.task_data("s8_finalise_exit_strategy")
     assert data["premature_exit"] is True
     assert data["exit_reason"] == "The mediator found the relationship cannot go on."
+    assert raised_triggers(rel)["Partner change of control, again"] == ("dismiss", "invoke_exit", "exit_invoked")
+
+
+# (M10.1) ------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_an_issue_that_shows_a_nonconformity_raises_one_under_its_relationship(start):
+    rel = start()
+    rel.drive(until=until_ready("s6_learning"))
+    plain = rel.raise_issue("Invoice queried")
+    plain.complete("ir_log_issue")
+    plain.complete("ir_level1", {"l1_resolution": "resolved", "l1_resolution_summary": "Explained.",
+                                 "nonconformity": "none"})
+    assert plain.completed and rel.linked("nonconformity") == [], "an ordinary issue raises nothing"
+
+    issue = rel.raise_issue("Design changes skipped the agreed review", "Two drawings went out unreviewed")
+    issue.complete("ir_log_issue")
+    issue.complete("ir_level1", {"l1_resolution": "escalate", "l1_escalation_reason": "Process owner needed.",
+                                 "nonconformity": "minor"})
+    issue.complete("ir_level2", {"l2_resolution": "resolved", "l2_resolution_summary": "Review reinstated.",
+                                 "nonconformity": "major"})                # the latest level's answer counts
+    assert issue.completed
+    (raised,) = rel.linked("nonconformity")
+    data = rel.linked_driver(raised.id).latest_data()
+    assert raised.title == "Issue: Design changes skipped the agreed review"
+    assert (data["source"], data["severity"], data["relationship"]) == ("issue", "major", "ACME joint bid")
+    assert "resolved at level 2" in data["description"] and "Two drawings went out unreviewed" in data["description"]
+    assert rel.linked_driver(raised.id).ready_names() == ["nc_correction"]
+
+
+# (agreed limits) ----------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_issues_run_on_the_limits_the_partners_agreed_and_earlier_ones_on_the_defaults_saying_so(start):
+    rel = start()
+    rel.drive(until=until_ready("s6_learning"))
+    early = rel.raise_issue("Before any agreement")
+    early.complete("ir_log_issue")
+    assert timer_dues(early) == [(early.now + timedelta(days=5)).isoformat()], "catalogue default P5D"
+    assert "catalogue defaults" in early.latest_data()["limits_source"]
+
+    agreed = {"issue_process": "Operational team first, then the JMT, then both SERs.",
+              "l1_limit": "P2D", "l2_limit": "P4D", "l3_limit": "P6D"}
+    rel.drive({"s7_issue_process": agreed}, until=lambda d: any(
+        name == "s7_issue_process" for name, _data in d.submitted))
+    issue = rel.raise_issue("After the agreement")
+    data = issue.latest_data()
+    assert (data["l1_limit"], data["l2_limit"], data["l3_limit"]) == ("P2D", "P4D", "P6D")
+    assert data["limits_source"].startswith("as agreed in the issue resolution process on ")
+    issue.complete("ir_log_issue")
+    assert timer_dues(issue) == [(issue.now + timedelta(days=2)).isoformat()]
+    issue.wake(days=2, minutes=1)
+    assert issue.ready_names() == ["ir_level2"]
+    assert timer_dues(issue) == [(issue.now + timedelta(days=4)).isoformat()], "level 2 on the agreed P4D"

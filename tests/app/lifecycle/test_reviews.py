@@ -4,6 +4,7 @@ do not grow the relationship's own task tree."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -45,9 +46,13 @@ def test_a_review_fires_at_its_due_date_and_schedules_the_next_on_the_calendar(s
 def test_after_a_seven_month_outage_one_review_fires_and_the_next_is_on_schedule(start):
     review = start("periodic_review", review_data("R.S7", interval="P3M"), now=at("2025-01-20T09:00:00+00:00"))
     review.wake(at=at("2025-09-01T09:00:00+00:00"))       # nothing ran from January to September
-    assert review.ready_names() == ["pr_performance_review"], "one review, not one per missed quarter"
+    assert sorted(review.ready_names()) == ["pr_health_survey", "pr_health_survey_partner"], \
+        "one review, not one per missed quarter"
+    review.complete("pr_health_survey")
+    review.complete("pr_health_survey_partner")
     review.complete("pr_performance_review", {"performance_ratings": GREEN, "overall_rating": "green"})
     review.complete("pr_ser_performance_feedback", {"overall_rating": "green"})
+    review.complete("pr_ser_performance_feedback_partner")
     (nxt,) = review.linked("periodic_review")
     assert review.linked_data("periodic_review")[0]["due_at"] == "2025-10-31T09:00:00+00:00", \
         "the next is the first quarter of the original calendar (31 Jan + 9 months) still ahead"
@@ -59,16 +64,23 @@ def test_after_a_seven_month_outage_one_review_fires_and_the_next_is_on_schedule
 @pytest.mark.parametrize("review_id, tasks, lanes", [
     ("R.S3", ["pr_management_system_review"], ["SER"]),
     ("R.S5", ["pr_internal_audit"], ["Staff"]),
-    ("R.S7", ["pr_performance_review", "pr_ser_performance_feedback"], ["Joint management team", "SER"]),
+    ("R.S7", ["pr_health_survey", "pr_health_survey_partner", "pr_performance_review", "pr_ser_performance_feedback",
+              "pr_ser_performance_feedback_partner"],
+     ["SER", "Partner SER", "Joint management team", "SER", "Partner SER"]),
     ("R.EX", ["pr_exit_strategy_review"], ["Joint management team"]),
     ("R.RK", ["pr_risk_register_review"], ["Joint management team"]),
     ("R.PM", ["pr_performance_measures"], ["Joint management team"]),
+    ("R.VL", ["pr_value_review"], ["Joint management team"]),
+    ("R.GV", ["pr_governance_review"], ["Joint management team"]),
+    ("R.CH", ["pr_change_review"], ["Joint management team"]),
 ])
 def test_each_review_kind_routes_to_its_task_and_lane(start, review_id, tasks, lanes):
     review = start("periodic_review", review_data(review_id))
     review.wake(at=at("2025-02-01T00:00:00+00:00"))
     for name, lane in zip(tasks, lanes, strict=True):
-        assert review.ready_names() == [name] and review.task(name).lane == lane
+        assert name in review.ready_names() and review.task(name).lane == lane
+        if name != "pr_health_survey":  # the two sides of the health survey are open at the same time
+            assert len(review.ready_names()) == 1
         review.complete(name)
     assert review.completed and len(review.linked("periodic_review")) == 1
 
@@ -88,8 +100,11 @@ def test_two_consecutive_red_performance_reviews_raise_an_exit_trigger(start, pr
     review = start("periodic_review", review_data("R.S7", previous_overall=previous, sequence=4))
     review.wake(at=at("2025-02-01T00:00:00+00:00"))
     ratings = {k: {"rating": "red", "evidence": "late"} for k in GREEN}
+    review.complete("pr_health_survey")
+    review.complete("pr_health_survey_partner")
     review.complete("pr_performance_review", {"performance_ratings": ratings, "overall_rating": current})
     review.complete("pr_ser_performance_feedback", {"overall_rating": current})
+    review.complete("pr_ser_performance_feedback_partner")
     signals = review.audit("signal.unanswered")           # a standalone review has no relationship to tell
     if raised:
         (signal,) = signals
@@ -134,12 +149,14 @@ def test_quarterly_reviews_fire_on_calendar_quarters_for_two_years_then_stop_at_
     s7_due = []
     for quarter in range(1, 9):                           # two years of quarters
         due = add_period(stage7_started, "P3M", quarter)
+        rel.wake(at=due - timedelta(minutes=1))           # the reviews scheduled in stages 5 and 6 fall due earlier
+        work_due_reviews(rel)
         rel.wake(at=due)
         assert not [c for c in rel.linked("periodic_review", status="running")
                     if rel.linked_driver(c.id).ready_names()], "due at T fires after T, not at T"
         rel.wake(at=due + timedelta(minutes=1))
         running = {c.id: c for c in rel.linked("periodic_review", status="running")}
-        s7 = [i for i in running if "pr_performance_review" in rel.linked_driver(i).ready_names()]
+        s7 = [i for i in running if "pr_health_survey" in rel.linked_driver(i).ready_names()]
         assert len(s7) == 1, f"quarter {quarter}: exactly one performance review is open"
         s7_due.append(due)
         work_due_reviews(rel)
@@ -177,7 +194,7 @@ def test_five_years_of_reviews_and_fifty_issues_leave_the_relationship_small(sta
     reviews = rel.linked("periodic_review")
     engine = rel.svc.workflows.using(SqlInstanceStore(rel.session))
     done = Counter(engine.instance_data(r.id)["review_id"] for r in reviews if r.status == "completed")
-    assert done == {"R.S7": 20, "R.RK": 20, "R.PM": 20, "R.S5": 10, "R.EX": 5}, \
+    assert done == {"R.S7": 20, "R.RK": 20, "R.PM": 20, "R.VL": 20, "R.GV": 20, "R.S5": 10, "R.CH": 10, "R.EX": 5}, \
         "every review of the relationship's own kinds fell due and was done, each on its own interval"
     assert max(len(r.state) for r in reviews) < 40_000, "each review instance stays small"
     assert rel.ready_names() == ["s7_manage_activities"]
@@ -195,14 +212,21 @@ def test_the_agenda_lists_upcoming_reviews_and_deadlines_per_relationship(start,
     other = start(data={"relationship_name": "Other"})
     entries = upcoming(session, now=rel.now, relationship_id=rel.instance_id)
     assert [(e.kind, e.title, e.when) for e in entries] == [     # the relationship's own, earliest first
+        ("deadline", "Manage joint activities, check delivery", add_period(stage7_started, "P14D")),  # its dueIn
+        ("review", "Review of the value register", add_period(stage7_started, "P1M")),  # stage 6 agreed: monthly
         ("review", "Performance against the agreed measures", add_period(stage5_approved, "P3M")),
         ("review", "Review of the joint risk register", add_period(stage5_approved, "P3M")),
+        ("review", "Review of adherence to the joint governance", add_period(stage7_started, "P3M")),
         ("review", "SER performance review of the relationship", add_period(stage7_started, "P3M")),
         ("review", "Internal audit of collaborative processes", add_period(stage5_approved, "P6M")),
+        ("review", "Review of changes in the organisations, environment and market",
+         add_period(stage7_started, "P6M")),
         ("review", "Review of the joint exit strategy", add_period(stage7_started, "P12M"))]
     assert {e.relationship_id for e in entries} == {rel.instance_id}
-    assert all(e.relationship == "ACME joint bid" and e.process_id == "periodic_review" for e in entries)
-    assert upcoming(session, now=rel.now, relationship_id=other.instance_id) == []
+    assert all(e.relationship == "ACME joint bid" for e in entries)
+    assert all(e.process_id == "periodic_review" for e in entries if e.kind == "review")
+    assert [(e.kind, e.title) for e in upcoming(session, now=rel.now, relationship_id=other.instance_id)] == [
+        ("deadline", "Set the opportunity's objectives and key drivers")], "the other has only its first task due"
 
     # the organisation's own reviews and audits are on the agenda too, under its management system, never under
     # a relationship
@@ -215,8 +239,64 @@ def test_the_agenda_lists_upcoming_reviews_and_deadlines_per_relationship(start,
     assert all(e.relationship == "Management system" for e in own)
     horizon = add_period(rel.now, "P4M")
     soon = upcoming(session, now=rel.now, until=horizon)
-    assert {e.relationship_id for e in soon} <= {rel.instance_id, organisation}
+    assert {e.relationship_id for e in soon} <= {rel.instance_id, organisation, other.instance_id}
     assert {e.title for e in soon if e.relationship_id == rel.instance_id} == {
-        "Performance against the agreed measures", "Review of the joint risk register",
-        "SER performance review of the relationship"}
+        "Manage joint activities, check delivery", "Performance against the agreed measures",
+        "Review of the joint risk register", "SER performance review of the relationship", "Review of the value register",
+        "Review of adherence to the joint governance"}
     assert [e for e in soon if e.relationship_id == organisation] == [e for e in own if e.when <= horizon]
+
+
+MEASURES = [
+    {"objective": "Reliable service", "measure": "On-time delivery (%)", "target": "95 %", "target_value": 95,
+     "direction": "higher_is_better", "amber_percent": 10, "frequency": "monthly", "owner": "Jo"},
+    {"objective": "Lean handovers", "measure": "Days to hand over", "target": "4 days", "target_value": 4,
+     "direction": "lower_is_better", "frequency": "monthly", "owner": "Sam"},
+    {"objective": "Certified", "measure": "ISO 44001 certificate", "target": "held", "frequency": "annually",
+     "owner": "Ann"}]
+
+
+def test_a_measures_status_and_trend_are_derived_from_its_actual_not_typed(start):
+    review = start("periodic_review", review_data("R.PM", performance_measures=MEASURES))
+    review.wake(at=at("2025-02-01T00:00:00+00:00"))
+    rows = review.task_data("pr_performance_measures")["measure_results"]
+    assert [(r["target_value"] if "target_value" in r else None) for r in rows] == [95, 4, None]
+    typed = [dict(rows[0], actual="80 %", actual_value=80, status="on_track"),   # a typed status is overridden
+             dict(rows[1], actual="4 days", actual_value=4),
+             dict(rows[2], actual="held", assessed_status="on_track")]
+    review.complete("pr_performance_measures", {"measure_results": typed})
+    (first,) = review.linked_data("periodic_review")
+    assert [(r["status"], r["trend"]) for r in first["previous_measure_results"]] == [
+        ("off_track", "first_measurement"), ("on_track", "first_measurement"), ("on_track", "first_measurement")]
+
+    nxt = review.linked_driver(review.linked("periodic_review")[0].id)
+    nxt.wake(at=at("2025-03-02T00:00:00+00:00"))
+    rows = nxt.task_data("pr_performance_measures")["measure_results"]
+    assert [r.get("previous_value") for r in rows] == [80, 4, None]
+    nxt.complete("pr_performance_measures", {"measure_results": [
+        dict(rows[0], actual="90 %", actual_value=90), dict(rows[1], actual="4.3 days", actual_value=4.3),
+        dict(rows[2], actual="lapsed", assessed_status="off_track", comment="Audit missed")]})
+    second = review.linked_data("periodic_review")[-1]  # runs hang off the first: siblings, not a chain
+    assert [(r["status"], r["trend"]) for r in second["previous_measure_results"]] == [
+        ("at_risk", "improving"), ("at_risk", "worsening"), ("off_track", "worsening")]
+
+
+@pytest.mark.slow
+def test_the_relationship_page_charts_each_measure_with_its_derived_status(start, session, signed_in):
+    rel = start()
+    rel.drive({"s5_measures_roles": {"performance_measures": MEASURES[:1]}}, until=until_ready("s6_value_definition"))
+    for actual in (80, 90, 97):  # three quarters of R.PM
+        (review,) = [r for r in rel.linked("periodic_review", status="running")
+                     if rel.linked_driver(r.id).latest_data().get("review_id") == "R.PM"]
+        pm = rel.linked_driver(review.id)
+        pm.wake(at=session.get(ProcessInstance, review.id).next_due_at + timedelta(minutes=1))
+        rows = pm.task_data("pr_performance_measures")["measure_results"]
+        pm.complete("pr_performance_measures", {"measure_results": [dict(rows[0], actual=f"{actual} %",
+                                                                          actual_value=actual)]})
+        rel.now = pm.now
+    session.commit()
+    page = signed_in("staff").get(f"/relationships/{rel.instance_id}").get_data(as_text=True)
+    assert 'id="measures"' in page and 'data-measure="On-time delivery (%)"' in page
+    points = re.findall(r'<circle class="point"[^>]*data-actual="([^"]+)" data-status="([^"]*)"', page)
+    assert points == [("80", "off_track"), ("90", "at_risk"), ("97", "on_track")]
+    assert 'class="target"' in page and "target 95" in page

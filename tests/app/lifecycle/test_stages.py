@@ -26,14 +26,17 @@ from tests.support.driver import (
     is_valid,
     until_ready,
 )
+from tests.support.tasks import CANDIDATES as TWO_CANDIDATES
+from tests.support.tasks import CRITERIA
 from workflows import add_period
 
 # the relationship's own reviews, in the order the diagrams start them (stage 5's approval: R.S5, R.RK, R.PM; stage
 # 7's start: R.S7, R.EX), and the stage whose opening they are calendar-true from (stage 5's approval opens stage 6)
-REVIEW_ORDER = ["R.S5", "R.RK", "R.PM", "R.S7", "R.EX"]
-REVIEW_DEFAULTS = {"R.S5": "P6M", "R.RK": "P3M", "R.PM": "P3M", "R.S7": "P3M", "R.EX": "P12M"}
-REVIEW_SCHEDULED_AS = {"R.S5": 6, "R.RK": 6, "R.PM": 6, "R.S7": 7, "R.EX": 7}
-RELATIONSHIP_LANES = {"Staff", "SER", "Joint management team", "Partner SER"}
+REVIEW_ORDER = ["R.S5", "R.RK", "R.PM", "R.VL", "R.S7", "R.EX", "R.GV", "R.CH"]
+REVIEW_DEFAULTS = {"R.S5": "P6M", "R.RK": "P3M", "R.PM": "P3M", "R.VL": "P1M", "R.S7": "P3M", "R.EX": "P12M",
+                   "R.GV": "P3M", "R.CH": "P6M"}  # R.VL: the driver agrees a monthly value review in stage 6
+REVIEW_SCHEDULED_AS = {"R.S5": 6, "R.RK": 6, "R.PM": 6, "R.VL": 7, "R.S7": 7, "R.EX": 7, "R.GV": 7, "R.CH": 7}
+RELATIONSHIP_LANES = {"Staff", "SER", "Joint management team", "Joint operational team", "Partner SER"}
 LANES = RELATIONSHIP_LANES | {"Top management"}   # top management works in the organisation's processes only
 
 
@@ -75,10 +78,12 @@ def test_happy_path_runs_stages_2_and_4_to_8_to_a_natural_exit_on_the_organisati
     data = rel.data
     assert data["outcome"] == "completed" and data["premature_exit"] is False
     assert sorted(set(stages_seen)) == [2, 4, 5, 6, 7, 8] and stages_seen == sorted(stages_seen)
-    assert lanes_seen == RELATIONSHIP_LANES, "no top management task in a relationship"
+    # no top management task in a relationship; the joint operational team works the issues, and none is raised here
+    assert lanes_seen == RELATIONSHIP_LANES - {"Joint operational team"}
     assert [g["stage"] for g in data["gate_history"]] == [2, 4, 5, 6, 7, 8]
-    assert all(g["decision"] == "approve" for g in data["gate_history"])
-    assert all(g["partner_decision"] == "approve" for g in data["gate_history"] if g["stage"] >= 5)
+    assert all(g["decision"] == ("exit" if g["stage"] == 7 else "approve") for g in data["gate_history"])
+    assert all(g["partner_decision"] == ("exit" if g["stage"] == 7 else "approve")
+               for g in data["gate_history"] if g["stage"] >= 5)
 
     # stages 1 and 3 were the organisation's, done once in its management system, never in the relationship
     assert not [t.bpmn_id for t in tasks_of(session, rel.instance_id)
@@ -116,7 +121,8 @@ def test_happy_path_runs_stages_2_and_4_to_8_to_a_natural_exit_on_the_organisati
     assert actions.count("relationship.organisation_ready") == 1
     completed = rel.audit("task.completed")
     assert len(completed) == len(stages_seen)
-    assert {e.actor for e in completed} == {"staff", "ser", "jmt", "pser"}
+    # ser2 approves stage 4: the SER who selected the partner may not (four eyes)
+    assert {e.actor for e in completed} == {"staff", "ser", "ser2", "jmt", "pser"}
 
 
 def test_review_intervals_can_be_overridden_by_start_data(start):
@@ -127,7 +133,7 @@ def test_review_intervals_can_be_overridden_by_start_data(start):
         ("R.RK", "P3M", "2025-04-06T09:00:00+00:00"),
         ("R.PM", "P3M", "2025-04-06T09:00:00+00:00")]
     intervals = rel.latest_data()["review_intervals"]
-    assert intervals == {**REVIEW_DEFAULTS, "R.S5": "P1M"}, "the override is merged over the defaults"
+    assert intervals == {**REVIEW_DEFAULTS, "R.VL": "P3M", "R.S5": "P1M"}, "the override is merged over the defaults"
 
 
 # (2) ----------------------------------------------------------------------------------------------
@@ -178,6 +184,8 @@ def test_joint_gate_needs_both_sers_and_keeps_each_answer(start):
 
     rel.drive(until=until_ready("s5_ser_gate"))
     rel.complete("s5_ser_gate")
+    # the join waits for this round's partner decision: the first round's does not count again
+    assert rel.ready_names() == ["s5_partner_ser_gate"]
     rel.complete("s5_partner_ser_gate")
     assert rel.ready_names() == ["s6_value_definition"]
     assert [d["review_id"] for d in rel.linked_data("periodic_review")] == ["R.S5", "R.RK", "R.PM"]
@@ -203,6 +211,22 @@ def test_stage2_not_appropriate_ends_the_lifecycle(start, session):
     assert rel.linked() == []
     assert not rel.waits_for_organisation() and management.management_system(session) is None, \
         "a relationship that stops at stage 2 never waits for the organisation"
+    assert rel.audit()[-1].action == "instance.completed"
+
+
+def test_stage4_no_suitable_partner_is_a_recorded_end(start, session):
+    """S4.06: when no candidate is suitable the SER says so at the gate, with reasons, and the relationship ends
+    there (instead of endless rework), its outcome and the reasons kept."""
+    rel = start()
+    rel.drive(until=until_ready("s4_ser_gate"))
+    gate = rel.schema_of(rel.task("s4_ser_gate"))
+    assert not is_valid(gate, {"decision": "no_suitable_partner"}), "the reasons are required"
+    rel.complete("s4_ser_gate", {"decision": "no_suitable_partner",
+                                 "comments": "No candidate met the culture and capability thresholds."})
+    assert rel.completed and rel.ready_names() == []
+    assert rel.data["outcome"] == "no_suitable_partner" and rel.data["current_stage"] == 4
+    assert rel.data["gate_history"][-1]["decision"] == "no_suitable_partner"
+    assert "culture" in rel.data["gate_history"][-1]["comments"]
     assert rel.audit()[-1].action == "instance.completed"
 
 
@@ -275,16 +299,8 @@ def services_complete(session, svc, user, row, data):
 
 
 # (6) ----------------------------------------------------------------------------------------------
-CRITERIA = [
-    {"criterion": "Financial standing", "category": "financial_standing", "weight": 60,
-     "how_assessed": "Audited accounts"},
-    {"criterion": "Culture", "category": "culture", "weight": 40, "how_assessed": "Workshops"},
-]
-CANDIDATES = [
-    {"name": "Alpha Ltd", "country": "UK", "contact": "a@alpha", "nomination_rationale": "Strong balance sheet"},
-    {"name": "Beta GmbH", "country": "DE", "contact": "b@beta", "nomination_rationale": "Good culture fit"},
-    {"name": "Gamma SA", "country": "FR", "contact": "c@gamma", "nomination_rationale": "Cheapest"},
-]
+CANDIDATES = [*TWO_CANDIDATES,
+              {"name": "Gamma SA", "country": "FR", "contact": "c@gamma", "nomination_rationale": "Cheapest"}]
 SCORES = {"Alpha Ltd": (8, 6), "Beta GmbH": (5, 9), "Gamma SA": (9, 2)}   # weighted: 7.2, 6.6, 6.2
 
 

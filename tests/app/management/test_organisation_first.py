@@ -58,6 +58,8 @@ def test_stage_4_waits_while_the_assessment_is_due_for_renewal_and_goes_on_once_
     organisation = approve_organisation(session, services, users, START_TIME)
     approved = management.readiness(session, organisation.now)
     assert approved.ready and approved.renewal_due_at is not None
+    late = management.readiness(session, approved.renewal_due_at + timedelta(seconds=1))
+    assert not late.ready and "fell due for renewal" in late.reason, "past its cycle before the scheduler fires"
     # the cycle runs out: the management system starts its reassessment, and the assessment is no longer current
     organisation.wake(at=approved.renewal_due_at + timedelta(minutes=1))
     session.commit()
@@ -111,3 +113,23 @@ def test_the_management_system_is_set_up_once_from_its_page_and_partners_never_s
         ProcessInstance.process_id == "management_system")) == 1
     home = top.get("/management").get_data(as_text=True)
     assert 'id="clauses"' in home and 'data-requirement="M5.1"' in home and 'id="open-tasks"' in home
+
+
+def test_a_relationship_started_from_its_portfolio_entry_stays_linked_to_it(session, services, users, bundled,
+                                                                              signed_in):
+    entry = {"name": "Fabrikam Components", "relationship_type": "partner", "value": 4, "risk": 2,
+             "complexity": 2, "strategic_fit": 5, "collaboration_fits": True, "market": "Components",
+             "customer_type": "OEM", "geography": "UK",
+             "implementation_steps": [{"step": "Approach Fabrikam", "owner": "SER", "due": "2027-03-01"}]}
+    organisation = approve_organisation(session, services, users, START_TIME, {"s1_relationships": {
+        "criteria_weights": {"value": 1, "risk": 1, "complexity": 1, "strategic_fit": 1}, "relationships": [entry]}})
+    rel = _start(session, services, users, organisation.now, title="  fabrikam   components ")
+    relied = session.get(RelationshipFoundation, rel.instance_id).relied_on
+    assert relied["portfolio_entry"]["name"] == "Fabrikam Components" and relied["portfolio_entry"]["rank"] == 1
+    session.get(ProcessInstance, rel.instance_id).title = "Fabrikam: joint design programme"  # renamed later
+    _start(session, services, users, organisation.now, title="Unlisted opportunity")
+    session.commit()
+    (listed,) = management.portfolio(session)
+    assert listed.relationship_id == rel.instance_id, "linked by the entry it started from, not by its title"
+    page = signed_in("staff").get(f"/relationships/{rel.instance_id}").get_data(as_text=True)
+    assert 'id="portfolio-entry"' in page and "ranked 1" in page

@@ -59,13 +59,14 @@ def test_an_audit_finding_becomes_a_nonconformity_checked_on_its_timer_and_reope
 
     check = nc.task("nc_check_effectiveness")
     data = fill_form(nc.schema_of(check), nc.task_data(check), {"effective": "effective"})
-    with pytest.raises(Forbidden, match="four eyes"):  # the action's owner cannot close it
+    with pytest.raises(Forbidden, match="four eyes: you prepared what this decision approves"):  # not its owner
         processes.complete_task(session, services.workflows, user=owner, human_task_id=check.id, data=data,
                                 now=nc.now)
     nc.complete("nc_check_effectiveness", {"effective": "not_effective", "comments": "Still no records."})
     assert nc.ready_names() == ["nc_correction"], "not effective: reopened"
     assert nc.latest_data()["reopened"] == 1 and nc.latest_data()["nc_state"] == "reopened"
-    assert [n.step for n in management.nonconformities(session)] == ["Correct it and find the root cause"]
+    assert [(n.step, n.reopened) for n in management.nonconformities(session)] == [
+        ("Correct it and find the root cause", 1)]
 
 
 def test_the_management_review_opens_with_its_inputs_from_live_data(session, services, users, bundled, api):
@@ -100,3 +101,30 @@ def test_the_management_review_opens_with_its_inputs_from_live_data(session, ser
                                 now=meeting.now)
     assert [(e.data["action"], e.data.get("plan")) for e in entries
             if e.data["action"] == action["action"]] == [(action["action"], "Management review")]
+
+
+def test_competence_and_training_records_land_in_their_registers_with_the_gaps_flagged(
+        session, services, users, bundled):
+    competence = {
+        "competence_framework": [{"role": "Relationship manager", "competence": "negotiation", "required_level": 4}],
+        "people_competence": [
+            {"person": "Sam Staff", "role": "relationship manager", "competence": "negotiation", "assessed_level": 2,
+             "assessed_on": "2026-01-10", "evidence": "360 review"},
+            {"person": "Sam Staff", "role": "Relationship manager", "competence": "trust_building",
+             "assessed_level": 3, "assessed_on": "2026-01-10"}],
+        "training_records": [
+            {"person": "Sam Staff", "training": "Negotiating partnerships", "completed_on": "2026-02-01",
+             "effective": "no"},
+            {"person": "Sam Staff", "training": "ISO 44001 awareness", "completed_on": "2026-02-02",
+             "effective": "yes"}]}
+    organisation = approve_organisation(session, services, users, START_TIME, {"s1_competencies": competence})
+    records = registers.entries(session, users["ser"], organisation.instance_id, "competence", now=organisation.now)
+    by_name = {registers.REGISTERS["competence"].name_of(v.data): v for v in records}
+    assert set(by_name) == {"Sam Staff · negotiation", "Sam Staff · trust building"}, "one entry per competence"
+    below = by_name["Sam Staff · negotiation"]
+    assert below.data["required_level"] == 4 and below.flags == ["below required level"]
+    assert "required_level" not in by_name["Sam Staff · trust building"].data, "the framework does not ask for it"
+    assert by_name["Sam Staff · trust building"].flags == []
+    training = registers.entries(session, users["ser"], organisation.instance_id, "training", now=organisation.now)
+    assert {registers.REGISTERS["training"].name_of(v.data): v.flags for v in training} == {
+        "Sam Staff · Negotiating partnerships": ["not effective"], "Sam Staff · ISO 44001 awareness": []}

@@ -43,6 +43,12 @@ def _routes(session, lifecycle, users):
         ("POST", "/processes/diagrams/web_stage1.bpmn/validate", {"xml": stage1()}),
         ("POST", "/processes/diagrams/web_stage1.bpmn/deploy", {"xml": stage1(), "message": "m"}),
         ("POST", "/processes/drafts/bpmn/web_stage1.bpmn/discard", {}),
+        ("GET", "/processes/decisions/rules.dmn", None),
+        ("GET", "/processes/decisions/rules.dmn/xml", None),
+        ("POST", "/processes/decisions/rules.dmn/draft", {"xml": "<definitions/>"}),
+        ("POST", "/processes/decisions/rules.dmn/validate", {"xml": "<definitions/>"}),
+        ("POST", "/processes/decisions/rules.dmn/deploy", {"xml": "<definitions/>", "message": "m"}),
+        ("POST", "/processes/drafts/dmn/rules.dmn/discard", {}),
         ("GET", "/processes/upload", None),
         ("POST", "/processes/upload", {}),
         ("GET", f"/processes/uploads/{upload.id}", None),
@@ -50,7 +56,8 @@ def _routes(session, lifecycle, users):
         ("GET", f"/processes/uploads/{upload.id}/xml", None),
         ("POST", f"/processes/uploads/{upload.id}/draft", {}),
         ("GET", f"/processes/versions/{v}/diff/{v}", None),
-        ("POST", f"/processes/versions/{v}/roll-back", {}),
+        ("GET", f"/processes/versions/{v}/roll-back", None),
+        ("POST", f"/processes/versions/{v}/roll-back", {"message": "m"}),
         ("GET", f"/processes/migrate?to={v}", None),
         ("POST", "/processes/migrate", {"to": v, "instances": [1]}),
         ("POST", "/processes/moves/1/undo", {}),
@@ -152,6 +159,16 @@ def test_draft_validate_and_deploy(owner, lifecycle, session, users):
     assert {"modeler.draft_saved", "version.deployed"} <= actions
 
 
+def test_an_autosave_is_marked_as_such_in_the_audit_trail(owner, lifecycle, session):
+    url = "/processes/diagrams/web_stage1.bpmn/draft"
+    assert json_post(owner, url, {"xml": stage1(name="typed"), "auto": True}).status_code == 200
+    assert json_post(owner, url, {"xml": stage1(name="saved"), "auto": False}).status_code == 200
+    session.expire_all()
+    saves = session.scalars(select(AuditEvent).where(AuditEvent.action == "modeler.draft_saved")
+                            .order_by(AuditEvent.id)).all()
+    assert [e.payload.get("automatic", False) for e in saves] == [True, False]
+
+
 def test_discarding_a_draft(owner, lifecycle, session):
     json_post(owner, "/processes/diagrams/web_stage1.bpmn/draft", {"xml": stage1(name="draft")})
     assert "Your drafts" in owner.get("/processes").get_data(as_text=True)
@@ -233,10 +250,16 @@ def test_diff_lists_and_marks_changes_and_rolls_back(owner, lifecycle, session):
     assert f"/processes/versions/{new_id}/xml/web_stage1.bpmn" in page
     assert owner.get(f"/processes/versions/{lifecycle.id}/diff/999").status_code == 404
 
-    response = owner.post(f"/processes/versions/{lifecycle.id}/roll-back", page="/processes")
+    confirm = f"/processes/versions/{lifecycle.id}/roll-back"
+    assert f'href="{confirm}"' in page, "the diff's roll back opens the confirmation, it does not act"
+    refused = owner.post(confirm, {"message": "  "}, page=confirm)
+    assert refused.status_code == 400 and "say why you roll back" in refused.get_data(as_text=True)
+    assert session.get(ProcessVersion, new_id + 1) is None, "no reason, no roll back"
+    response = owner.post(confirm, {"message": "the new wording confused people"}, page=confirm)
     assert response.status_code == 302
     rolled = session.get(ProcessVersion, new_id + 1)
-    assert rolled.message == f"roll back to version {lifecycle.id}" and rolled.content_hash == lifecycle.content_hash
+    assert rolled.message == f"roll back to version {lifecycle.id}: the new wording confused people"
+    assert rolled.content_hash == lifecycle.content_hash
 
 
 # ------------------------------------------------------------------------------------------------ 6. forms

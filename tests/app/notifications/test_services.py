@@ -9,8 +9,9 @@ from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from app.errors import BadRequest
 from app.jobs.deadlines import next_reminder_at, send_deadline_reminders
 from app.notifications import services as notifications
 from app.notifications.models import Notification, OutboxEmail
@@ -186,3 +187,61 @@ def test_after_the_last_attempt_an_email_is_marked_failed(mail_session, mailed, 
     mail_session.expire_all()
     assert {(e.status, e.attempts) for e in mail_session.scalars(select(OutboxEmail))} == \
         {("failed", notifications.MAX_ATTEMPTS)}
+
+
+# ------------------------------------------------------------------------------------- preferences and digest
+def test_each_person_chooses_each_notification_a_daily_digest_or_none(mail_session, mailed, mail_settings,
+                                                                      smtp_port):
+    from app.notifications import preferences
+    wf_engine, users = mailed
+    preferences.save(mail_session, users["ann"], email="digest", muted_kinds=[], digest_hour=7, now=T0)
+    with pytest.raises(BadRequest, match="digest_hour"):
+        preferences.save(mail_session, users["staff"], email="each", muted_kinds=[], digest_hour=25, now=T0)
+    with pytest.raises(BadRequest, match="unknown kinds gossip"):
+        preferences.save(mail_session, users["staff"], email="each", muted_kinds=["gossip"], digest_hour=7, now=T0)
+    started = start_approval(mail_session, wf_engine, users, now=T0 + timedelta(hours=1), mail=mail_settings)
+    assert {e.to_address for e in mail_session.scalars(select(OutboxEmail))} == {"staff@example.test"}, \
+        "ann waits for her digest"
+    assert ("ann", "task") in {(u, k) for u, k in _who(mail_session, users)}, "in the app she sees it at once"
+
+    preferences.save(mail_session, users["staff"], email="each", muted_kinds=["task"], digest_hour=7, now=T0)
+    start_approval(mail_session, wf_engine, users, now=T0 + timedelta(hours=2), mail=mail_settings)
+    assert mail_session.scalar(select(func.count()).select_from(OutboxEmail)) == 1, "staff muted new tasks"
+
+    day = T0.replace(hour=7, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    assert preferences.send_digests(mail_session, day - timedelta(minutes=1), mail_settings) == 0, "not yet"
+    assert preferences.send_digests(mail_session, day + timedelta(minutes=1), mail_settings) == 1
+    assert preferences.send_digests(mail_session, day + timedelta(minutes=2), mail_settings) == 0, "once a day"
+    digest = mail_session.scalars(select(OutboxEmail).where(OutboxEmail.to_address == "ann@example.test")).one()
+    assert digest.subject == "[collabflow] Your daily digest: 2 notifications"
+    task_id = mail_session.scalar(select(HumanTask.id).where(HumanTask.instance_id == started.instance_id))
+    assert "New tasks (2)" in digest.body and f"http://127.0.0.1:5000/tasks/{task_id}" in digest.body
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        assert notifications.deliver_outbox(mail_session, day + timedelta(minutes=3), mail_settings) == (2, 0)
+    finally:
+        controller.stop()
+    assert "ann@example.test" in {m.rcpt_tos[0] for m in inbox.messages}
+    assert preferences.send_digests(mail_session, day + timedelta(days=1, minutes=1), mail_settings) == 0, \
+        "nothing new: no empty digest"
+
+
+def _who(session, users):
+    names = {u.id: name for name, u in users.items()}
+    session.expire_all()
+    return [(names[u], k) for u, k in session.execute(select(Notification.user_id, Notification.kind))]
+
+
+def test_a_suspended_instance_gets_no_reminders_until_it_is_resumed(session, wf_engine, users, version):
+    from app.processes import operations
+    started = start_approval(session, wf_engine, users)
+    operations.suspend(session, users["admin"], started.instance_id, reason="Data fix under way", now=T0)
+    lead = timedelta(hours=24)
+    assert next_reminder_at(session, lead) is None, "the scheduler does not wake for it"
+    assert send_deadline_reminders(session, T0 + timedelta(days=3), lead) == 0
+    operations.resume(session, wf_engine, users["admin"], started.instance_id, now=T0 + timedelta(days=3))
+    assert send_deadline_reminders(session, T0 + timedelta(days=3, minutes=1), lead) == 1
+    kinds = [kind for _user, kind, _title in notified(session, instance_id=started.instance_id)]
+    assert "overdue" in kinds, "reminded once resumed, of where it stands now"

@@ -149,3 +149,25 @@ def test_inspect_is_in_the_openapi_document(api):
     doc = api("owner").get("openapi.json").get_json()
     operation = doc["paths"]["/api/v1/processes/inspect"]["post"]
     assert "200" in operation["responses"] and "requestBody" in operation
+
+
+def test_event_sub_processes_get_the_same_verdict_from_validate_deploy_and_inspect(api):
+    from tests.support.bpmn import LOOP_FORM, SIGNAL_PING, definitions, event_subprocess, work_process
+    owner = api("owner")
+
+    def verdicts(interrupting):
+        xml = definitions(work_process("main", event_subprocess(SIGNAL_PING, interrupting=interrupting))).decode()
+        bundle = {"files": {"esp.bpmn": xml}, "forms": {"loop.schema.json": LOOP_FORM.decode()}}
+        return (owner.post("processes/validate", bundle).get_json(),
+                owner.post("processes/deploy", {**bundle, "message": "event sub-process"}),
+                owner.post("processes/inspect", {"filename": "esp.bpmn", "content": xml}).get_json())
+
+    checked, deployed, inspected = verdicts(interrupting=False)  # (inspect then reads this version's forms)
+    assert checked["valid"] is True and checked["process_ids"] == ["main"], checked
+    assert deployed.status_code == 201 and inspected["runnable"] is True, inspected
+
+    checked, deployed, inspected = verdicts(interrupting=True)
+    assert checked["valid"] is False and deployed.status_code == 422 and inspected["runnable"] is False
+    (problem,) = checked["problems"]
+    assert problem["element_id"] == "esp" and "it is interrupting" in problem["message"]
+    assert inspected["problems"] == checked["problems"] == deployed.get_json()["errors"]

@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
-from app.errors import Forbidden
+from app.errors import BadRequest, Forbidden
 from app.processes import services
+from app.processes.forms import form_schema
 from app.processes.models import HumanTask, ProcessInstance, ProcessVersion, Timer
 from tests.support.bpmn import script_process
 from tests.support.bundles import T0, read_test_bundle
+from tests.support.driver import fill_form
 from workflows import Conflict, InvalidData, TaskNotReady, ValidationFailed
 
 
@@ -207,7 +209,8 @@ def test_roll_back_redeploys_an_old_version_as_a_new_one(session, wf_engine, use
     files, forms = read_test_bundle()
     v2, _, _ = services.deploy_version(session, wf_engine, version_2(files), forms, user=users["owner"], now=T0)
     assert not versioning.compare(session, wf_engine, version.id, v2.id).empty
-    v3 = versioning.roll_back(session, wf_engine, user=users["owner"], version_id=version.id, now=T0)
+    v3 = versioning.roll_back(session, wf_engine, user=users["owner"], version_id=version.id,
+                              message="version 2 was a mistake", now=T0)
     assert v3.id > v2.id and v3.content_hash == version.content_hash
     assert versioning.compare(session, wf_engine, version.id, v3.id).empty
 
@@ -218,8 +221,30 @@ def test_deploy_refuses_unmapped_lanes_and_unknown_requirement_ids(session, wf_e
     with pytest.raises(ValidationFailed) as refused:
         services.deploy_version(session, wf_engine, {**files, "approval.bpmn": bad}, forms, user=users["owner"])
     messages = {(p.element_id, p.message) for p in refused.value.problems}
-    assert ("approve", "the lane 'Board' is not mapped to a role (lanes: Staff, SER, Joint management team, "
-                       "Partner SER, Top management)") in messages
+    assert ("approve", "the lane 'Board' is not mapped to a role: map it when deploying (lanes known: Staff, SER, "
+                       "Joint management team, Joint operational team, Partner SER, Top management)") in messages
     assert ("prepare", "requirement id 'S9.99' is not in the requirements catalogue") in messages
     assert all(p.file == "approval.bpmn" and p.line for p in refused.value.problems if p.severity == "error")
     assert session.scalar(select(func.count()).select_from(ProcessVersion)) == 1
+
+
+def test_a_lane_mapped_when_deploying_routes_its_tasks_and_the_next_version_keeps_it(session, wf_engine, users,
+                                                                                      version):
+    files, forms = read_test_bundle()
+    boarded = {**files, "approval.bpmn": files["approval.bpmn"].replace(b'name="SER"', b'name="Board"')}
+    with pytest.raises(BadRequest, match="'Board' is mapped to 'chair', which is not a role"):
+        services.deploy_version(session, wf_engine, boarded, forms, user=users["owner"], lane_roles={"Board": "chair"})
+    mapped, _, _ = services.deploy_version(session, wf_engine, boarded, forms, user=users["owner"],
+                                           lane_roles={"Board": "top_management"}, now=T0)
+    assert mapped.lane_roles == {"Board": {"role": "top_management", "partner_side": False}}
+    again, _, _ = services.deploy_version(session, wf_engine, boarded, forms, user=users["owner"], now=T0)
+    assert again.lane_roles == mapped.lane_roles, "a new version keeps the mapping it builds on"
+
+    started = services.start_instance(session, wf_engine, user=users["staff"], process_id="approval", now=T0)
+    prepare = session.scalars(select(HumanTask).where(HumanTask.instance_id == started.instance_id)).one()
+    services.complete_task(session, wf_engine, user=users["staff"], human_task_id=prepare.id,
+                           data=fill_form(form_schema(session, again.id, prepare.form_key), {}), now=T0)
+    session.expire_all()
+    gate = session.scalars(select(HumanTask).where(HumanTask.instance_id == started.instance_id,
+                                                   HumanTask.state == "ready")).one()
+    assert (gate.lane, gate.role) == ("Board", "top_management")

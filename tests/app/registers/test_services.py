@@ -11,7 +11,7 @@ from app.errors import BadRequest, Forbidden, NotFound
 from app.lifecycle.services import current_stage
 from app.registers import services as registers
 from app.registers.models import RegisterChange
-from tests.support.driver import START_TIME
+from tests.support.driver import START_TIME, until_ready
 from workflows import Conflict
 
 
@@ -94,6 +94,31 @@ def test_partners_see_joint_entries_and_only_shared_knowledge(rel, session, user
     with pytest.raises(Forbidden):
         registers.create(session, partner, rel.instance_id, "knowledge",
                          {"asset": "a", "owner": "o", "sharing": "share"}, joint=True, now=now)
+
+
+@pytest.mark.parametrize("covered", [False, True])
+def test_knowledge_shared_under_an_nda_reaches_the_partner_in_full_only_once_the_agreement_covers_it(
+        start, session, users, covered):
+    driver = start()
+    driver.drive(until=until_ready("s4_select_partner"))
+    driver.complete("s4_select_partner", {"contracting_checklist": {"confidentiality": {
+        "covered": covered, "where": "Clause 12" if covered else "To be agreed"}}})
+    now = driver.now
+    registers.create(session, users["staff"], driver.instance_id, "knowledge", {
+        "asset": "Price model", "owner": "R&D", "sharing": "share_under_nda", "details": "Margins by product"},
+        joint=True, now=now)
+
+    def price_model(user):
+        (found,) = [e for e in registers.entries(session, user, driver.instance_id, "knowledge", now=now)
+                    if e.data["asset"] == "Price model"]
+        return found
+
+    ours = price_model(users["staff"])
+    assert ours.data["details"] == "Margins by product" and ours.data["sharing"] == "share_under_nda"
+    theirs = price_model(users["pser"])
+    assert theirs.data["asset"] == "Price model"  # the partner always knows it exists
+    assert ("details" in theirs.data) is covered
+    assert ("details" in registers.history(session, users["pser"], theirs.id, now=now)[-1].data) is covered
 
 
 def test_the_issue_log_shows_each_issue_with_its_escalation_history(rel, session, users):

@@ -1,0 +1,1 @@
+"""Single sign-on with OpenID Connect: the provider's people sign in here, their groups give their roles."""

@@ -1,0 +1,73 @@
+"""Sending a stage back reopens the tasks the SER picks, and only those: the rest keep their answers. Driven
+through the real services and engine on the bundled lifecycle."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.inbox.instructions import render_instructions
+from app.inbox.screens import _sent_back
+from app.processes.models import HumanTask
+from app.processes.store import SqlInstanceStore
+from tests.support.driver import until_ready
+
+REASON = "The business case lacks payback; the risks miss the partner's exit."
+
+
+def opened_after(session, instance_id, last_id) -> list[str]:
+    session.expire_all()
+    query = select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.id > last_id)
+    return [row.bpmn_id for row in session.scalars(query.order_by(HumanTask.id))]
+
+
+def test_a_rework_reopens_exactly_the_two_tasks_the_ser_picked(start, session, services):
+    rel = start()
+    rel.drive(until=until_ready("s2_ser_gate"))
+    first_round = rel.task_data("s2_ser_gate")
+    gate = rel.task("s2_ser_gate")
+    rel.complete("s2_ser_gate", {"decision": "rework", "comments": REASON,
+                                 "reopen_tasks": ["s2_business_case", "s2_risks"]})
+
+    reopened = rel.task("s2_business_case")
+    sent_back = _sent_back(session, reopened)
+    assert sent_back is not None and sent_back.row.submitted["comments"] == REASON
+    engine_task = services.workflows.using(SqlInstanceStore(session)).get_task(rel.instance_id, reopened.task_id)
+    shown = str(render_instructions(engine_task.instructions, engine_task.data))
+    assert REASON not in shown, "the reason shows once: in the sent-back note, not again in the instructions"
+    rel.complete("s2_business_case")
+    assert rel.ready_names() == ["s2_risks"], "the tasks between the two picked ones stay closed"
+    rel.complete("s2_risks")
+    assert rel.ready_names() == ["s2_ser_gate"]
+    assert opened_after(session, rel.instance_id, gate.id) == ["s2_business_case", "s2_risks", "s2_ser_gate"]
+
+    data = rel.task_data("s2_ser_gate")
+    for untouched in ("opportunity", "knowledge"):  # the tasks not picked keep their last answers
+        kept = [k for k in first_round if k.startswith(untouched)]
+        assert kept and all(data[k] == first_round[k] for k in kept)
+    history = data["gate_history"][-1]
+    assert history["decision"] == "rework" and history["reopened"] == ["s2_business_case", "s2_risks"]
+    assert "reopen_tasks" not in data, "the gate opens blank in the next round"
+
+
+def test_a_rework_without_a_picked_task_is_refused_with_the_field_named(start):
+    from app.inbox.binding import check
+    rel = start()
+    rel.drive(until=until_ready("s2_ser_gate"))
+    schema = rel.schema_of(rel.task("s2_ser_gate"))
+    errors = check(schema, {"decision": "rework", "comments": REASON, "reopen_tasks": []})
+    assert "reopen_tasks" in errors
+    assert not check(schema, {"decision": "approve"})
+
+
+def test_the_stage_7_gate_runs_another_cycle_or_moves_to_exit(start):
+    rel = start()
+    rel.drive(until=until_ready("s7_ser_gate"))
+    rel.complete("s7_ser_gate", {"decision": "another_cycle", "comments": "A new market opened; keep going."})
+    rel.complete("s7_partner_ser_gate", {"partner_decision": "exit"})
+    assert "s7_manage_activities" in rel.ready_names(), "one SER for another cycle: the stage 7 tasks reopen"
+    rel.drive(until=until_ready("s7_ser_gate"))
+    rel.complete("s7_ser_gate", {"decision": "exit"})
+    rel.complete("s7_partner_ser_gate", {"partner_decision": "exit"})
+    assert "s8_finalise_exit_strategy" in rel.ready_names(), "both SERs move to exit: stage 8 begins"
+    history = [(g["decision"], g["partner_decision"]) for g in rel.latest_data()["gate_history"] if g["stage"] == 7]
+    assert history == [("another_cycle", "exit"), ("exit", "exit")]
