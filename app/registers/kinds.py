@@ -114,8 +114,8 @@ ACTIONS = Register(
         action=_text("Action", minLength=1), owner=_text("Owner", minLength=1),
         deadline={"type": "string", "format": "date", "title": "Deadline"}, status={**STATUS, "title": "Status"},
         plan=_text("Plan"), kind={"type": "string", "title": "Kind", "enum": ["preventive", "corrective"]}),
-    ("internal_action_plan", "selection_action_plan", "preventive_corrective_actions", "management_review_actions",
-     "corrective_actions", "partner_corrective_actions"),
+    ("implementation_plan", "internal_action_plan", "selection_action_plan", "preventive_corrective_actions",
+     "management_review_actions", "corrective_actions", "partner_corrective_actions"),
     "Actions from every plan with owner, deadline and status; open actions past their deadline are overdue.")
 ISSUES = Register(
     "issues", "Issue log", "title", _object(("title",), title=_text("Issue")), (),
@@ -210,7 +210,8 @@ REGISTERS = {r.name: r for r in (RISK, OPPORTUNITIES, VALUE, KNOWLEDGE, EXIT_TRI
                                  PARTIES, DOCUMENTS, COMPETENCE, TRAINING, PORTFOLIO)}
 REVIEWED = {"risks", "opportunities", "context", "documents", "competence"}  # an entry past its review date is flagged
 FEEDS = {f: r for r in REGISTERS.values() for f in r.feeds}
-PLAN_OF_FEED = {"internal_action_plan": "Internal action plan", "selection_action_plan": "Selection action plan",
+PLAN_OF_FEED = {"implementation_plan": "Implementation plan", "internal_action_plan": "Internal action plan",
+                "selection_action_plan": "Selection action plan",
                 "preventive_corrective_actions": "Preventive and corrective actions",
                 "management_review_actions": "Management review",
                 "corrective_actions": "SER performance review", "partner_corrective_actions": "SER performance review"}

@@ -8,7 +8,7 @@ import pytest
 
 from app.compliance import rmp
 from app.processes import services as processes
-from tests.support.driver import until_ready
+from tests.support.driver import fill_form, until_ready
 from workflows import InvalidData
 
 CASE = {
@@ -63,3 +63,29 @@ def test_the_partner_selection_action_plan_lands_in_the_action_register(start, s
             if a.data.get("plan") == "Selection action plan"]
     assert mine == [("Visit Alpha's depot", "Sam Staff", "2025-04-01", "Selection action plan"),
                     ("Agree a joint bid calendar", "Jo Joint-Team", "2025-06-30", "Selection action plan")]
+
+
+@pytest.mark.slow
+def test_the_implementation_plan_is_actions_with_owners_that_join_the_action_register(start, session, services,
+                                                                                       users):
+    """S2.13: the plan kept under review is actions (owner, deadline, status), not prose; an empty plan is refused
+    with the field named, and each action lands in the action register as part of the implementation plan."""
+    from app.registers import services as registers
+    plan = [{"action": "Agree the bid scope with Alpha", "owner": "Sam Staff", "deadline": "2025-03-15",
+             "status": "open"},
+            {"action": "Brief the bid team", "owner": "Jo Joint-Team", "deadline": "2025-04-30", "status": "done"}]
+    rel = start()
+    rel.drive(until=until_ready("s2_rmp_update"))
+    row = rel.task("s2_rmp_update")
+    with pytest.raises(InvalidData) as refused:
+        processes.complete_task(session, services.workflows, user=rel.user_for(row), human_task_id=row.id,
+                               data={**fill_form(rel.schema_of(row), {}), "implementation_plan": []})
+    assert "implementation_plan" in refused.value.details["errors"]
+    session.rollback()
+
+    rel.complete("s2_rmp_update", {"implementation_plan": plan})
+    actions = registers.entries(session, users["staff"], rel.instance_id, "actions", now=rel.now)
+    mine = sorted((a.data["action"], a.data["owner"], a.data["deadline"], a.data["status"]) for a in actions
+                  if a.data.get("plan") == "Implementation plan")
+    assert mine == [("Agree the bid scope with Alpha", "Sam Staff", "2025-03-15", "open"),
+                    ("Brief the bid team", "Jo Joint-Team", "2025-04-30", "done")]
