@@ -13,6 +13,7 @@ from .auth.models import (
     UserSession,
 )
 from .calendar.models import CalendarFeed
+from .compliance.models import ExportJob, RenderedExport
 from .db import Base
 from .evidence.models import EvidenceFile
 from .inbox.models import TaskComment, TaskDraft
@@ -20,14 +21,14 @@ from .management.models import RelationshipFoundation
 from .modeler.models import Draft, Upload
 from .notifications.models import Notification, NotificationPreference, OutboxEmail
 from .processes.models import (
-           HumanTask,
-           InstanceMove,
-           ProcessInstance,
-           ProcessStart,
-           ProcessVersion,
-           Timer,
-           TokenMove,
-           VersionFile,
+    HumanTask,
+    InstanceMove,
+    ProcessInstance,
+    ProcessStart,
+    ProcessVersion,
+    Timer,
+    TokenMove,
+    VersionFile,
 )
 from .registers.models import RegisterChange, RegisterEntry, RegisterFeed
 from .sso.models import SsoIdentity, SsoSession
@@ -36,9 +37,9 @@ from .webhooks.models import WebhookDelivery, WebhookSubscription
 
 metadata = Base.metadata
 
-__all__ = ["AccountLink", "ApiToken", "AuditEvent", "CalendarFeed", "Draft", "EvidenceFile", "HumanTask", "InstanceMove", "Notification",
+__all__ = ["AccountLink", "ApiToken", "AuditEvent", "CalendarFeed", "Draft", "EvidenceFile", "ExportJob", "HumanTask", "InstanceMove", "Notification",
            "NotificationPreference", "Organisation", "OutboxEmail", "ProcessInstance", "ProcessStart", "ProcessVersion",
            "RecoveryCode", "RegisterChange", "RegisterEntry", "RegisterFeed", "RelationshipFoundation",
-           "RelationshipProfile", "SecondFactorRole", "SsoIdentity", "SsoSession", "TaskComment", "TaskDraft", "Timer", "TokenMove", "TotpCredential",
+           "RelationshipProfile", "RenderedExport", "SecondFactorRole", "SsoIdentity", "SsoSession", "TaskComment", "TaskDraft", "Timer", "TokenMove", "TotpCredential",
            "Upload", "User", "UserRole", "UserSession", "VersionFile", "WebhookDelivery", "WebhookSubscription",
            "metadata"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from werkzeug.routing import BuildError
 
 from ..auth.session import me
@@ -20,8 +20,9 @@ from ..processes.models import ProcessInstance
 from ..processes.services import may_start
 from ..requirements import RELATIONSHIP
 from ..stages import NONCONFORMITY, STAGES
-from . import exports, rmp
+from . import export_jobs, exports, rmp
 from . import services as compliance
+from .models import ExportJob
 
 bp = Blueprint("compliance", __name__)
 
@@ -144,12 +145,47 @@ def _pick(versions: list[rmp.RmpVersion], number: int, relationship_id: int) -> 
 
 @bp.get("/relationships/<id:relationship_id>/rmp/<id:number>.<any(pdf, md):fmt>")
 def plan_export(relationship_id: int, number: int, fmt: str):
+    if fmt == "pdf":
+        return _queued(export_jobs.request(db_session(), me(), relationship_id, "rmp", number=number, now=utcnow()))
     return _attachment(exports.plan_download(db_session(), me(), relationship_id, number, fmt, now=utcnow()))
 
 
 @bp.get("/relationships/<id:relationship_id>/assessor-pack.<any(pdf, csv, xlsx):fmt>")
 def pack_export(relationship_id: int, fmt: str):
+    if fmt == "pdf":
+        return _queued(export_jobs.request(db_session(), me(), relationship_id, "assessor_pack", now=utcnow()))
     return _attachment(exports.pack_download(db_session(), me(), relationship_id, fmt, now=utcnow()))
+
+
+def _queued(job: ExportJob) -> Response:
+    """A PDF renders off the request: the file at once when an unchanged one is ready, else its progress page."""
+    if job.status == "done":
+        return _job_file(job)
+    return redirect(url_for(".export_progress", job_id=job.id), 303)
+
+
+@bp.get("/exports/<id:job_id>")
+def export_progress(job_id: int):
+    job = export_jobs.job_for(db_session(), me(), job_id)
+    title = _relationship_title(job.relationship_id)
+    again = (url_for(".plan_export", relationship_id=job.relationship_id, number=job.number, fmt="pdf")
+             if job.what == "rmp" else url_for(".pack_export", relationship_id=job.relationship_id, fmt="pdf"))
+    return render_template("compliance/export_progress.html", job=job, title=title, what=export_jobs.WHAT[job.what],
+                           again=again, now=utcnow())
+
+
+@bp.get("/exports/<id:job_id>/file")
+def export_file(job_id: int):
+    return _job_file(export_jobs.job_for(db_session(), me(), job_id))
+
+
+def _job_file(job: ExportJob) -> Response:
+    session = db_session()
+    content = export_jobs.content(session, job)
+    exports.record_export(session, me(), job.relationship_id, job.what, "pdf", job.filename, now=utcnow(),
+                          details={"export_job": job.id, "rendered": job.rendered,
+                                   **({"version": job.number} if job.number else {})})
+    return _attachment(exports.Download(content, exports.MIMETYPES["pdf"], job.filename))
 
 
 def _attachment(download: exports.Download) -> Response:

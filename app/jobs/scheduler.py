@@ -24,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
 from ..auth import user_sessions
+from ..compliance import export_jobs
 from ..db import utcnow
 from ..notifications.models import OutboxEmail
 from ..notifications.preferences import send_digests
@@ -36,7 +37,7 @@ from .deadlines import DEFAULT_LEAD, next_reminder_at, send_deadline_reminders
 
 log = logging.getLogger(__name__)
 
-FIRE_JOB, SAFETY_JOB, WATCH_JOB = "timers-due", "timers-safety", "timers-watch"
+FIRE_JOB, SAFETY_JOB, WATCH_JOB, EXPORT_JOB = "timers-due", "timers-safety", "timers-watch", "exports-render"
 PRUNE_EVERY = timedelta(hours=1)
 MARGIN = timedelta(milliseconds=2)  # a timer fires once its time has passed: wake just after it
 
@@ -149,6 +150,21 @@ class TimerScheduler:
                 self._pruned_at = now or utcnow()
             deliver_outbox(session, now or utcnow(), self.services.mail)
             webhooks.deliver_due(session, now or utcnow())
+            waiting = export_jobs.next_render_at(session)
+        if waiting is not None and waiting <= (now or utcnow()):
+            if self.scheduler.running:  # its own job: a long print never holds up the timers
+                self.scheduler.add_job(self.render_exports, id=EXPORT_JOB, replace_existing=True)
+            else:
+                self.render_exports(now)
+
+    def render_exports(self, now: datetime | None = None) -> int:
+        """Print every PDF export waiting now (app.compliance.export_jobs)."""
+        try:
+            with self.services.sessions() as session:
+                return export_jobs.render_waiting(session, now_fn=(lambda: now) if now else utcnow)
+        except Exception:
+            log.exception("export rendering failed; the next wake-up tries again")
+            return 0
 
     def _arm_next(self) -> None:
         with self.services.sessions() as session:
@@ -160,7 +176,8 @@ class TimerScheduler:
             mail = session.scalar(select(func.min(OutboxEmail.next_attempt_at)).where(
                 OutboxEmail.status == "pending")) if self.services.mail else None
             hooks = webhooks.next_attempt_at(session)
-        moments = [moment for moment in (due, reminder, mail, starts, hooks) if moment is not None]
+            prints = export_jobs.next_render_at(session)
+        moments = [moment for moment in (due, reminder, mail, starts, hooks, prints) if moment is not None]
         if moments:
             self.wake_at(min(moments))
 

@@ -22,7 +22,7 @@ def crawl(client: Browser, start="/inbox", limit=PAGE_LIMIT) -> dict[str, tuple[
     while queue and len(seen) < limit:
         url = queue.popleft()
         try:
-            response = client.get(url)
+            response = client.get(url, follow_redirects=True)  # a PDF export answers with its progress page
         except Exception as exc:  # noqa: BLE001  (TESTING propagates errors: report them with their URL)
             seen[url] = (599, f"{type(exc).__name__}: {exc}")
             continue

@@ -16,6 +16,7 @@ from app.registers import services as registers
 from app.registers.models import RegisterEntry
 from tests.support.crawl import crawl
 from tests.support.driver import until_ready
+from tests.support.exports import download_pdf
 from tests.support.spreadsheets import text_of_workbook
 from tests.support.web import Browser, set_password
 
@@ -27,8 +28,8 @@ def _leaks(text: str) -> list[str]:
     return [m for m in (SECRET, SECRET_DETAIL, SECRET_FORM, ON_REQUEST_DETAIL) if m in text]
 
 
-def test_withheld_knowledge_reaches_no_partner_page_api_or_export(app, session, users, working_together, api,
-                                                                   make_token):
+def test_withheld_knowledge_reaches_no_partner_page_api_or_export(app, session, services, users, working_together,
+                                                                   api, make_token):
     driver, rel = working_together, working_together.instance_id
     driver.drive(until=until_ready("s5_knowledge_comms"))
     driver.complete("s5_knowledge_comms", {"joint_knowledge_plan": [
@@ -100,7 +101,7 @@ def test_withheld_knowledge_reaches_no_partner_page_api_or_export(app, session, 
     for url in (f"/relationships/{rel}/rmp/{number}.pdf", f"/relationships/{rel}/rmp/{number}.md",
                 f"/api/v1/relationships/{rel}/rmp/{number}/export?format=pdf",
                 f"/api/v1/relationships/{rel}/rmp/{number}/export?format=md"):
-        response = browser.get(url) if not url.startswith("/api") else client.get(url)
+        response = download_pdf(browser, url, services) if not url.startswith("/api") else client.get(url)
         assert response.status_code == 200, url
         text = _pdf_text(response.data) if url.endswith("pdf") else response.get_data(as_text=True)
         assert SHARED in text, url

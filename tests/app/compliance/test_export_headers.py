@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from tests.support.exports import download_pdf
 
-def test_text_exports_name_their_charset_once(signed_in, working_together):
+
+def test_text_exports_name_their_charset_once(signed_in, services, working_together):
     rel = working_together.instance_id
     client = signed_in("assessor")
     expected = {
@@ -14,7 +16,7 @@ def test_text_exports_name_their_charset_once(signed_in, working_together):
         f"/relationships/{rel}/assessor-pack.pdf": "application/pdf",
     }
     for url, content_type in expected.items():
-        response = client.get(url)
+        response = download_pdf(client, url, services)
         assert response.status_code == 200, (url, response.get_data(as_text=True)[:300])
         assert response.headers.getlist("Content-Type") == [content_type], url
         assert response.headers["Content-Type"].count("charset") == content_type.count("charset"), url

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.compliance.services import catalogue
 from tests.support.compliance import BUSINESS_CASE, STAGE_HEADINGS
+from tests.support.exports import download_pdf
 
 
 @pytest.fixture(scope="module")
@@ -120,18 +121,18 @@ def test_the_comparison_shows_a_changed_field_side_by_side(signed_in, scenario):
     assert signed_in("ser").get(f"/relationships/{scenario['happy']}/rmp/compare?a=1&b=99").status_code == 404
 
 
-def test_exports_are_attachments_named_after_the_relationship_and_audited(signed_in, session, scenario):
+def test_exports_are_attachments_named_after_the_relationship_and_audited(signed_in, session, services, scenario):
     client, happy = signed_in("assessor"), scenario["happy"]
     expected = {f"/relationships/{happy}/rmp/1.pdf": ("application/pdf", "ACME-joint-bid-CRMP-v1.pdf"),
                 f"/relationships/{happy}/rmp/6.md": ("text/markdown", "ACME-joint-bid-JRMP-v6.md"),
                 f"/relationships/{happy}/assessor-pack.csv": ("text/csv", "ACME-joint-bid-assessor-pack-"),
                 f"/relationships/{happy}/assessor-pack.xlsx": ("application/vnd.openxmlformats", "ACME-joint-bid-")}
     for url, (mimetype, name) in expected.items():
-        response = client.get(url)
+        response = download_pdf(client, url, services)
         assert response.status_code == 200 and response.mimetype.startswith(mimetype), url
         disposition = response.headers["Content-Disposition"]
         assert disposition.startswith(f'attachment; filename="{name}'), disposition
-    assert client.get(f"/relationships/{happy}/rmp/1.pdf").data.startswith(b"%PDF-")
+    assert client.get(f"/relationships/{happy}/rmp/1.pdf").data.startswith(b"%PDF-"), "nothing changed: at once"
     assert "## Stage 8: Exit strategy" in client.get(f"/relationships/{happy}/rmp/6.md").get_data(as_text=True)
     session.expire_all()
     actions = [e.action for e in session.scalars(select(AuditEvent).where(

@@ -177,3 +177,21 @@ def _listening(port):
     import socket
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_a_pdf_asked_for_is_printed_by_the_running_scheduler_at_once(session, services, users, working_together,
+                                                                     scheduler):
+    """Issue 19: asking for a PDF wakes the scheduler of this process (no polling interval to wait out); it
+    prints the job in its own job and the progress page turns to the download."""
+    from app.compliance import export_jobs, rmp
+    from app.compliance.models import ExportJob
+    from app.db import utcnow
+    rel = working_together.instance_id
+    number = rmp.versions(session, rel, viewer=users["ser"])[-1].number
+    job = export_jobs.request(session, users["ser"], rel, "rmp", number=number, now=utcnow())
+
+    def done():
+        session.expire_all()
+        return session.get(ExportJob, job.id).status == "done"
+    assert wait_for(done, timeout=120), session.get(ExportJob, job.id).status
+    assert export_jobs.content(session, session.get(ExportJob, job.id)).startswith(b"%PDF-")
