@@ -42,25 +42,25 @@ CHECK_PLAN = b'''<bpmn:userTask id="s5_check_plan" name="Check the plan">
         <spiffworkflow:property name="formJsonSchemaFilename" value="s5_jrmp.schema.json"/>
         <spiffworkflow:property name="requirements" value="S5.15"/>
       </spiffworkflow:properties></bpmn:extensionElements>
-      <bpmn:incoming>Flow_s5_jrmp_s5_prepare_gate</bpmn:incoming>
-      <bpmn:outgoing>Flow_s5_check_plan_s5_prepare_gate</bpmn:outgoing>
+      <bpmn:incoming>Flow_s5_jrmp_s5_gate_split</bpmn:incoming>
+      <bpmn:outgoing>Flow_s5_check_plan_s5_gate_split</bpmn:outgoing>
     </bpmn:userTask>
-    <bpmn:sequenceFlow id="Flow_s5_check_plan_s5_prepare_gate" sourceRef="s5_check_plan" targetRef="s5_prepare_gate"/>
-    <bpmn:scriptTask id="s5_prepare_gate"'''
+    <bpmn:sequenceFlow id="Flow_s5_check_plan_s5_gate_split" sourceRef="s5_check_plan" targetRef="s5_gate_split"/>
+    <bpmn:parallelGateway id="s5_gate_split"'''
 
 
 def stage5_with_check(files):
     """The bundled lifecycle with a new user task 'Check the plan' in stage 5, after the JRMP (no layout)."""
     xml = files["stage5_working_together.bpmn"]
-    xml = xml.replace(b'<bpmn:sequenceFlow id="Flow_s5_jrmp_s5_prepare_gate" sourceRef="s5_jrmp" '
-                      b'targetRef="s5_prepare_gate"/>',
-                      b'<bpmn:sequenceFlow id="Flow_s5_jrmp_s5_prepare_gate" sourceRef="s5_jrmp" '
+    xml = xml.replace(b'<bpmn:sequenceFlow id="Flow_s5_jrmp_s5_gate_split" sourceRef="s5_jrmp" '
+                      b'targetRef="s5_gate_split"/>',
+                      b'<bpmn:sequenceFlow id="Flow_s5_jrmp_s5_gate_split" sourceRef="s5_jrmp" '
                       b'targetRef="s5_check_plan"/>')
-    gate = xml.index(b'<bpmn:scriptTask id="s5_prepare_gate"')
-    incoming = xml.index(b"<bpmn:incoming>Flow_s5_jrmp_s5_prepare_gate</bpmn:incoming>", gate)
-    xml = (xml[:incoming] + b"<bpmn:incoming>Flow_s5_check_plan_s5_prepare_gate</bpmn:incoming>"
-           + xml[incoming + len(b"<bpmn:incoming>Flow_s5_jrmp_s5_prepare_gate</bpmn:incoming>"):])
-    xml = xml.replace(b'<bpmn:scriptTask id="s5_prepare_gate"', CHECK_PLAN, 1)
+    gate = xml.index(b'<bpmn:parallelGateway id="s5_gate_split"')
+    incoming = xml.index(b"<bpmn:incoming>Flow_s5_jrmp_s5_gate_split</bpmn:incoming>", gate)
+    xml = (xml[:incoming] + b"<bpmn:incoming>Flow_s5_check_plan_s5_gate_split</bpmn:incoming>"
+           + xml[incoming + len(b"<bpmn:incoming>Flow_s5_jrmp_s5_gate_split</bpmn:incoming>"):])
+    xml = xml.replace(b'<bpmn:parallelGateway id="s5_gate_split"', CHECK_PLAN, 1)
     xml = xml.replace(b"<bpmn:flowNodeRef>s5_jrmp</bpmn:flowNodeRef>",
                       b"<bpmn:flowNodeRef>s5_jrmp</bpmn:flowNodeRef><bpmn:flowNodeRef>s5_check_plan</bpmn:flowNodeRef>")
     return {**files, "stage5_working_together.bpmn": xml}
