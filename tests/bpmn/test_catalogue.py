@@ -25,9 +25,9 @@ def trees():
 
 
 def started_processes(spec):
-    """The process ids a spec's scripts start with start_process("<id>", ...)."""
-    return {m for ts in spec.task_specs.values()
-            for m in re.findall(r"start_process\(\s*[\"'](\w+)[\"']", getattr(ts, "script", None) or "")}
+    """The process ids a spec's scripts (script tasks, pre- and post-scripts) start with start_process("<id>", ...)."""
+    return {m for ts in spec.task_specs.values() for attr in ("script", "prescript", "postscript")
+            for m in re.findall(r"start_process\(\s*[\"'](\w+)[\"']", getattr(ts, attr, None) or "")}
 
 
 def reachable_processes():

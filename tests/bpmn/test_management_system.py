@@ -365,7 +365,7 @@ def test_the_internal_assessment_scores_maturity_feeds_the_gaps_to_the_action_pl
 
 
 def test_the_defaults_are_the_catalogues_organisation_review_cycles():
-    """ms_init falls back on the catalogue's default cycles for R.S3, R.MR, R.IA and R.CX."""
+    """The set-up (ms_stage1 pre-script, once ms_init) falls back on the catalogue's default cycles for R.S3, R.MR, R.IA and R.CX."""
     candidates = [diagrams.ROOT / "app" / "lifecycle" / "requirements.yaml",
                   diagrams.ROOT.parent / "shared" / "domain" / "requirements-v2.yaml"]
     cycles = {}

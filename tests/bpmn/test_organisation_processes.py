@@ -115,7 +115,8 @@ def test_the_management_review_starts_a_nonconformity_per_one_raised(engine, ver
     ncs = linked(done, "nonconformity")
     assert len(ncs) == 2 and len(linked(done, "organisation_review")) == 1
     for nc, row in zip(ncs, raised, strict=True):
-        data = engine.instance_data(nc.instance_id)
+        # opened by the correction task's pre-script: in that task's data until a task completes
+        data = engine.get_task(nc.instance_id, nc.ready[0].id).data
         assert (data["title"], data["source"], data["severity"]) == (row["title"], "management_review",
                                                                       row["severity"])
         assert data["nc_state"] == "open" and [t.bpmn_id for t in nc.ready] == ["nc_correction"]
@@ -244,7 +245,7 @@ def test_a_nonconformity_is_checked_when_its_period_has_passed_and_reopened_when
     started = engine.start(version_id, "nonconformity", NC, now=T0)
     correction = only(started.ready, "nc_correction")
     assert correction.lane == "Staff" and correction.requirements == ["M10.1"]
-    data = engine.instance_data(started.instance_id)
+    data = engine.get_task(started.instance_id, correction.id).data  # opened by the correction's pre-script
     assert (data["nc_state"], data["reopened"]) == ("open", 0)
 
     check, due = to_effectiveness_check(engine, started.instance_id, correction, T0 + timedelta(days=1))

@@ -63,10 +63,10 @@ def test_a_script_is_checked_as_typed_and_the_performance_review_becomes_monthly
     expect(page.locator("#cadence-R-PM-value")).to_have_text("P1M")
 
     # a script task: a forbidden call is reported at its line, and clears once fixed
-    # (the palette covers the first tasks of a fitted diagram: move the canvas right, as a person drags it)
-    page.evaluate("() => window.collabflowModeler.get('canvas').scroll({dx: 300, dy: 0})")
-    page.locator('.djs-element[data-element-id="lc_init"]').first.click()
-    expect(page.locator("#prop-id")).to_have_text("lc_init")
+    # (the properties panel covers the right of the diagram: move the canvas left, as a person drags it)
+    page.evaluate("() => window.collabflowModeler.get('canvas').scroll({dx: -450, dy: 0})")
+    page.locator('.djs-element[data-element-id="lc_premature"]').first.click()
+    expect(page.locator("#prop-id")).to_have_text("lc_premature")
     editor = page.locator("#script-script")
     expect(editor).to_be_visible()
     expect(page.locator("#script-script-state")).to_have_text("The sandbox accepts this script.")
@@ -84,7 +84,7 @@ def test_a_script_is_checked_as_typed_and_the_performance_review_becomes_monthly
     page.locator("#prop-id").click()  # leaving the editor keeps the change (a bpmn-js command)
 
     # another activity gets pre- and post-script editors (a script task has none: the engine would not run them)
-    page.evaluate("() => window.collabflowModeler.get('canvas').scroll({dx: -300, dy: 0})")
+    page.evaluate("() => window.collabflowModeler.get('canvas').scroll({dx: 450, dy: 0})")
     page.locator('.djs-element[data-element-id="lc_review_cadence"]').first.click()
     expect(page.locator("#script-postScript")).to_have_value(
         re.compile(r"^# The process's review cadences, .*review_cadence\.items\(\) if v\},\s+\*\*given\}\ndel given\s*$", re.S))
@@ -103,5 +103,5 @@ def test_a_script_is_checked_as_typed_and_the_performance_review_becomes_monthly
                 if p.get("name", "").startswith("cadence:")}
     assert cadences == {"cadence:R.S5": "P6M", "cadence:R.S7": "P3M", "cadence:R.EX": "P12M", "cadence:R.RK": "P3M",
                         "cadence:R.PM": "P1M", "cadence:R.VL": "P3M", "cadence:R.GV": "P3M", "cadence:R.CH": "P6M"}
-    script = tree.find(".//{*}scriptTask[@id='lc_init']/{*}script").text
+    script = tree.find(".//{*}scriptTask[@id='lc_premature']/{*}script").text
     assert 'handle = "no file"' in script
