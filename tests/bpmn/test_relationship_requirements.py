@@ -143,8 +143,8 @@ CARRIERS = {
     "S5.16": {"s5_record_gate", "pr_performance_measures"},
     "S5.17": {"pr_internal_audit"},
     "S6.08": {"s6_value_sharing"},
-    "S7.10": {"s7_start", "pr_performance_review", "pr_governance_review"},
-    "S7.11": {"s7_start", "pr_exit_strategy_review", "pr_change_review"},
+    "S7.10": {"s7_manage_activities", "pr_performance_review", "pr_governance_review"},
+    "S7.11": {"s7_manage_activities", "pr_exit_strategy_review", "pr_change_review"},
     "X.01": {"exit_review", "exit_review_partner", "exit_deadlock"},
 }
 

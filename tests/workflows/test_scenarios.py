@@ -110,7 +110,7 @@ def test_a_step_the_diagram_cannot_run_fails_at_the_element_that_failed(compiled
     assert failed.number == len(doc["steps"])
     assert failed.message.startswith(f"step {failed.number}: completing 's2_ser_gate' failed: the script failed: "
                                      "name 'decision' is not defined")
-    assert failed.element_id == "s2_record_gate"
+    assert failed.element_id == "s2_ser_gate"       # its postScript records the decision
 
 
 def test_waiting_lets_timers_fire_at_their_due_time_on_the_scenarios_clock(compiled):
