@@ -42,3 +42,29 @@ def test_every_diagram_fits_a_laptop_screen_readably(browser, live_server, sessi
         assert not problems, (problems, zooms)
     finally:
         context.close()
+
+
+def test_a_multi_instance_task_keeps_its_collections_when_the_owner_saves(page, live_server, session, users, bundled):
+    """Stage 4 evaluates each candidate with a multi-instance task whose collections SpiffWorkflow names by variable
+    (`candidates`), which bpmn-js cannot resolve and would drop: the modeller puts them back, with the
+    per-instance scripts flag, so saving and validating the diagram loses nothing."""
+    from sqlalchemy import select
+
+    from app.modeler.models import Draft
+    sign_in(page, live_server, session, users["owner"])
+    open_modeller(page, live_server, "/processes/diagrams/stage4_partner_selection.bpmn")
+    assert page.locator("#import-warnings").is_hidden(), page.locator("#import-warnings").inner_text()
+    page.locator('.djs-element[data-element-id="s4_evaluate_candidate"]').first.click()
+    page.get_by_label("Name").fill("Evaluate each candidate on the criteria")
+    page.get_by_label("Name").press("Tab")
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_function("() => (document.getElementById('status').textContent || '').includes('Draft saved')")
+    page.get_by_role("button", name="Validate").click()
+    page.wait_for_function("() => (document.getElementById('status').textContent || '').includes('Valid')")
+    session.expire_all()
+    saved = session.scalars(select(Draft).where(Draft.name == "stage4_partner_selection.bpmn")).one().content.decode()
+    assert "Evaluate each candidate on the criteria" in saved
+    for kept in (">candidates</bpmn:loopDataInputRef>", ">candidates</bpmn:loopDataOutputRef>",
+                 ">selection_criteria</bpmn:loopDataInputRef>", ">criterion_weights</bpmn:loopDataOutputRef>",
+                 'spiffworkflow:scriptsOnInstances="true"'):
+        assert kept in saved, kept

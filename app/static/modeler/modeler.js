@@ -29,9 +29,14 @@
       { name: "Parameters", superClass: ["Element"], properties: [{ name: "parameters", type: "Parameter", isMany: true }] },
       { name: "Parameter", superClass: ["Element"],
         properties: [{ name: "id", type: "String", isAttr: true }, { name: "name", type: "String", isAttr: true },
-                     { name: "type", type: "String", isAttr: true }, { name: "value", type: "String", isAttr: true }] }
+                     { name: "type", type: "String", isAttr: true }, { name: "value", type: "String", isAttr: true }] },
+      // a multi-instance task whose pre/post-scripts run once per instance
+      { name: "ScriptsOnInstances", isAbstract: true, extends: ["bpmn:MultiInstanceLoopCharacteristics"],
+        properties: [{ name: "scriptsOnInstances", type: "Boolean", isAttr: true }] }
     ]
   };
+  var BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL";
+  var COLLECTIONS = ["loopDataInputRef", "loopDataOutputRef"];
   var FORM = "formJsonSchemaFilename", UI = "formUiSchemaFilename", REQS = "requirements";
   var TIMER_KINDS = [["timeDuration", "Duration (once, after)"], ["timeCycle", "Cycle (repeating)"], ["timeDate", "Date (at)"]];
   var UNITS = [["M", "minutes", true], ["H", "hours", true], ["D", "days", false], ["W", "weeks", false],
@@ -834,7 +839,52 @@
 
   // ------------------------------------------------------------------ talking to the server
   function xml() {
-    return modeler.saveXML({ format: true }).then(function (result) { return result.xml; });
+    return modeler.saveXML({ format: true }).then(function (result) { return keepCollections(result.xml); });
+  }
+
+  /* SpiffWorkflow names a multi-instance task's collections by variable (<loopDataInputRef>candidates<...>), where
+     bpmn-js expects the id of a data element and drops what it cannot resolve. Remember them when the file is
+     read (task id -> {tag: variable}) and put them back into what is saved, for tasks still multi-instance. */
+  var collections = {};
+
+  function rememberCollections(text) {
+    collections = {};
+    var doc = new DOMParser().parseFromString(text, "application/xml");
+    Array.prototype.forEach.call(doc.getElementsByTagNameNS(BPMN_NS, "multiInstanceLoopCharacteristics"), function (mi) {
+      var task = mi.parentNode && mi.parentNode.getAttribute && mi.parentNode.getAttribute("id");
+      if (!task) return;
+      COLLECTIONS.forEach(function (tag) {
+        var found = mi.getElementsByTagNameNS(BPMN_NS, tag)[0];
+        if (found && found.textContent.trim()) (collections[task] = collections[task] || {})[tag] = found.textContent.trim();
+      });
+    });
+    return Object.keys(collections).reduce(function (names, id) {
+      COLLECTIONS.forEach(function (tag) { if (collections[id][tag]) names[collections[id][tag]] = true; });
+      return names;
+    }, {});
+  }
+
+  function keepCollections(text) {
+    if (!Object.keys(collections).length) return text;
+    var doc = new DOMParser().parseFromString(text, "application/xml");
+    var changed = false;
+    Array.prototype.forEach.call(doc.getElementsByTagNameNS(BPMN_NS, "multiInstanceLoopCharacteristics"), function (mi) {
+      var kept = collections[mi.parentNode.getAttribute("id")];
+      if (!kept) return;
+      COLLECTIONS.forEach(function (tag, index) {
+        if (!kept[tag] || mi.getElementsByTagNameNS(BPMN_NS, tag).length) return;
+        var made = doc.createElementNS(BPMN_NS, mi.prefix ? mi.prefix + ":" + tag : tag);
+        made.textContent = kept[tag];
+        // schema order: loopCardinality, loopDataInputRef, loopDataOutputRef, inputDataItem, ...
+        var after = Array.prototype.filter.call(mi.children, function (child) {
+          return child.localName === "loopCardinality" || COLLECTIONS.indexOf(child.localName) > -1 && COLLECTIONS.indexOf(child.localName) < index;
+        });
+        var before = after.length ? after[after.length - 1].nextSibling : mi.firstChild;
+        mi.insertBefore(made, before);
+        changed = true;
+      });
+    });
+    return changed ? new XMLSerializer().serializeToString(doc) : text;
   }
 
   /* Bytes -> text in the encoding the XML declaration names (files from other tools may be ISO-8859-1). */
@@ -952,7 +1002,17 @@
     fetch(root.getAttribute("data-xml"), { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.arrayBuffer(); })
       .then(decode)
-      .then(function (text) { return modeler.importXML(text); })
+      .then(function (text) {
+        var names = rememberCollections(text);
+        return modeler.importXML(text).then(function (result) {
+          // what keepCollections puts back is not lost: do not warn about it
+          result.warnings = (result.warnings || []).filter(function (w) {
+            var ref = /unresolved reference <([^>]+)>/.exec(w.message || "");
+            return !(ref && names[ref[1]]);
+          });
+          return result;
+        });
+      })
       .then(function (result) {
         enablePanelToggle();
         var restored = restoreView();
