@@ -7,7 +7,7 @@ from flask import Response
 from marshmallow import RAISE
 
 from ..api.common import blueprint, now, session, user
-from ..compliance import exports, rmp
+from ..compliance import export_jobs, exports, rmp
 from ..compliance import services as compliance
 from .schemas import (
     GapsOut,
@@ -84,7 +84,9 @@ def plan_version(relationship_id: int, number: int):
 @bp.response(200, content_type="application/octet-stream",
              description="the version as a PDF or Markdown file (attachment)")
 def plan_export(args, relationship_id: int, number: int):
-    """The version as PDF or Markdown."""
+    """The version as PDF or Markdown (a PDF printed before with the same content is not printed again)."""
+    if args["format"] == "pdf":
+        return _file(export_jobs.print_now(session(), user(), relationship_id, "rmp", number=number, now=now()))
     return _file(exports.plan_download(session(), user(), relationship_id, number, args["format"], now=now()))
 
 
@@ -93,7 +95,10 @@ def plan_export(args, relationship_id: int, number: int):
 @bp.response(200, content_type="application/octet-stream",
              description="the assessor pack as a PDF, CSV or XLSX file (attachment)")
 def pack(args, relationship_id: int):
-    """The assessor pack for a certification audit (our own organisation only)."""
+    """The assessor pack for a certification audit (our own organisation only; a PDF printed before with the same
+    content is not printed again)."""
+    if args["format"] == "pdf":
+        return _file(export_jobs.print_now(session(), user(), relationship_id, "assessor_pack", now=now()))
     return _file(exports.pack_download(session(), user(), relationship_id, args["format"], now=now()))
 
 

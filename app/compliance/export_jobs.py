@@ -113,6 +113,25 @@ def _fail_exhausted(session: Session, now: datetime) -> None:
     session.commit()
 
 
+def print_now(session: Session, user: User, relationship_id: int, what: str, *, number: int | None = None,
+              now: datetime) -> exports.Download:
+    """The PDF inside the caller's request (the JSON API, whose clients wait for their file), from the kept files
+    when its source was printed before; recorded like every export. Raises NotFound, Forbidden, Unavailable."""
+    if what == "assessor_pack":
+        relationship_for(session, user, relationship_id, WHAT[what])
+    job = ExportJob(relationship_id=relationship_id, user_id=user.id, what=what, number=number)
+    html, source, name = _source(session, user, job, now=now)
+    sha = hashlib.sha256(source.encode()).hexdigest()
+    data = session.scalar(select(RenderedExport.content).where(RenderedExport.source_sha256 == sha))
+    printed = data is None
+    if printed:
+        data = exports.pdf(html)
+        session.add(RenderedExport(source_sha256=sha, content=data, size=len(data), created_at=now))
+    exports.record_export(session, user, relationship_id, what, "pdf", name, now=now,
+                          details={"rendered": printed, **({"version": number} if number else {})})
+    return exports.Download(data, exports.MIMETYPES["pdf"], name)
+
+
 def render(session: Session, job: ExportJob, *, now: datetime) -> ExportJob:
     """Render a claimed job as its requester may see it, reusing the file of an identical source. Commits.
     A problem fails the job with its reason when it cannot succeed, else leaves it for the next attempt."""

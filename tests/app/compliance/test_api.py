@@ -7,9 +7,12 @@ import io
 
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
 
 
-def test_matrix_gaps_plan_and_exports_for_our_staff(api, working_together):
+def test_matrix_gaps_plan_and_exports_for_our_staff(api, session, working_together):
     rel, client = working_together.instance_id, api("assessor")
     matrix = client.get(f"/api/v1/relationships/{rel}/compliance").get_json()
     assert len(matrix["rows"]) == 70 and sum(matrix["summary"].values()) == 70  # the relationship's own
@@ -30,6 +33,11 @@ def test_matrix_gaps_plan_and_exports_for_our_staff(api, working_together):
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Stage 4" in text and "PRMP" in text
+    again = client.get(f"/api/v1/relationships/{rel}/rmp/2/export?format=pdf")
+    assert again.data == pdf.data, "the kept PDF of an unchanged version, not a new print"
+    printed = [e.payload["rendered"] for e in session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "export.rmp", AuditEvent.instance_id == rel).order_by(AuditEvent.id))]
+    assert printed == [True, False]
     assert client.get(f"/api/v1/relationships/{rel}/rmp/2/export?format=docx").status_code == 422
     assert client.get(f"/api/v1/relationships/{rel}/rmp/9").status_code == 404
 
