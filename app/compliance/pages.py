@@ -161,7 +161,7 @@ def _queued(job: ExportJob) -> Response:
     """A PDF renders off the request: the file at once when an unchanged one is ready, else its progress page."""
     if job.status == "done":
         return _job_file(job)
-    return redirect(url_for(".export_progress", job_id=job.id), 303)
+    return redirect(url_for(".export_progress", job_id=job.id, auto=1), 303)  # download as soon as it is done
 
 
 @bp.get("/exports/<id:job_id>")
