@@ -31,6 +31,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition, 
 from SpiffWorkflow.util.task import TaskState
 
 from . import clock, connectors, event_subprocesses, joins, periods, repair  # noqa: F401 (joins: parallel joins in loops count this round only; event_subprocesses: P4, P5)
+from .carry_forward import carry_forward
 from .effects import effects_var, json_data
 from .errors import (
     Conflict,
@@ -179,7 +180,7 @@ class WorkflowEngine:
                 _fire_start_events(wf, now)
             events = [Event("instance.started", {"process_id": process_id, "version_id": version_id,
                                                  "parent_id": parent_id})]
-            self._advance(wf)
+            self._advance(wf, events)
             record = InstanceRecord(None, version_id, process_id, "running", "", STATE_FORMAT, 0, parent_id,
                                     title=str(data["title"])[:300] if data.get("title") else None)
             result = self._snapshot(record, wf, events)
@@ -362,7 +363,7 @@ class WorkflowEngine:
             if version_after is not None:
                 record.version_id = version_after
             if advance:
-                self._advance(wf)
+                self._advance(wf, events)
             result = self._snapshot(record, wf, events)
         if dry_run or (not save_unchanged and not result.events):
             return result
@@ -371,8 +372,9 @@ class WorkflowEngine:
         self._run_effects(record, effects, now, budget, result)
         return result
 
-    def _advance(self, wf):
-        """Run engine steps and due timers until only people or the future can move the instance.
+    def _advance(self, wf, events: list[Event] | None = None):
+        """Run engine steps and due timers until only people or the future can move the instance; a ready task a
+        rework did not reopen is carried forward (`carry_forward`), its event added to `events`.
 
         SpiffWorkflow refreshes timers at the *end* of do_engine_steps, which can leave a fired timer READY
         but not run (engine notes, section 2); cycle timers catch up one period per refresh. So: step,
@@ -385,6 +387,11 @@ class WorkflowEngine:
                 watched = _timer_tasks(wf)
                 before = {task.id: _cycle_next(task) for task in watched}
                 wf.do_engine_steps()
+                carried = carry_forward(wf)
+                if carried:
+                    if events is not None:
+                        events.extend(carried)
+                    continue
                 for task in _timer_tasks(wf):
                     if task.id not in before:
                         watched.append(task)

@@ -113,9 +113,10 @@ def _confirmation(row, data: dict, form) -> str:
 
 def _reopened(data: dict, form) -> str:
     """The names of the tasks a rework decision reopens, as the gate form lists them."""
-    picked = data.get("reopen_tasks", data.get("partner_reopen_tasks")) or []
-    choices = ((form.schema or {}).get("properties", {}).get("reopen_tasks", {}).get("items", {}).get("enum") or [])
-    names = ((form.ui or {}).get("reopen_tasks", {}).get("items", {}).get("ui:enumNames") or [])
+    field = "reopen_tasks" if "reopen_tasks" in data else "partner_reopen_tasks"
+    picked = data.get(field) or []
+    choices = ((form.schema or {}).get("properties", {}).get(field, {}).get("items", {}).get("enum") or [])
+    names = ((form.ui or {}).get(field, {}).get("items", {}).get("ui:enumNames") or [])
     label = dict(zip(choices, names, strict=False))
     return ", ".join(label.get(task, task) for task in picked if isinstance(task, str))
 

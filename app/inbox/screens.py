@@ -231,16 +231,18 @@ def task_page(session: Session, engine: WorkflowEngine, user: User, row: HumanTa
 
 
 def _sent_back(session: Session, row: HumanTask) -> Answer | None:
-    """The gate decision that sent this task's stage back for rework, when it is the stage's latest decision,
-    came before this task was ready again and reopened this task (a gate that lists the tasks to reopen names
-    them in `reopen_tasks`): the person redoing it reads why, once."""
-    decisions = earlier_decisions(session, row)
-    latest = decisions[-1] if decisions else None
-    submitted = (latest.submitted or {}) if latest is not None else {}
-    if submitted.get("decision") != "rework":
-        return None
-    if "reopen_tasks" in submitted and row.bpmn_id not in (submitted["reopen_tasks"] or []):
-        return None
-    if latest.completed_at and row.created_at and latest.completed_at > row.created_at:
-        return None
-    return answers(session, [latest])[0]  # our own rework decision, shown to whoever redoes the task
+    """The gate decision that sent this task's stage back for rework: of the stage's latest round (one gate, or
+    both SERs' at a joint gate), the rework that came before this task was ready again and reopened it (a gate
+    that lists the tasks to reopen names them in `reopen_tasks`, the partner's in `partner_reopen_tasks`): the
+    person redoing it reads why, once."""
+    for latest in reversed(earlier_decisions(session, row)[-2:]):
+        submitted = latest.submitted or {}
+        if submitted.get("decision", submitted.get("partner_decision")) != "rework":
+            continue
+        field = next((f for f in ("reopen_tasks", "partner_reopen_tasks") if f in submitted), None)
+        if field is not None and row.bpmn_id not in (submitted[field] or []):
+            continue
+        if latest.completed_at and row.created_at and latest.completed_at > row.created_at:
+            continue
+        return answers(session, [latest])[0]  # the rework decision, shown to whoever redoes the task
+    return None

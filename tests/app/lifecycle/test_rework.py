@@ -71,3 +71,39 @@ def test_the_stage_7_gate_runs_another_cycle_or_moves_to_exit(start):
     assert "s8_finalise_exit_strategy" in rel.ready_names(), "both SERs move to exit: stage 8 begins"
     history = [(g["decision"], g["partner_decision"]) for g in rel.latest_data()["gate_history"] if g["stage"] == 7]
     assert history == [("another_cycle", "exit"), ("exit", "exit")]
+
+
+def test_a_joint_rework_in_stage_6_reopens_what_either_ser_picked_and_carries_the_rest(start, session, services):
+    """Stage 6 is decided by both SERs: a rework reopens the union of the tasks each ticked, in the stage's order;
+    every other task is carried forward with its answers (audited, never in anyone's inbox)."""
+    from app.audit.models import AuditEvent
+    rel = start()
+    rel.drive(until=until_ready("s6_ser_gate"))
+    first_round = rel.task_data("s6_ser_gate")
+    round_one = max(rel.task("s6_partner_ser_gate").id, rel.task("s6_ser_gate").id)
+    rel.complete("s6_ser_gate", {"decision": "rework", "comments": REASON, "reopen_tasks": ["s6_value_sharing"]})
+    rel.complete("s6_partner_ser_gate", {"partner_decision": "rework", "partner_comments": "Learning is thin.",
+                                         "partner_reopen_tasks": ["s6_learning"]})
+    assert rel.ready_names() == ["s6_learning"]
+    assert _sent_back(session, rel.task("s6_learning")).row.submitted["partner_comments"] == "Learning is thin."
+    rel.complete("s6_learning")
+    assert rel.ready_names() == ["s6_value_sharing"], "the value register in between is carried forward"
+    rel.complete("s6_value_sharing")
+    assert sorted(rel.ready_names()) == ["s6_partner_ser_gate", "s6_ser_gate"]
+    opened = opened_after(session, rel.instance_id, round_one)
+    assert opened[:2] == ["s6_learning", "s6_value_sharing"] and sorted(opened[2:]) == [
+        "s6_partner_ser_gate", "s6_ser_gate"], opened
+    carried = [e.payload["bpmn_id"] for e in session.scalars(select(AuditEvent).where(
+        AuditEvent.instance_id == rel.instance_id, AuditEvent.action == "task.carried_forward")
+        .order_by(AuditEvent.id))]
+    assert carried == ["s6_value_definition", "s6_improvement", "s6_value_register", "s6_jrmp_update"]
+    data = rel.task_data("s6_ser_gate")
+    assert data["value_register"] == first_round["value_register"], "a carried task keeps its answers"
+    assert "reopen_tasks" not in data and "partner_reopen_tasks" not in data, "the gates open blank"
+    history = data["gate_history"][-1]
+    assert (history["stage"], history["reopened"]) == (6, ["s6_learning", "s6_value_sharing"])
+
+    rel.complete("s6_ser_gate", {"decision": "approve"})
+    rel.complete("s6_partner_ser_gate", {"partner_decision": "approve"})
+    rel.drive(until=until_ready("s7_ser_gate"))
+    assert rel.task_data("s7_ser_gate")["carry_forward"] == [], "an approval carries nothing into later stages"
