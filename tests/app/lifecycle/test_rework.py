@@ -107,3 +107,18 @@ def test_a_joint_rework_in_stage_6_reopens_what_either_ser_picked_and_carries_th
     rel.complete("s6_partner_ser_gate", {"partner_decision": "approve"})
     rel.drive(until=until_ready("s7_ser_gate"))
     assert rel.task_data("s7_ser_gate")["carry_forward"] == [], "an approval carries nothing into later stages"
+
+
+def test_a_stage_5_rework_picked_by_our_ser_alone_reopens_only_that_task(start, session):
+    """Our SER sends stage 5 back for the joint risks only; the partner SER approves: the joint risks reopen, the
+    nine other tasks are carried forward, and both SERs decide again."""
+    rel = start()
+    rel.drive(until=until_ready("s5_ser_gate"))
+    rel.complete("s5_ser_gate", {"decision": "rework", "comments": REASON, "reopen_tasks": ["s5_joint_risks"]})
+    rel.complete("s5_partner_ser_gate", {"partner_decision": "approve"})
+    assert rel.ready_names() == ["s5_joint_risks"]
+    assert _sent_back(session, rel.task("s5_joint_risks")).row.submitted["comments"] == REASON
+    rel.complete("s5_joint_risks")
+    assert sorted(rel.ready_names()) == ["s5_partner_ser_gate", "s5_ser_gate"]
+    history = rel.task_data("s5_ser_gate")["gate_history"][-1]
+    assert (history["stage"], history["reopened"]) == (5, ["s5_joint_risks"])
