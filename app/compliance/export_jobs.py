@@ -45,8 +45,7 @@ def request(session: Session, user: User, relationship_id: int, what: str, *, nu
     if what not in WHAT:
         raise BadRequest("exports are the plan (rmp) or the assessor pack", {"what": "rmp or assessor_pack"})
     if what == "rmp":
-        if not any(v.number == number for v in rmp.versions(session, relationship_id, viewer=user)):
-            raise NotFound(f"the plan of relationship {relationship_id} has no version {number} you may read")
+        _readable_version(session, user, relationship_id, number)
     else:
         relationship_for(session, user, relationship_id, WHAT[what])
     seen = stamp(session, now)
@@ -79,7 +78,7 @@ def content(session: Session, job: ExportJob) -> bytes:
     """The finished job's PDF. Raises Conflict while it is not ready."""
     if job.status != "done" or job.content_sha256 is None:
         raise Conflict(f"export {job.id} is {job.status}, not ready to download")
-    return session.scalar(select(RenderedExport.content).where(RenderedExport.source_sha256 == job.content_sha256))
+    return _kept(session, job.content_sha256)
 
 
 def next_render_at(session: Session) -> datetime | None:
@@ -119,16 +118,11 @@ def print_now(session: Session, user: User, relationship_id: int, what: str, *, 
     when its source was printed before; recorded like every export. Raises NotFound, Forbidden, Unavailable."""
     if what == "assessor_pack":
         relationship_for(session, user, relationship_id, WHAT[what])
-    job = ExportJob(relationship_id=relationship_id, user_id=user.id, what=what, number=number)
-    html, source, name = _source(session, user, job, now=now)
-    sha = hashlib.sha256(source.encode()).hexdigest()
-    data = session.scalar(select(RenderedExport.content).where(RenderedExport.source_sha256 == sha))
-    printed = data is None
-    if printed:
-        data = exports.pdf(html)
-        session.add(RenderedExport(source_sha256=sha, content=data, size=len(data), created_at=now))
+    html, source, name = _source(session, user, what, relationship_id, number, now=now)
+    sha, printed = _print_once(session, html, source, now=now)
+    data = printed if printed is not None else _kept(session, sha)
     exports.record_export(session, user, relationship_id, what, "pdf", name, now=now,
-                          details={"rendered": printed, **({"version": number} if number else {})})
+                          details={"rendered": printed is not None, **({"version": number} if number else {})})
     return exports.Download(data, exports.MIMETYPES["pdf"], name)
 
 
@@ -137,13 +131,9 @@ def render(session: Session, job: ExportJob, *, now: datetime) -> ExportJob:
     A problem fails the job with its reason when it cannot succeed, else leaves it for the next attempt."""
     user = session.get(User, job.user_id)
     try:
-        html, source, name = _source(session, user, job, now=now)
-        sha = hashlib.sha256(source.encode()).hexdigest()
-        kept = session.get(RenderedExport, sha)
-        if kept is None:
-            data = exports.pdf(html)
-            session.add(RenderedExport(source_sha256=sha, content=data, size=len(data), created_at=now))
-        job.content_sha256, job.filename, job.rendered = sha, name, kept is None
+        html, source, name = _source(session, user, job.what, job.relationship_id, job.number, now=now)
+        sha, printed = _print_once(session, html, source, now=now)
+        job.content_sha256, job.filename, job.rendered = sha, name, printed is not None
         job.status, job.finished_at, job.lease_until, job.error = "done", now, None, None
         session.commit()
     except AppError as exc:  # not found, forbidden, no PDF library: trying again would not help
@@ -167,19 +157,39 @@ def _finish_failed(session: Session, job_id: int, reason: str, now: datetime) ->
     session.commit()
 
 
-def _source(session: Session, user: User, job: ExportJob, *, now: datetime) -> tuple[str, str, str]:
+def _print_once(session: Session, html: str, source: str, *, now: datetime) -> tuple[str, bytes | None]:
+    """(the source's SHA-256, the PDF when it was printed now): an identical source's kept PDF is used (None), else
+    `html` is printed and kept under that hash."""
+    sha = hashlib.sha256(source.encode()).hexdigest()
+    if session.get(RenderedExport, sha) is not None:
+        return sha, None
+    data = exports.pdf(html)
+    session.add(RenderedExport(source_sha256=sha, content=data, size=len(data), created_at=now))
+    return sha, data
+
+
+def _kept(session: Session, sha: str) -> bytes:
+    return session.scalar(select(RenderedExport.content).where(RenderedExport.source_sha256 == sha))
+
+
+def _readable_version(session: Session, user: User, relationship_id: int, number: int | None) -> rmp.RmpVersion:
+    found = next((v for v in rmp.versions(session, relationship_id, viewer=user) if v.number == number), None)
+    if found is None:
+        raise NotFound(f"the plan of relationship {relationship_id} has no version {number} you may read")
+    return found
+
+
+def _source(session: Session, user: User, what: str, relationship_id: int, number: int | None, *,
+            now: datetime) -> tuple[str, str, str]:
     """(the HTML to print, the same HTML with a fixed print time to hash, the file name)."""
-    if job.what == "rmp":
-        version = next((v for v in rmp.versions(session, job.relationship_id, viewer=user)
-                        if v.number == job.number), None)
-        if version is None:
-            raise NotFound(f"the plan of relationship {job.relationship_id} has no version {job.number} you may read")
-        title = session.scalar(select(ProcessInstance.title).where(ProcessInstance.id == job.relationship_id))
-        title = title or f"Relationship {job.relationship_id}"
+    if what == "rmp":
+        version = _readable_version(session, user, relationship_id, number)
+        title = session.scalar(select(ProcessInstance.title).where(ProcessInstance.id == relationship_id))
+        title = title or f"Relationship {relationship_id}"
         return (exports.rmp_html(version, title, generated_at=now),
                 exports.rmp_html(version, title, generated_at=SOURCE_TIME),
                 exports.filename(title, f"{version.kind}-v{version.number}", "pdf"))
-    found = exports.pack(session, user, job.relationship_id, now=now)
+    found = exports.pack(session, user, relationship_id, now=now)
     return (exports.pack_html(found), exports.pack_html(dataclasses.replace(found, generated_at=SOURCE_TIME)),
             exports.filename(found.title, "assessor-pack", "pdf", at=now))
 
