@@ -3,6 +3,7 @@ through the real services and engine on the bundled lifecycle."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.inbox.instructions import render_instructions
@@ -122,3 +123,98 @@ def test_a_stage_5_rework_picked_by_our_ser_alone_reopens_only_that_task(start, 
     assert sorted(rel.ready_names()) == ["s5_partner_ser_gate", "s5_ser_gate"]
     history = rel.task_data("s5_ser_gate")["gate_history"][-1]
     assert (history["stage"], history["reopened"]) == (5, ["s5_joint_risks"])
+
+
+def carried_forward(session, instance_id) -> list[str]:
+    from app.audit.models import AuditEvent
+    return [e.payload["bpmn_id"] for e in session.scalars(select(AuditEvent).where(
+        AuditEvent.instance_id == instance_id, AuditEvent.action == "task.carried_forward").order_by(AuditEvent.id))]
+
+
+def confirmation(session, services, gate, submitted) -> str:
+    """What the SER reads after deciding: the page's words, on the gate's live form."""
+    from app.inbox.pages import _confirmation
+    from app.inbox.screens import live_form
+    return _confirmation(gate, submitted, live_form(session, services.workflows, gate))
+
+
+def shown_once(session, services, rel, name, reason):
+    """The sent-back note on the reopened task gives the reason; its instructions do not repeat it."""
+    row = rel.task(name)
+    assert _sent_back(session, row).row.submitted["comments"] == reason, name
+    engine_task = services.workflows.using(SqlInstanceStore(session)).get_task(rel.instance_id, row.task_id)
+    assert reason not in str(render_instructions(engine_task.instructions, engine_task.data)), name
+
+
+def test_a_stage_4_rework_reopens_the_two_tasks_picked_and_carries_the_rest_with_their_answers(
+        start, session, services, users):
+    """The known trap: the SER's agreement to approach the candidates opened blank in every round, so carrying it
+    forward would have sent the nomination back. Carried, it keeps its 'agree'; the evaluations (one task per
+    candidate) keep their scores; the partner's selection keeps its SER, so four eyes still hold at the gate."""
+    from app.errors import Forbidden
+    from app.processes import services as processes
+    rel = start()
+    rel.drive(until=until_ready("s4_ser_gate"))
+    first_round = rel.task_data("s4_ser_gate")
+    gate = rel.task("s4_ser_gate")
+    picked = {"decision": "rework", "comments": REASON, "reopen_tasks": ["s4_joint_objectives", "s4_exit_triggers"]}
+    rel.complete(gate, picked)
+    assert confirmation(session, services, gate, picked) == (
+        "Sent back for rework: Appraise objectives, draft joint objectives, Update the exit strategy with triggers. "
+        "Whoever redoes them reads your reason on them.")
+
+    assert rel.ready_names() == ["s4_joint_objectives"], "nomination, agreement and evaluations are carried"
+    shown_once(session, services, rel, "s4_joint_objectives", REASON)
+    assert rel.task_data("s4_joint_objectives")["joint_objectives"] == first_round["joint_objectives"], \
+        "a reopened task shows its answers for editing"
+    rel.complete("s4_joint_objectives")
+    assert rel.ready_names() == ["s4_exit_triggers"]
+    shown_once(session, services, rel, "s4_exit_triggers", REASON)
+    rel.complete("s4_exit_triggers")
+    assert rel.ready_names() == ["s4_ser_gate"]
+    assert opened_after(session, rel.instance_id, gate.id) == ["s4_joint_objectives", "s4_exit_triggers", "s4_ser_gate"]
+    assert carried_forward(session, rel.instance_id) == [
+        "s4_nominate_candidates", "s4_ser_agree_approach", "s4_evaluate_candidate", "s4_action_plans",
+        "s4_negotiation_strategy", "s4_select_partner", "s4_partner_commitment", "s4_rmp_update"]
+
+    data = rel.task_data("s4_ser_gate")
+    for kept in ("approach_decision", "candidates", "candidate_ranking", "selected_partner", "negotiation_roles"):
+        assert data.get(kept) == first_round.get(kept), kept
+    assert data["approach_decision"] == "agree"
+    assert "decision" not in data and "reopen_tasks" not in data, "the gate opens blank"
+    history = data["gate_history"][-1]
+    assert (history["stage"], history["reopened"]) == (4, ["s4_joint_objectives", "s4_exit_triggers"])
+
+    with pytest.raises(Forbidden, match="four eyes"):  # the SER who selected the partner, in the first round
+        processes.complete_task(session, services.workflows, user=users["ser"], human_task_id=rel.task("s4_ser_gate").id,
+                                data={"decision": "approve"}, now=rel.now)
+    session.rollback()
+    rel.complete("s4_ser_gate", {"decision": "approve"})
+    assert rel.ready_names() == ["s5_identify_sers"]
+    assert rel.task_data("s5_identify_sers")["carry_forward"] == [], "an approval carries nothing further"
+
+
+def test_a_revise_of_the_nomination_after_a_stage_4_rework_reopens_everything_after_it(start, session):
+    """A rework that picks the nomination reopens it with the SER's agreement and the evaluations (new candidates
+    are agreed and evaluated before anyone approaches them). If the SER then asks for a revised nomination, the
+    loop runs the whole stage again, as it always did: nothing the rework would have carried is skipped."""
+    rel = start()
+    rel.drive(until=until_ready("s4_ser_gate"))
+    gate = rel.task("s4_ser_gate")
+    rel.complete(gate, {"decision": "rework", "comments": REASON, "reopen_tasks": ["s4_nominate_candidates"]})
+    rel.complete("s4_nominate_candidates")
+    assert rel.ready_names() == ["s4_ser_agree_approach"]
+    assert rel.task_data("s4_ser_agree_approach")["approach_decision"] == "agree", "reopened with its answer"
+    rel.complete("s4_ser_agree_approach", {"approach_decision": "revise", "approach_comments": "Add Gamma."})
+    assert rel.ready_names() == ["s4_nominate_candidates"]
+    rel.complete("s4_nominate_candidates")
+    assert "approach_decision" not in rel.task_data("s4_ser_agree_approach"), "after a revise it opens blank"
+    carried = carried_forward(session, rel.instance_id)
+    rel.drive(until=until_ready("s4_ser_gate"))
+    assert opened_after(session, rel.instance_id, gate.id) == [
+        "s4_nominate_candidates", "s4_ser_agree_approach", "s4_nominate_candidates", "s4_ser_agree_approach",
+        "s4_evaluate_candidate", "s4_action_plans", "s4_joint_objectives", "s4_negotiation_strategy",
+        "s4_select_partner", "s4_partner_commitment", "s4_exit_triggers", "s4_rmp_update", "s4_ser_gate"]
+    assert carried_forward(session, rel.instance_id) == carried, "nothing carried after the revise"
+    assert rel.task_data("s4_ser_gate")["gate_history"][-1]["reopened"] == [
+        "s4_nominate_candidates", "s4_ser_agree_approach", "s4_evaluate_candidate"]
