@@ -218,3 +218,88 @@ def test_a_revise_of_the_nomination_after_a_stage_4_rework_reopens_everything_af
     assert carried_forward(session, rel.instance_id) == carried, "nothing carried after the revise"
     assert rel.task_data("s4_ser_gate")["gate_history"][-1]["reopened"] == [
         "s4_nominate_candidates", "s4_ser_agree_approach", "s4_evaluate_candidate"]
+
+
+def test_a_stage_8_rework_reopens_what_the_sers_picked_and_carries_the_rest_with_their_answers(start, session,
+                                                                                                services):
+    """Stage 8 is decided by both SERs. Our SER sends it back picking two tasks: only those reopen, the
+    authorisations to disengage among the rest are carried forward as given. Next round the partner's pick counts
+    too (the union): our SER reopens its own authorisation, the partner SER the closing of the plan."""
+    rel = start()
+    rel.drive(until=until_ready("s8_ser_gate"))
+    first_round = rel.task_data("s8_ser_gate")
+    gate = rel.task("s8_ser_gate")
+    round_one = max(gate.id, rel.task("s8_partner_ser_gate").id)
+    picked = {"decision": "rework", "comments": REASON, "reopen_tasks": ["s8_boundaries", "s8_final_assessment"]}
+    rel.complete(gate, picked)
+    assert confirmation(session, services, gate, picked) == (
+        "Sent back for rework: Set boundaries after the relationship, Assess objectives, agree joint message. "
+        "Whoever redoes them reads your reason on them.")
+    rel.complete("s8_partner_ser_gate", {"partner_decision": "approve"})
+
+    assert rel.ready_names() == ["s8_boundaries"]
+    shown_once(session, services, rel, "s8_boundaries", REASON)
+    rel.complete("s8_boundaries")
+    assert rel.ready_names() == ["s8_final_assessment"], "both authorisations and the continuity plan are carried"
+    shown_once(session, services, rel, "s8_final_assessment", REASON)
+    rel.complete("s8_final_assessment")
+    assert sorted(rel.ready_names()) == ["s8_partner_ser_gate", "s8_ser_gate"]
+    opened = opened_after(session, rel.instance_id, round_one)
+    assert opened[:2] == ["s8_boundaries", "s8_final_assessment"] and len(opened) == 4, opened
+    assert carried_forward(session, rel.instance_id) == [
+        "s8_finalise_exit_strategy", "s8_ser_authorise", "s8_partner_ser_authorise", "s8_continuity_plan",
+        "s8_close_jrmp"]
+    data = rel.task_data("s8_ser_gate")
+    for kept in ("authorisation", "partner_authorisation", "disengagement_responsibilities", "exit_strategy",
+                 "rmp_closure_summary"):
+        assert data[kept] == first_round[kept], kept
+    assert "reopen_tasks" not in data and "partner_reopen_tasks" not in data, "the gates open blank"
+    assert data["gate_history"][-1]["reopened"] == ["s8_boundaries", "s8_final_assessment"]
+
+    round_two = max(rel.task("s8_ser_gate").id, rel.task("s8_partner_ser_gate").id)
+    rel.complete("s8_ser_gate", {"decision": "rework", "comments": "Name who hands over the data.",
+                                 "reopen_tasks": ["s8_ser_authorise"]})
+    rel.complete("s8_partner_ser_gate", {"partner_decision": "rework", "partner_comments": "The archive is missing.",
+                                         "partner_reopen_tasks": ["s8_close_jrmp"]})
+    assert rel.ready_names() == ["s8_ser_authorise"]
+    assert rel.task_data("s8_ser_authorise")["authorisation"] == "authorise", "reopened with its answer"
+    rel.complete("s8_ser_authorise", {"disengagement_responsibilities": [
+        {"responsibility": "Hand over the data", "person": "Jo"}]})
+    assert rel.ready_names() == ["s8_close_jrmp"], "the partner's authorisation is carried: both authorised"
+    close = rel.task("s8_close_jrmp")
+    assert _sent_back(session, close).row.submitted["partner_comments"] == "The archive is missing."
+    engine_task = services.workflows.using(SqlInstanceStore(session)).get_task(rel.instance_id, close.task_id)
+    shown = str(render_instructions(engine_task.instructions, engine_task.data))
+    assert shown.count("The archive is missing.") == 1 and "Name who hands over" not in shown
+    rel.complete("s8_close_jrmp")
+    assert opened_after(session, rel.instance_id, round_two)[:2] == ["s8_ser_authorise", "s8_close_jrmp"]
+    data = rel.task_data("s8_ser_gate")
+    assert data["disengagement_responsibilities"][0]["responsibility"] == "Hand over the data"
+    assert data["partner_authorisation"] == "authorise"
+    assert data["gate_history"][-1]["reopened"] == ["s8_ser_authorise", "s8_close_jrmp"]
+    rel.complete("s8_ser_gate", {"decision": "approve"})
+    rel.complete("s8_partner_ser_gate", {"partner_decision": "approve"})
+    assert rel.completed and rel.data["outcome"] == "completed"
+
+
+def test_a_revised_authorisation_after_a_stage_8_rework_reopens_the_whole_stage(start, session):
+    """Our SER reopens only its authorisation to disengage, then asks for a revision there: the revise loop runs
+    every task of the stage again, as it always did, with both authorisations blank."""
+    rel = start()
+    rel.drive(until=until_ready("s8_ser_gate"))
+    round_one = max(rel.task("s8_ser_gate").id, rel.task("s8_partner_ser_gate").id)
+    rel.complete("s8_ser_gate", {"decision": "rework", "comments": REASON, "reopen_tasks": ["s8_ser_authorise"]})
+    rel.complete("s8_partner_ser_gate", {"partner_decision": "approve"})
+    assert rel.ready_names() == ["s8_ser_authorise"]
+    rel.complete("s8_ser_authorise", {"authorisation": "revise", "authorisation_comments": "Not yet."})
+    carried = carried_forward(session, rel.instance_id)
+    assert rel.ready_names() == ["s8_finalise_exit_strategy"]
+    rel.drive(until=until_ready("s8_ser_authorise"))
+    for name, answer in (("s8_ser_authorise", "authorisation"), ("s8_partner_ser_authorise", "partner_authorisation")):
+        assert answer not in rel.task_data(name), f"{name} opens blank after a revise"
+    rel.drive(until=until_ready("s8_ser_gate"))
+    opened = opened_after(session, rel.instance_id, round_one)
+    assert opened[:3] == ["s8_ser_authorise", "s8_finalise_exit_strategy", "s8_boundaries"], opened
+    assert sorted(opened[3:5]) == ["s8_partner_ser_authorise", "s8_ser_authorise"]
+    assert opened[5:8] == ["s8_continuity_plan", "s8_final_assessment", "s8_close_jrmp"], opened
+    assert carried_forward(session, rel.instance_id) == carried, "nothing carried after the revise"
