@@ -30,8 +30,8 @@ def test_a_rework_reopens_exactly_the_two_tasks_the_ser_picked(start, session, s
                                  "reopen_tasks": ["s2_business_case", "s2_risks"]})
 
     reopened = rel.task("s2_business_case")
-    sent_back = _sent_back(session, reopened)
-    assert sent_back is not None and sent_back.row.submitted["comments"] == REASON
+    (sent_back,) = _sent_back(session, reopened)
+    assert sent_back.row.submitted["comments"] == REASON
     engine_task = services.workflows.using(SqlInstanceStore(session)).get_task(rel.instance_id, reopened.task_id)
     shown = str(render_instructions(engine_task.instructions, engine_task.data))
     assert REASON not in shown, "the reason shows once: in the sent-back note, not again in the instructions"
@@ -86,7 +86,8 @@ def test_a_joint_rework_in_stage_6_reopens_what_either_ser_picked_and_carries_th
     rel.complete("s6_partner_ser_gate", {"partner_decision": "rework", "partner_comments": "Learning is thin.",
                                          "partner_reopen_tasks": ["s6_learning"]})
     assert rel.ready_names() == ["s6_learning"]
-    assert _sent_back(session, rel.task("s6_learning")).row.submitted["partner_comments"] == "Learning is thin."
+    assert [a.row.submitted.get("partner_comments") for a in _sent_back(session, rel.task("s6_learning"))] == [
+        "Learning is thin."], "only the partner picked it: only the partner's reason"
     rel.complete("s6_learning")
     assert rel.ready_names() == ["s6_value_sharing"], "the value register in between is carried forward"
     rel.complete("s6_value_sharing")
@@ -118,11 +119,37 @@ def test_a_stage_5_rework_picked_by_our_ser_alone_reopens_only_that_task(start, 
     rel.complete("s5_ser_gate", {"decision": "rework", "comments": REASON, "reopen_tasks": ["s5_joint_risks"]})
     rel.complete("s5_partner_ser_gate", {"partner_decision": "approve"})
     assert rel.ready_names() == ["s5_joint_risks"]
-    assert _sent_back(session, rel.task("s5_joint_risks")).row.submitted["comments"] == REASON
+    assert [a.row.submitted["comments"] for a in _sent_back(session, rel.task("s5_joint_risks"))] == [REASON]
     rel.complete("s5_joint_risks")
     assert sorted(rel.ready_names()) == ["s5_partner_ser_gate", "s5_ser_gate"]
     history = rel.task_data("s5_ser_gate")["gate_history"][-1]
     assert (history["stage"], history["reopened"]) == (5, ["s5_joint_risks"])
+
+
+def test_when_both_sers_pick_the_same_task_it_shows_each_reason_once_and_the_instructions_none(
+        start, session, services):
+    """Stage 5, both SERs send it back and both tick the joint risks: the task's note gives our SER's reason and the
+    partner SER's, once each, in the order they decided; its instructions repeat neither. A second round's task
+    shows that round's reasons only."""
+    rel = start()
+    rel.drive(until=until_ready("s5_ser_gate"))
+    rel.complete("s5_ser_gate", {"decision": "rework", "comments": REASON, "reopen_tasks": ["s5_joint_risks"]})
+    rel.complete("s5_partner_ser_gate", {"partner_decision": "rework", "partner_comments": "Add the partner's risks.",
+                                         "partner_reopen_tasks": ["s5_joint_risks"]})
+    risks = rel.task("s5_joint_risks")
+    notes = _sent_back(session, risks)
+    assert [(a.row.bpmn_id, a.row.submitted.get("comments") or a.row.submitted.get("partner_comments"))
+            for a in notes] == [("s5_ser_gate", REASON), ("s5_partner_ser_gate", "Add the partner's risks.")]
+    engine_task = services.workflows.using(SqlInstanceStore(session)).get_task(rel.instance_id, risks.task_id)
+    shown = str(render_instructions(engine_task.instructions, engine_task.data))
+    assert REASON not in shown and "Add the partner's risks." not in shown
+
+    rel.complete("s5_joint_risks")
+    rel.complete("s5_ser_gate", {"decision": "rework", "comments": "Second round: date the risks.",
+                                 "reopen_tasks": ["s5_joint_risks"]})
+    rel.complete("s5_partner_ser_gate", {"partner_decision": "approve"})
+    assert [a.row.submitted.get("comments") for a in _sent_back(session, rel.task("s5_joint_risks"))] == [
+        "Second round: date the risks."], "the first round's reasons are not shown again"
 
 
 def carried_forward(session, instance_id) -> list[str]:
@@ -141,7 +168,7 @@ def confirmation(session, services, gate, submitted) -> str:
 def shown_once(session, services, rel, name, reason):
     """The sent-back note on the reopened task gives the reason; its instructions do not repeat it."""
     row = rel.task(name)
-    assert _sent_back(session, row).row.submitted["comments"] == reason, name
+    assert [a.row.submitted["comments"] for a in _sent_back(session, row)] == [reason], name
     engine_task = services.workflows.using(SqlInstanceStore(session)).get_task(rel.instance_id, row.task_id)
     assert reason not in str(render_instructions(engine_task.instructions, engine_task.data)), name
 
@@ -267,10 +294,11 @@ def test_a_stage_8_rework_reopens_what_the_sers_picked_and_carries_the_rest_with
         {"responsibility": "Hand over the data", "person": "Jo"}]})
     assert rel.ready_names() == ["s8_close_jrmp"], "the partner's authorisation is carried: both authorised"
     close = rel.task("s8_close_jrmp")
-    assert _sent_back(session, close).row.submitted["partner_comments"] == "The archive is missing."
+    assert [a.row.submitted.get("partner_comments") for a in _sent_back(session, close)] == [
+        "The archive is missing."]
     engine_task = services.workflows.using(SqlInstanceStore(session)).get_task(rel.instance_id, close.task_id)
     shown = str(render_instructions(engine_task.instructions, engine_task.data))
-    assert shown.count("The archive is missing.") == 1 and "Name who hands over" not in shown
+    assert "The archive is missing." not in shown and "Name who hands over" not in shown, "the note says it, once"
     rel.complete("s8_close_jrmp")
     assert opened_after(session, rel.instance_id, round_two)[:2] == ["s8_ser_authorise", "s8_close_jrmp"]
     data = rel.task_data("s8_ser_gate")
