@@ -60,16 +60,21 @@ def test_a_rework_without_a_picked_task_is_refused_with_the_field_named(start):
     assert not check(schema, {"decision": "approve"})
 
 
-def test_the_stage_7_gate_runs_another_cycle_or_moves_to_exit(start):
+def test_the_stage_7_gate_runs_another_cycle_or_moves_to_exit(start, session):
+    """Each way on accepts the cycle's work: the plan updated in the cycle becomes a new JRMP version."""
+    from app.compliance import rmp
     rel = start()
     rel.drive(until=until_ready("s7_ser_gate"))
+    before = [v.stage for v in rmp.versions(session, rel.instance_id)]
     rel.complete("s7_ser_gate", {"decision": "another_cycle", "comments": "A new market opened; keep going."})
     rel.complete("s7_partner_ser_gate", {"partner_decision": "exit"})
     assert "s7_manage_activities" in rel.ready_names(), "one SER for another cycle: the stage 7 tasks reopen"
+    assert [v.stage for v in rmp.versions(session, rel.instance_id)] == [*before, 7]
     rel.drive(until=until_ready("s7_ser_gate"))
     rel.complete("s7_ser_gate", {"decision": "exit"})
     rel.complete("s7_partner_ser_gate", {"partner_decision": "exit"})
     assert "s8_finalise_exit_strategy" in rel.ready_names(), "both SERs move to exit: stage 8 begins"
+    assert [v.stage for v in rmp.versions(session, rel.instance_id)] == [*before, 7, 7]
     history = [(g["decision"], g["partner_decision"]) for g in rel.latest_data()["gate_history"] if g["stage"] == 7]
     assert history == [("another_cycle", "exit"), ("exit", "exit")]
 
