@@ -14,7 +14,8 @@ Targets: completion p50 <= 2x the floor's p50 and <= 6 ms for the chain (issue 1
 chain start p50 <= 10 ms; a loop's last 20 completions <= 1.5x its first 20.
 
     .venv/bin/python bench/http_tasks.py [--databases sqlite,postgresql] [--relationships 2] [--chains 3]
-                                         [--loops 1] [--cycles 200] [--json FILE]
+                                         [--loops 1] [--cycles 200] [--starts 20]
+                                         [--json FILE]
 """
 
 from __future__ import annotations
@@ -182,7 +183,16 @@ def summary(workload, kind, http_s, capture) -> dict:
             "full_kb": statistics.median(f for _, f in capture.sizes) / 1024}
 
 
-def measure(database_url, relationships: int, chains: int, loops: int = 0, cycles: int = 200) -> list[dict]:
+def time_starts(api, count, starts):
+    """`count` more chain starts over the API, timed (their instances are left waiting at the first task)."""
+    for _ in range(count):
+        began = time.perf_counter()
+        api.call("POST", "processes/chain/start", {"data": {}})
+        starts.append(time.perf_counter() - began)
+
+
+def measure(database_url, relationships: int, chains: int, loops: int = 0, cycles: int = 200,
+            more_starts: int = 20) -> list[dict]:
     app, url, tokens = prepare(database_url, "http", {"chain.bpmn": chain_bpmn(CHAIN_LENGTH),
                                                       "meeting.bpmn": loop_bpmn(cycles)},
                                {"chain.schema.json": CHAIN_FORM})
@@ -197,6 +207,7 @@ def measure(database_url, relationships: int, chains: int, loops: int = 0, cycle
             walk(apis, f"B1 relationship {n}", before=lifecycle, timings=timings)
             lifecycle_s += [t for t, _ in timings]
         walk_chains(svc, apis["staff"], chains, chain, chain_s, starts)
+        time_starts(apis["staff"], more_starts, starts)
         walk_loops(apis["staff"], loops, cycles, loop_s)
     rows = [summary("lifecycle happy path", kind, lifecycle_s, lifecycle)] if lifecycle_s else []
     rows += [summary(f"{CHAIN_LENGTH}-task chain", kind, chain_s, chain)] if chain_s else []
@@ -220,11 +231,12 @@ def main():
     parser.add_argument("--chains", type=int, default=3, help="20-task chains completed per database")
     parser.add_argument("--loops", type=int, default=1, help="200-cycle loops completed per database")
     parser.add_argument("--cycles", type=int, default=200)
+    parser.add_argument("--starts", type=int, default=20, help="chain starts timed beyond the chains' own")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args()
     rows = [r for kind in args.databases.split(",")
             for r in measure(None if kind == "sqlite" else args.postgresql_url, args.relationships, args.chains,
-                             args.loops, args.cycles)]
+                             args.loops, args.cycles, args.starts)]
     print(f"# bench/http_tasks.py — {os.cpu_count()} cores; {args.relationships} happy path(s) of the bundled "
           "lifecycle per database over the JSON API, one gunicorn worker")
     print()
