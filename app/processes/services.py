@@ -51,13 +51,19 @@ def latest_version(session: Session) -> ProcessVersion | None:
     return session.scalar(select(ProcessVersion).order_by(ProcessVersion.id.desc()).limit(1))
 
 
-_LATEST = select(ProcessVersion.id, ProcessVersion.process_ids).order_by(ProcessVersion.id.desc()).limit(1)
+_LATEST = select(ProcessVersion.id, ProcessVersion.process_ids, ProcessVersion.content_hash,
+                 ProcessVersion.lane_roles).order_by(ProcessVersion.id.desc()).limit(1)
 
 
 def latest_version_id(session: Session) -> int | None:
-    """The deployed version's id, without its files (a start reads no more)."""
+    """The deployed version's id, without its files (a start reads no more); its form and lane caches' keys are
+    read with it."""
     found = session.execute(_LATEST).first()
-    return found.id if found is not None else None
+    if found is None:
+        return None
+    know_content(session, found.id, found.content_hash)
+    know_lanes(session, found.id, found.lane_roles)
+    return found.id
 
 
 def latest_process_ids(session: Session) -> list[str]:
