@@ -43,14 +43,14 @@ def percentile(samples, q):
 
 
 def floor_engine():
-    """SpiffWorkflow's own script engine with collabflow's helpers (linked-instance effects as no-ops)."""
-    from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
-
-    from workflows.engine import default_helpers
+    """collabflow's script engine (the sandbox: diagrams' scripts and decision tables read dicts with dots, which
+    SpiffWorkflow's plain Python engine cannot), its linked-instance effects as no-ops."""
+    from workflows.engine import DEFAULT_TIME_LIMIT, default_helpers
+    from workflows.scripting import SandboxEnvironment, SandboxScriptEngine
     helpers = default_helpers()
     helpers.update(start_process=lambda *a, **k: None, cancel_linked=lambda *a, **k: None,
                    signal_parent=lambda *a, **k: None)
-    return PythonScriptEngine(environment=TaskDataEnvironment(helpers))
+    return SandboxScriptEngine(SandboxEnvironment(helpers, time_limit=DEFAULT_TIME_LIMIT))
 
 
 class FloorCapture:
