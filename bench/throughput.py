@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.http_tasks import PG, FloorCapture, percentile  # noqa: E402
+from bench.http_tasks import CHAIN_DATA, CHAIN_FORM, PG, FloorCapture, chain_bpmn, percentile  # noqa: E402
 from bench.walker import Api, ApiError, prepare, rss_mb, server, walk, worker_pids  # noqa: E402
 
 
@@ -47,18 +47,71 @@ def client(port, tokens, index, deadline, out):
     out.append((timings, errors, walks, requests + sum(a.requests for a in apis.values())))
 
 
-def load(app, url, tokens, *, workers: int, clients: int, seconds: float, floor: bool = True) -> dict:
-    """`clients` walking relationships for `seconds` against `workers` gunicorn workers and a scheduler."""
+def chain_client(port, tokens, index, deadline, out):
+    """A light client: starts 20-task chains and completes them with a fixed form, so the servers, not the
+    clients' form filling, take the machine's cores."""
+    api, timings, errors, chains = Api(port, tokens["staff"]), [], [], 0
+    while time.monotonic() < deadline:
+        try:
+            tasks = api.call("POST", "processes/chain/start", {"data": {}})["next_tasks"]
+            for i in range(20):
+                if time.monotonic() >= deadline:
+                    break
+                began = time.perf_counter()
+                tasks = api.call("POST", f"tasks/{tasks[0]['id']}/complete", {"data": {**CHAIN_DATA, "i": i}})[
+                    "next_tasks"]
+                timings.append((time.perf_counter() - began, time.monotonic()))
+            chains += 1
+        except (ApiError, OSError) as exc:
+            errors.append(str(exc))
+            api = Api(port, tokens["staff"])
+    out.append((timings, errors, chains, api.requests))
+
+
+def cpu_seconds(pids) -> float:
+    """User + system CPU seconds used so far by these processes (from /proc; gone ones count 0)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def postgres_pids() -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if Path(f"/proc/{entry}/comm").read_text().strip() == "postgres":
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def load(app, url, tokens, *, workers: int, clients: int, seconds: float, floor: bool = True,
+         workload: str = "lifecycle") -> dict:
+    """`clients` walking relationships (or completing chains) for `seconds` against `workers` gunicorn workers and
+    a scheduler."""
+    target = chain_client if workload == "chain" else client
     with server(url, workers=workers, scheduler_process=True) as (port, master, scheduler):
         out = []
         started = time.monotonic()
         deadline = started + seconds
-        threads = [threading.Thread(target=client, args=(port, tokens, n, deadline, out)) for n in range(clients)]
+        threads = [threading.Thread(target=target, args=(port, tokens, n, deadline, out)) for n in range(clients)]
+        servers, database = [*worker_pids(master), scheduler], postgres_pids()
+        cpu_before = (time.process_time(), cpu_seconds(servers), cpu_seconds(database))
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         elapsed = time.monotonic() - started
+        cpu_after = (time.process_time(), cpu_seconds(servers), cpu_seconds(database))
+        cores = {name: (after - before) / elapsed for name, before, after in
+                 zip(("clients", "servers", "postgresql"), cpu_before, cpu_after, strict=True)}
         rss = {"workers": [rss_mb(pid) for pid in worker_pids(master)], "scheduler": rss_mb(scheduler),
                "master": rss_mb(master)}
         capture, apis = FloorCapture(app.extensions["collabflow"]), {n: Api(port, t) for n, t in tokens.items()}
@@ -75,7 +128,8 @@ def load(app, url, tokens, *, workers: int, clients: int, seconds: float, floor:
             "workers": workers, "completions": len(times), "rate": rate,
             "requests_rate": sum(o[3] for o in out) / elapsed, "errors": len(errors), "error_samples": errors[:3],
             "relationships": sum(o[2] for o in out), "p50": statistics.median(times),
-            "p95": percentile(times, 0.95), "floor_ms": floor_ms, "floor_rate": 1000 / floor_ms, "rss": rss}
+            "p95": percentile(times, 0.95), "floor_ms": floor_ms, "floor_rate": 1000 / floor_ms, "rss": rss,
+            "cores": cores}
 
 
 def main():
@@ -84,22 +138,28 @@ def main():
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--scaling", action="store_true", help="1 worker, then 2: the ratio of their rates")
+    parser.add_argument("--workload", choices=("lifecycle", "chain"), default="lifecycle",
+                        help="with --scaling: walk the lifecycle (reads, uploads, forms) or complete 20-task chains")
     parser.add_argument("--database-url", default=PG)
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args()
 
-    app, url, tokens = prepare(args.database_url, "throughput")
+    app, url, tokens = prepare(args.database_url, "throughput", {"chain.bpmn": chain_bpmn(20)},
+                               {"chain.schema.json": CHAIN_FORM})
     if args.scaling:
-        one, two = (load(app, url, tokens, workers=w, clients=args.clients, seconds=args.seconds, floor=False)
-                    for w in (1, 2))
-        print(f"# bench/throughput.py --scaling — {one['database']}, {os.cpu_count()} cores; {args.clients} clients, "
-              f"{args.seconds:.0f} s each")
+        one, two = (load(app, url, tokens, workers=w, clients=args.clients, seconds=args.seconds, floor=False,
+                         workload=args.workload) for w in (1, 2))
+        print(f"# bench/throughput.py --scaling — {one['database']}, {os.cpu_count()} cores; {args.clients} clients "
+              f"({args.workload}), {args.seconds:.0f} s each")
         print()
-        print("| workers | completions | completions/s | errors | completion p50 ms | p95 ms |")
-        print("|---:|---:|---:|---:|---:|---:|")
+        print("| workers | completions | completions/s | errors | completion p50 ms | p95 ms | cores used: clients "
+              "| servers | postgresql | all |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in (one, two):
+            c = r["cores"]
             print(f"| {r['workers']} | {r['completions']} | {r['rate']:.1f} | {r['errors']} | {r['p50']:.1f} "
-                  f"| {r['p95']:.1f} |")
+                  f"| {r['p95']:.1f} | {c['clients']:.2f} | {c['servers']:.2f} | {c['postgresql']:.2f} "
+                  f"| {sum(c.values()):.2f} |")
         print(f"\n2 workers / 1 worker: {two['rate'] / one['rate']:.2f}x (target >= 1.7x, 0 errors)")
         for e in one["error_samples"] + two["error_samples"]:
             print("error:", e)
