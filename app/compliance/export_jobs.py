@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 WHAT = {"rmp": "the plan", "assessor_pack": "the assessor pack"}
 LEASE = timedelta(minutes=5)  # a render taking longer than this is taken for dead and claimed again
 MAX_ATTEMPTS = 3
+KEPT_FOR = timedelta(days=30)  # finished jobs and the PDFs only they used are deleted this long after
 SOURCE_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # the print time a source is hashed with
 
 
@@ -79,6 +80,20 @@ def content(session: Session, job: ExportJob) -> bytes:
     if job.status != "done" or job.content_sha256 is None:
         raise Conflict(f"export {job.id} is {job.status}, not ready to download")
     return _kept(session, job.content_sha256)
+
+
+def prune(session: Session, *, now: datetime) -> tuple[int, int]:
+    """Delete the jobs finished more than KEPT_FOR ago, then the kept PDFs no remaining job uses and older than
+    that: a PDF is a copy of records that stay, so it is printed again if asked for again. Commits; returns
+    (jobs, files) deleted."""
+    before = now - KEPT_FOR
+    jobs = session.execute(ExportJob.__table__.delete().where(
+        ExportJob.status.in_(("done", "failed")), ExportJob.finished_at < before)).rowcount
+    used = select(ExportJob.content_sha256).where(ExportJob.content_sha256.is_not(None))
+    files = session.execute(RenderedExport.__table__.delete().where(
+        RenderedExport.created_at < before, RenderedExport.source_sha256.not_in(used))).rowcount
+    session.commit()
+    return jobs, files
 
 
 def next_render_at(session: Session) -> datetime | None:

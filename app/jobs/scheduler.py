@@ -60,7 +60,7 @@ class TimerScheduler:
         self._data_version: int | None = None
         self._watch_connection = None  # SQLite: data_version only compares within one connection
         self.fired = 0  # timers' instances fired by this scheduler (for tests and benchmarks)
-        self._pruned_at: datetime | None = None  # dead sign-in sessions are deleted at most hourly
+        self._pruned_at: datetime | None = None  # dead sign-in sessions, old exports: deleted at most hourly
         self.queries = 0  # database round trips made while idle-watching (for the benchmark)
 
     @property
@@ -147,6 +147,7 @@ class TimerScheduler:
             send_digests(session, now or utcnow(), self.services.mail)
             if self._pruned_at is None or (now or utcnow()) - self._pruned_at > PRUNE_EVERY:
                 user_sessions.prune(session, now=now or utcnow())
+                export_jobs.prune(session, now=now or utcnow())
                 self._pruned_at = now or utcnow()
             deliver_outbox(session, now or utcnow(), self.services.mail)
             webhooks.deliver_due(session, now or utcnow())

@@ -146,3 +146,30 @@ def test_bad_requests_are_answered_at_once_and_queue_nothing(signed_in, session,
     assert signed_in("ser").get("/exports/999999").status_code == 404
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(ExportJob)) == jobs
+
+
+def test_finished_jobs_and_the_pdfs_only_they_used_are_deleted_a_month_on(session, services, users, scenario):
+    """A kept PDF is a copy of records that stay: a month after its job finished, both go (printed again if asked
+    again); a PDF a recent job still uses stays, and so does that job."""
+    happy, ser = scenario["happy"], users["ser"]
+    now = utcnow()
+    record(session, "test.prune_change", actor=users["admin"], at=now, payload={})
+    session.commit()
+    old = export_jobs.request(session, ser, happy, "rmp", number=1, now=now)
+    print_waiting(services)
+    session.refresh(old)
+    later = now + timedelta(days=20)
+    record(session, "test.prune_change_2", actor=users["admin"], at=later, payload={})
+    session.commit()
+    recent = export_jobs.request(session, ser, happy, "rmp", number=3, now=later)
+    export_jobs.render(session, export_jobs.claim(session, later), now=later)
+    session.refresh(recent)
+    assert old.status == recent.status == "done" and old.content_sha256 != recent.content_sha256
+    old_id, old_sha, recent_id = old.id, old.content_sha256, recent.id
+
+    assert export_jobs.prune(session, now=now + timedelta(days=29)) == (0, 0), "nothing is a month old yet"
+    jobs, files = export_jobs.prune(session, now=now + export_jobs.KEPT_FOR + timedelta(hours=1))
+    assert jobs >= 1 and files >= 1
+    session.expire_all()
+    assert session.get(ExportJob, old_id) is None and session.get(RenderedExport, old_sha) is None
+    assert export_jobs.content(session, session.get(ExportJob, recent_id)).startswith(b"%PDF-")
