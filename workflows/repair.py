@@ -75,8 +75,9 @@ class _SkippingScripts:
 
 def skip_script(wf, advance: Callable, bpmn_id: str, process_id: str | None, reason: str | None) -> list[Event]:
     """Run the instance on until script task `bpmn_id` is reached, complete it without running its script, and go
-    on (`advance` runs the engine steps and due timers). Raises MoveRefused when the element is not a script task,
-    TaskNotReady when the instance does not reach it now."""
+    on (`advance(wf, events)` runs the engine steps and due timers, adding what it did on its own, such as tasks a
+    rework carried forward). Raises MoveRefused when the element is not a script task, TaskNotReady when the
+    instance does not reach it now."""
     spec = find_element({wf.spec.name: wf.spec, **wf.subprocess_specs}, bpmn_id, process_id)
     if spec is None:
         raise MoveRefused(f"the diagram has no element {bpmn_id!r}", bpmn_id=bpmn_id)
@@ -88,8 +89,9 @@ def skip_script(wf, advance: Callable, bpmn_id: str, process_id: str | None, rea
         task.complete()
     engine = _SkippingScripts(wf.script_engine, bpmn_id, process_id)
     wf.script_engine = engine
+    carried: list[Event] = []
     try:
-        advance(wf)
+        advance(wf, carried)
     finally:
         wf.script_engine = engine._inner
     skipped = waiting[0] if waiting else engine.skipped
@@ -97,7 +99,7 @@ def skip_script(wf, advance: Callable, bpmn_id: str, process_id: str | None, rea
         raise TaskNotReady(f"the instance does not reach {element_name(spec)!r} now: there is nothing to skip",
                            bpmn_id=bpmn_id)
     return [Event("task.skipped", {"task_id": str(skipped.id), "bpmn_id": bpmn_id, "name": element_name(spec),
-                                   "process_id": skipped.workflow.spec.name, "reason": reason})]
+                                   "process_id": skipped.workflow.spec.name, "reason": reason}), *carried]
 
 
 def move_token(wf, from_task_id: str, to_element: str | None, reason: str | None) -> list[Event]:

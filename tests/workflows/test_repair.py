@@ -35,6 +35,20 @@ def test_a_failed_script_task_is_skipped_and_the_instance_goes_on(engine, bundle
     assert "figure" not in engine.get_task(instance, skipped.ready[0].id).data  # its script never ran
 
 
+def test_skipping_a_script_reports_the_tasks_a_rework_carries_forward_after_it(engine, bundle):
+    """The task after the skipped script was not picked for rework: it is carried forward at once, and the
+    skip's result says so, as any other action's would."""
+    files, forms = bundle
+    version_id, _ = engine.deploy({**files, "failing_timer.bpmn": failing_timer("figure = missing_name + 1")}, forms)
+    instance = engine.start(version_id, "failing_timer", {"carry_forward": ["check"]}, now=T0).instance_id
+    with pytest.raises(ScriptFailed):
+        engine.fire_timers(instance, now=T0 + timedelta(seconds=1))
+    skipped = engine.skip_script(instance, "compute", reason="entered by hand", now=T0 + timedelta(seconds=2))
+    assert [e.action for e in skipped.events][:1] == ["task.skipped"]
+    assert [e.payload["bpmn_id"] for e in skipped.events if e.action == "task.carried_forward"] == ["check"]
+    assert skipped.status == "completed" and skipped.ready == []
+
+
 def test_only_a_script_task_the_instance_reaches_is_skipped(engine, version_id):
     instance = engine.start(version_id, "approval", {}).instance_id
     before = engine.store.get_instance(instance)
