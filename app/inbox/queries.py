@@ -19,7 +19,7 @@ from sqlalchemy import and_, bindparam, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..access import services as access
-from ..auth.models import RelationshipProfile, User
+from ..auth.models import User
 from ..auth.permissions import Permission, may, read_only
 from ..errors import Forbidden, NotFound
 from ..pagination import window
@@ -51,8 +51,7 @@ def workable(user: User):
     if not user.is_partner:
         return lanes
     # a partner works only on the relationships its organisation is the partner of
-    theirs = select(RelationshipProfile.instance_id).where(
-        RelationshipProfile.partner_organisation_id == user.organisation_id)
+    theirs = access.relationships_of(user.organisation_id)
     return and_(lanes, HumanTask.instance_id.in_(select(ProcessInstance.id).where(ProcessInstance.root_id.in_(theirs))))
 
 

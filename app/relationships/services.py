@@ -17,7 +17,7 @@ from workflows import Result, WorkflowEngine
 from ..access import services as access
 from ..audit.models import AuditEvent
 from ..audit.services import record
-from ..auth.models import Organisation, RelationshipProfile, User
+from ..auth.models import Organisation, RelationshipPartner, RelationshipProfile, User
 from ..auth.permissions import Permission, may
 from ..errors import BadRequest, Forbidden
 from ..evidence import services as evidence
@@ -87,7 +87,7 @@ def summaries(session: Session, *, now: datetime, status: str = "", limit: int =
         ProcessInstance.parent_id.is_(None))
     partner = viewer is not None and not access.sees_everything(viewer)
     if partner:
-        query = query.where(RelationshipProfile.partner_organisation_id == viewer.organisation_id)
+        query = query.where(ProcessInstance.id.in_(access.relationships_of(viewer.organisation_id)))
     if only is not None:  # any top-level instance has its page (a process started by hand, the management system)
         query = query.where(ProcessInstance.id == only)
     else:  # the list: relationships only
@@ -358,6 +358,8 @@ def start(session: Session, engine: WorkflowEngine, user: User, *, title: str, p
     organisation = partner_organisation(session, partner)
     session.add(RelationshipProfile(instance_id=result.instance_id, partner_name=partner, created_at=now,
                                     partner_organisation_id=organisation.id))
+    session.add(RelationshipPartner(instance_id=result.instance_id, organisation_id=organisation.id,
+                                    partner_name=partner, position=0, created_at=now))
     management.record_foundation(session, result.instance_id, now)
     record(session, "relationship.described", actor=user, instance_id=result.instance_id, at=now,
            payload={"title": title, "partner": partner, "partner_organisation_id": organisation.id})
