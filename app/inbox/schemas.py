@@ -80,6 +80,9 @@ class CompletedOut(Schema):
     next_tasks = fields.List(fields.Nested(TaskOut), metadata={
         "description": "the relationship's open tasks now (as GET /relationships/{id} lists them)"})
     next_for_you = fields.Integer(allow_none=True, metadata={"description": "the next task you may complete"})
+    awaiting_partners = fields.List(fields.String(), metadata={
+        "description": "a task each partner organisation's SER decides (a relationship with several partners): the "
+                       "partners still to decide; empty once the task is completed"})
 
 
 def task_dict(row) -> dict:

@@ -98,7 +98,8 @@ EXIT_TRIGGERS = Register(
         raised={"type": "string", "title": "Raised", "enum": ["person", "escalation", "performance",
                                                               "exit_strategy_review"]},
         our_decision={"type": "string", "title": "Our SER's decision", "enum": ["dismiss", "invoke_exit"]},
-        partner_decision={"type": "string", "title": "Partner SER's decision", "enum": ["dismiss", "invoke_exit"]},
+        partner_decision={"type": "string", "title": "Partner SERs' decision", "enum": [
+            "dismiss", "invoke_exit", "partners_disagree"]},  # partners_disagree: an alliance's partners differed
         deadlock_resolution={"type": "string", "title": "Deadlock resolved by the exit strategy", "enum": [
             "continue", "invoke_exit", "external_mediation"]},
         mediation_outcome={"type": "string", "title": "Mediation outcome", "enum": ["continue", "invoke_exit"]},
