@@ -161,23 +161,43 @@ def sharing_of(item: dict) -> str | None:
     return SHARING.get(value) if isinstance(value, str) else None
 
 
+def shared_with(item) -> list[str]:
+    """The partner organisations a knowledge item names as the ones it is shared with (`shared_with`: a list, or
+    the register's text with names separated by commas); empty: every partner."""
+    value = item.get("shared_with") if isinstance(item, dict) else None
+    if isinstance(value, str):
+        value = value.split(",")
+    return [v.strip() for v in value if isinstance(v, str) and v.strip()] if isinstance(value, list) else []
+
+
+def reaches(item, user: User) -> bool:
+    """Whether a knowledge item reaches `user`: not withheld, and shared with every partner or with theirs by
+    name. Our own users see everything."""
+    if sees_everything(user):
+        return True
+    if sharing_of(item) == "withhold":
+        return False
+    named = shared_with(item) if sharing_of(item) is not None else []
+    return not named or user.organisation.name.casefold() in {n.casefold() for n in named}
+
+
 def redact(data, user: User, *, nda: bool = False):
-    """Data as `user` may see it: for partners, withheld knowledge removed at any depth and knowledge shared
-    on request reduced to its name and owner, as is knowledge shared under an NDA unless `nda` (the
-    relationship's agreement covers confidentiality: `confidentiality_agreed`). Our own users get `data`
-    unchanged."""
+    """Data as `user` may see it: for partners, withheld knowledge removed at any depth, and so is knowledge
+    shared only with other partner organisations (`shared_with`); knowledge shared on request is reduced to its
+    name and owner, as is knowledge shared under an NDA unless `nda` (the relationship's agreement covers
+    confidentiality: `confidentiality_agreed`). Our own users get `data` unchanged."""
     if sees_everything(user):
         return data
-    return _redact(data, frozenset({"share_on_request"} if nda else {"share_on_request", "share_under_nda"}))
+    return _redact(data, frozenset({"share_on_request"} if nda else {"share_on_request", "share_under_nda"}), user)
 
 
-def _redact(value, reduced: frozenset[str]):
+def _redact(value, reduced: frozenset[str], user: User):
     if isinstance(value, dict):
         if sharing_of(value) in reduced:
             return {k: v for k, v in value.items() if k in ON_REQUEST_KEEPS}
-        return {k: _redact(v, reduced) for k, v in value.items()}
+        return {k: _redact(v, reduced, user) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact(v, reduced) for v in value if sharing_of(v) != "withhold"]
+        return [_redact(v, reduced, user) for v in value if reaches(v, user)]
     return value
 
 

@@ -371,11 +371,11 @@ def start(session: Session, engine: WorkflowEngine, user: User, *, title: str, p
     elif len(title) > 300:
         errors["title"] = "Keep the name under 300 characters."
     errors.update(partner_errors(session, names, field="partner"))
+    if user.is_partner:
+        raise Forbidden("relationships are started by our own organisation; a partner joins at stage 5")
     if errors:
         session.rollback()
         raise BadRequest("some fields need attention", errors)
-    if user.is_partner:
-        raise Forbidden("relationships are started by our own organisation; a partner joins at stage 5")
     if not lifecycle_deployed(session):
         session.rollback()
         raise BadRequest("no lifecycle is deployed yet: a process owner must deploy the diagrams first "
