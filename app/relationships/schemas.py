@@ -23,7 +23,17 @@ class ListArgs(PageArgs):
 
 class StartIn(In):
     title = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX))
-    partner = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    partner = fields.String(load_default="", validate=validate.Length(max=200), metadata={
+        "description": "the partner organisation (the lead partner when `partners` names more)"})
+    partners = fields.List(fields.String(validate=validate.Length(max=200)), load_default=list,
+                           validate=validate.Length(max=20), metadata={
+        "description": "several partner organisations (an alliance): each one's users see the joint parts and "
+                       "each one's SER decides the joint gates; a new name creates the partner organisation"})
+
+
+class PartnerIn(In):
+    partner = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "the partner organisation to add (a new name creates it)"})
 
 
 class IssueIn(In):
@@ -45,7 +55,8 @@ class ProgressOut(Schema):
 class RelationshipOut(Schema):
     id = fields.Integer()
     title = fields.String()
-    partner = fields.String(allow_none=True)
+    partner = fields.String(allow_none=True, metadata={"description": "the lead partner organisation"})
+    partners = fields.List(fields.String(), metadata={"description": "every partner organisation, the lead first"})
     status = fields.String()
     version_id = fields.Integer()
     created_at = fields.DateTime()

@@ -66,6 +66,7 @@ class Summary:
     open_tasks: int = 0
     overdue: int = 0
     next_review: datetime | None = None
+    partners: list[str] = field(default_factory=list)  # every partner organisation's name, the lead partner first
 
     @property
     def title(self) -> str:
@@ -133,6 +134,8 @@ def summaries(session: Session, *, now: datetime, status: str = "", limit: int =
             running_stage[root_id] = max(running_stage.get(root_id, 0), number)
     for root_id, number in running_stage.items():
         by_root[root_id].progress.current = number
+    for root_id, names in access.partner_names(session, ids).items():
+        by_root[root_id].partners = names
     return [by_root[i] for i in ids]
 
 
@@ -406,6 +409,12 @@ def _warn_without_ser(session: Session, relationship_id: int, title: str, now: d
     if missing:
         notify_people(session, management.our_sers(session), kind="no_partner_ser", instance_id=relationship_id,
                       now=now, title=f"{missing} has no SER yet: {title} will wait at its first joint gate (stage 5)")
+
+
+def may_add_partner(user: User, relationship: ProcessInstance) -> bool:
+    """Whether the page offers adding a partner organisation (`add_partner` decides again)."""
+    return (not user.is_partner and may(user, Permission.MANAGE_LANE_TASKS) and relationship.parent_id is None
+            and relationship.process_id == LIFECYCLE and relationship.status == "running")
 
 
 def add_partner(session: Session, user: User, relationship_id: int, name: str, *, now: datetime) -> Organisation:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.compliance import rmp
 from app.errors import Forbidden
 from app.inbox import partner_decisions, queries
 from app.inbox import services as inbox
@@ -73,3 +74,10 @@ def test_the_joint_gate_waits_for_every_partner_and_one_send_back_sends_the_stag
     decide(rel, people["pser"], "s5_partner_ser_gate", {"partner_decision": "approve"})
     assert current_stage(session, rel.instance_id) == 6
     assert rel.latest_data()["gate_history"][-1]["partner_decision"] == "approve"
+
+    # the JRMP approved at this gate names each partner, and each partner's SER among its approvers
+    plan = rmp.versions(session, rel.instance_id)[-1]
+    assert plan.kind == "JRMP" and plan.partners == ["Partner Ltd", "Beta Ltd"]
+    assert sorted(plan.approvers) == ["BSER (Beta Ltd)", "pser (Partner Ltd)", "ser"]
+    assert "Partner organisations: Partner Ltd, Beta Ltd." in rmp.to_markdown(plan, "Three-way bid")
+    assert rmp.versions(session, rel.instance_id, viewer=people["bser"])[-1].partners == ["Partner Ltd", "Beta Ltd"]
