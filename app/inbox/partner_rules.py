@@ -12,7 +12,7 @@ per field, made by the rule below (the field's name picks it; otherwise its type
 - any other choice: the same answer from all, else the one latest in the form's list (forms list the go-ahead
   first); a yes/no: yes only if all say yes; a number: the lowest (a health score: the weakest partner's view);
   a date: the latest; a list: every partner's items (the tasks to reopen: the union); an object: field by field;
-  free text: the same text from all as it is, else each organisation's text under its name.
+  free text: the same text from every partner as it is, else each organisation's text under its name.
 
 Pure functions: no database, so the rule is read and tested on its own.
 """
@@ -46,11 +46,12 @@ def combine(schema: dict | None, answers: list[tuple[str, dict]]) -> dict:
             given = [g for g in given if g[2].get(field) == value]
         if not given:
             continue
-        combined[name] = _field(name, properties.get(name) or {}, [(org, v) for org, v, _data in given])
+        combined[name] = _field(name, properties.get(name) or {}, [(org, v) for org, v, _data in given],
+                                len(answers))
     return combined
 
 
-def _field(name: str, schema: dict, given: list[tuple[str, object]]):
+def _field(name: str, schema: dict, given: list[tuple[str, object]], total: int):
     values = [v for _org, v in given]
     if name in UNANIMOUS:
         return values[0] if _all_same(values) else UNANIMOUS[name]
@@ -73,12 +74,12 @@ def _field(name: str, schema: dict, given: list[tuple[str, object]]):
     if all(isinstance(v, dict) for v in values):
         props = schema.get("properties") or {}
         keys = dict.fromkeys(k for v in values for k in v)
-        return {k: _field(k, props.get(k) or {}, [(org, v[k]) for org, v in given if v.get(k) is not None])
+        return {k: _field(k, props.get(k) or {}, [(org, v[k]) for org, v in given if v.get(k) is not None], total)
                 for k in keys if any(v.get(k) is not None for v in values)}
     if all(isinstance(v, str) for v in values):
         if schema.get("format") == "date":
             return max(values)
-        if _all_same(values):
+        if len(values) == total and _all_same(values):
             return values[0]
         return "\n\n".join(f"{org}: {v}" for org, v in given if v.strip())
     return values[0]

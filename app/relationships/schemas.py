@@ -3,7 +3,7 @@ from them)."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..api.common import (
     NAME_MAX,
@@ -29,6 +29,12 @@ class StartIn(In):
                            validate=validate.Length(max=20), metadata={
         "description": "several partner organisations (an alliance): each one's users see the joint parts and "
                        "each one's SER decides the joint gates; a new name creates the partner organisation"})
+
+
+    @validates_schema(skip_on_field_errors=False)
+    def a_partner_is_named(self, data, **_kwargs):
+        if not (data.get("partner") or "").strip() and not any((n or "").strip() for n in data.get("partners") or []):
+            raise ValidationError("Name the partner organisation (`partner`, or `partners` for several).", "partner")
 
 
 class PartnerIn(In):
