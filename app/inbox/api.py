@@ -74,6 +74,10 @@ def show(task_id):
                ui_schema=form.ui, data=data, instructions=instructions, may_complete=reason is None,
                refusal=reason, completed_at=row.completed_at,
                draft={"data": draft.data, "updated_at": draft.updated_at} if draft is not None else None)
+    standing = partner_decisions.standing(db, row)
+    out["partners"] = None if standing is None else {
+        "decided": [{"organisation": d.organisation, "decided_by": d.by, "decided_at": d.at} for d in standing.decided],
+        "awaited": standing.awaited}
     return out
 
 

@@ -77,6 +77,8 @@ def standing(session: Session, row: HumanTask) -> Standing | None:
         User.id.in_([d.user_id for d in found.values()] or [-1]))).all())
     decided = [Decided(org, name, people.get(found[org].user_id, "?"), found[org].decided_at, found[org].data or {})
                for org, name in partners if org in found]
+    if row.state != "ready":  # what was decided then (a partner added since was never asked)
+        return Standing(decided, []) if decided else None
     return Standing(decided, [name for org, name in partners if org not in found])
 
 
@@ -112,6 +114,8 @@ def decide(session: Session, engine: WorkflowEngine, user: User, row: HumanTask,
     if instance.suspended_at is not None:
         raise suspended(instance, f"the task {row.name!r} cannot be decided")
     check_can_work_on(session, user, row)
+    if session.get_bind().dialect.name == "postgresql":  # two last partners at once: the second waits, then
+        session.execute(select(HumanTask.id).where(HumanTask.id == row.id).with_for_update())  # sees the first
     refused = already_decided(session, user, row)
     if refused:
         raise Forbidden(refused)

@@ -64,6 +64,8 @@ def test_knowledge_shared_with_one_partner_never_reaches_the_other(app, session,
     page = beta.get(f"/tasks/{gate.id}").get_data(as_text=True)
     assert "Each partner organisation&#39;s SER decides this task" in page or "Each partner organisation's SER" in page
     assert "Decided: Partner Ltd" in page and "Awaited: Beta Ltd" in page
+    shown = api("bser").get(f"/api/v1/tasks/{gate.id}").get_json()["partners"]
+    assert [d["organisation"] for d in shown["decided"]] == ["Partner Ltd"] and shown["awaited"] == ["Beta Ltd"]
     last = api("bser").post(f"/api/v1/tasks/{gate.id}/complete", json={"data": {"partner_decision": "approve"}})
     assert last.status_code == 200 and last.get_json()["awaiting_partners"] == []
     assert (current_stage(session, rid) or 0) >= 6
