@@ -29,7 +29,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # noqa: E402
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
-from tests.workflows.bpmn import LOOP_FORM, rework_loop  # noqa: E402
+
+from tests.support.bpmn import LOOP_FORM, rework_loop  # noqa: E402
 
 FORM = {"again": True, "form": {"summary": "x" * 60, "owner": "Sam Staff", "score": 3, "date": "2026-11-23"}}
 

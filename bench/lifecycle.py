@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.walker import PEOPLE  # noqa: E402
+
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 GREEN = {k: {"rating": "green", "evidence": "on plan"} for k in ("outputs", "risk", "alignment", "behaviours", "trust")}
 
@@ -62,9 +64,7 @@ def main():
     validate_s = time.perf_counter() - started
     with svc.sessions() as session:
         users = {}
-        for name, roles, kind in (("staff", ["staff"], "own"), ("ser", ["ser"], "own"), ("jmt", ["jmt"], "own"),
-                                  ("owner", ["process_owner"], "own"), ("top", ["top_management"], "own"),
-                                  ("pser", ["ser"], "partner")):
+        for name, roles, kind in PEOPLE:
             users[name] = create_user(session, name, password=None, roles=roles, organisation_kind=kind,
                                       organisation="Partner Ltd" if kind == "partner" else "Us")
         started = time.perf_counter()

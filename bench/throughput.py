@@ -9,7 +9,11 @@ completion p50/p95, and compares the rate with the single-process floor rate (1 
 completion, measured in the same run on a relationship walked alone afterwards, as B1 does). Then the RSS
 of each worker and of the scheduler (B7).
 
+With `--scaling`, the same load runs against 1 worker and then 2 (fresh servers, same database and clients) and
+the ratio of their completion rates is printed (issue 19: 2 workers >= 1.7x 1 worker, 0 errors).
+
     .venv/bin/python bench/throughput.py [--seconds 60] [--clients 4] [--database-url URL] [--json FILE]
+    .venv/bin/python bench/throughput.py --scaling [--seconds 30] [--clients 4]
 """
 
 from __future__ import annotations
@@ -43,21 +47,13 @@ def client(port, tokens, index, deadline, out):
     out.append((timings, errors, walks, requests + sum(a.requests for a in apis.values())))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--database-url", default=PG)
-    parser.add_argument("--json", default=None, help="also write the figures to this file")
-    args = parser.parse_args()
-
-    app, url, tokens = prepare(args.database_url, "throughput")
-    with server(url, workers=args.workers, scheduler_process=True) as (port, master, scheduler):
+def load(app, url, tokens, *, workers: int, clients: int, seconds: float, floor: bool = True) -> dict:
+    """`clients` walking relationships for `seconds` against `workers` gunicorn workers and a scheduler."""
+    with server(url, workers=workers, scheduler_process=True) as (port, master, scheduler):
         out = []
         started = time.monotonic()
-        deadline = started + args.seconds
-        threads = [threading.Thread(target=client, args=(port, tokens, n, deadline, out)) for n in range(args.clients)]
+        deadline = started + seconds
+        threads = [threading.Thread(target=client, args=(port, tokens, n, deadline, out)) for n in range(clients)]
         for t in threads:
             t.start()
         for t in threads:
@@ -66,20 +62,53 @@ def main():
         rss = {"workers": [rss_mb(pid) for pid in worker_pids(master)], "scheduler": rss_mb(scheduler),
                "master": rss_mb(master)}
         capture, apis = FloorCapture(app.extensions["collabflow"]), {n: Api(port, t) for n, t in tokens.items()}
-        try:
-            walk(apis, "B5 floor relationship", before=capture)
-        except ApiError as exc:  # keep the load's figures; the floor then rests on fewer completions
-            print("floor walk stopped:", exc)
-    floor = statistics.median(capture.floor) if capture.floor else float("nan")
-
+        if floor:
+            try:
+                walk(apis, f"B5 floor relationship {workers}", before=capture)
+            except ApiError as exc:  # keep the load's figures; the floor then rests on fewer completions
+                print("floor walk stopped:", exc)
+    floor_ms = statistics.median(capture.floor) if capture.floor else float("nan")
     times = [t * 1000 for timings, *_ in out for t, _ in timings]
     errors = [e for _, errs, *_ in out for e in errs]
     rate = len(times) / elapsed
-    r = {"database": url.split(":", 1)[0].split("+")[0], "seconds": elapsed, "clients": args.clients,
-         "workers": args.workers, "completions": len(times), "rate": rate,
-         "requests_rate": sum(o[3] for o in out) / elapsed, "errors": len(errors), "error_samples": errors[:3],
-         "relationships": sum(o[2] for o in out), "p50": statistics.median(times), "p95": percentile(times, 0.95),
-         "floor_ms": floor, "floor_rate": 1000 / floor, "rss": rss}
+    return {"database": url.split(":", 1)[0].split("+")[0], "seconds": elapsed, "clients": clients,
+            "workers": workers, "completions": len(times), "rate": rate,
+            "requests_rate": sum(o[3] for o in out) / elapsed, "errors": len(errors), "error_samples": errors[:3],
+            "relationships": sum(o[2] for o in out), "p50": statistics.median(times),
+            "p95": percentile(times, 0.95), "floor_ms": floor_ms, "floor_rate": 1000 / floor_ms, "rss": rss}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--scaling", action="store_true", help="1 worker, then 2: the ratio of their rates")
+    parser.add_argument("--database-url", default=PG)
+    parser.add_argument("--json", default=None, help="also write the figures to this file")
+    args = parser.parse_args()
+
+    app, url, tokens = prepare(args.database_url, "throughput")
+    if args.scaling:
+        one, two = (load(app, url, tokens, workers=w, clients=args.clients, seconds=args.seconds, floor=False)
+                    for w in (1, 2))
+        print(f"# bench/throughput.py --scaling — {one['database']}, {os.cpu_count()} cores; {args.clients} clients, "
+              f"{args.seconds:.0f} s each")
+        print()
+        print("| workers | completions | completions/s | errors | completion p50 ms | p95 ms |")
+        print("|---:|---:|---:|---:|---:|---:|")
+        for r in (one, two):
+            print(f"| {r['workers']} | {r['completions']} | {r['rate']:.1f} | {r['errors']} | {r['p50']:.1f} "
+                  f"| {r['p95']:.1f} |")
+        print(f"\n2 workers / 1 worker: {two['rate'] / one['rate']:.2f}x (target >= 1.7x, 0 errors)")
+        for e in one["error_samples"] + two["error_samples"]:
+            print("error:", e)
+        if args.json:
+            Path(args.json).write_text(json.dumps({"one": one, "two": two, "scaling": two["rate"] / one["rate"]},
+                                                  indent=1))
+        return
+    r = load(app, url, tokens, workers=args.workers, clients=args.clients, seconds=args.seconds)
+    rate, floor, rss, elapsed = r["rate"], r["floor_ms"], r["rss"], r["seconds"]
     print(f"# bench/throughput.py — {r['database']}, {os.cpu_count()} cores; {args.workers} gunicorn workers "
           f"(4 threads) + 1 scheduler process; {args.clients} clients for {elapsed:.0f} s")
     print()
@@ -90,7 +119,7 @@ def main():
           f"| {r['p95']:.1f} | {floor:.1f} | {r['floor_rate']:.1f} | {rate / r['floor_rate']:.2f}× |")
     print(f"\nB7 RSS after the run: workers {', '.join(f'{m:.0f}' for m in rss['workers'])} MB; "
           f"scheduler {rss['scheduler']:.0f} MB; gunicorn master {rss['master']:.0f} MB")
-    for e in errors[:3]:
+    for e in r["error_samples"]:
         print("error:", e)
     if args.json:
         Path(args.json).write_text(json.dumps(r, indent=1))

@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
 from bench.common import fresh_app  # noqa: E402
 
 COLLABFLOW = str(ROOT / ".venv" / "bin" / "collabflow")
-PEOPLE = (("staff", ["staff"], "own"), ("ser", ["ser"], "own"), ("jmt", ["jmt"], "own"),
+PEOPLE = (("staff", ["staff"], "own"), ("ser", ["ser"], "own"), ("ser2", ["ser"], "own"), ("jmt", ["jmt"], "own"),
           ("pser", ["ser"], "partner"), ("owner", ["process_owner"], "own"),
           ("top", ["top_management"], "own"))
 
@@ -34,7 +34,8 @@ PEOPLE = (("staff", ["staff"], "own"), ("ser", ["ser"], "own"), ("jmt", ["jmt"],
 # ----------------------------------------------------------------------------------------------- setup
 def prepare(database_url: str | None, name: str, extra_files=None, extra_forms=None):
     """(app, url, tokens): an empty database, the bundled lifecycle (plus any extra diagrams and forms)
-    deployed, the people and one bearer token each (made once, by the token service: 'sign-in done once')."""
+    deployed, the people and one bearer token each (made once, by the token service: 'sign-in done once'), and the
+    organisation's management system approved through stage 3 (every relationship needs it before stage 4)."""
     from app.auth.services import create_user
     from app.db import utcnow
     from app.processes.services import deploy_version
@@ -54,6 +55,8 @@ def prepare(database_url: str | None, name: str, extra_files=None, extra_forms=N
         for n, user in users.items():
             tokens[n] = create_token(session, user, name="bench", days=1, now=utcnow()).secret
         session.commit()
+        from tests.support.driver import approve_organisation
+        approve_organisation(session, svc, users, utcnow())
     return app, url, tokens
 
 
@@ -163,8 +166,10 @@ class Api:
 # ----------------------------------------------------------------------------------------------- walking
 def person_for(task: dict) -> str:
     """Who completes it on the happy path: the lane's role, the partner's SER for the Partner SER lane."""
-    if task["role"] == "ser":
-        return "pser" if task["lane"] == "Partner SER" else "ser"
+    if task["role"] == "ser" and task["lane"] == "Partner SER":
+        return "pser"
+    if task["role"] == "ser":  # four eyes: the SER who selected the partner may not approve stage 4 alone
+        return "ser2" if task.get("approval_gate") and task["stage"]["number"] == 4 else "ser"
     return "jmt" if task["role"] == "jmt" else "staff"
 
 

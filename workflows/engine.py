@@ -32,6 +32,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import clock, connectors, event_subprocesses, joins, periods, repair  # noqa: F401 (joins: parallel joins in loops count this round only; event_subprocesses: P4, P5)
 from .carry_forward import carry_forward
+from .compaction import compact
 from .effects import effects_var, json_data
 from .errors import (
     Conflict,
@@ -101,6 +102,9 @@ class Result:
 
 class WorkflowEngine:
     """Runs the instances kept in `store`. Thread-safe; holds only a cache of parsed specs."""
+
+    compaction = True  # finished loop rounds leave the task tree (workflows.compaction); False keeps every task
+    compaction_history = False  # keep the elements finished rounds removed (workflows.compaction); scenarios do
 
     def __init__(self, store: InstanceStore | None, *, helpers: Mapping[str, Callable] | None = None,
                  script_time_limit: float = DEFAULT_TIME_LIMIT, spec_cache_size: int = 32):
@@ -423,6 +427,8 @@ class WorkflowEngine:
             status = "cancelled"
         if status == "completed" and record.status != "completed":
             events.append(Event("instance.completed", {"process_id": record.process_id}))
+        if self.compaction:  # after the closed tasks are known: a task done twice in this action leaves its older self
+            compact(wf, history=self.compaction_history)
         record.state = dump_state(wf)
         record.state_format = STATE_FORMAT
         record.status = status

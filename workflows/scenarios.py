@@ -40,6 +40,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.util.task import TaskState
 
 from . import periods
+from .compaction import history_of
 from .engine import WorkflowEngine
 from .errors import EventNotExpected, Problem, TaskNotReady, WorkflowError, clean
 from .store import InMemoryStore, StoredVersion
@@ -236,6 +237,7 @@ class _RecordingEngine(WorkflowEngine):
     is noted for the scenario to assert on instead of being done."""
 
     recorded: list[dict]
+    compaction_history = True  # a path names every element in the order it completed, finished rounds included
 
     def _run_effects(self, record, effects: list[Effect], now, budget, result):
         for effect in effects:
@@ -452,14 +454,21 @@ class _Run:
 
     def passed(self) -> list[str]:
         """The element ids completed so far, call activities' insides included, in the order they completed."""
-        done = [t for t in self._workflow().get_tasks() if t.state == TaskState.COMPLETED and t.task_spec.bpmn_id]
-        return [t.task_spec.bpmn_id for t in sorted(done, key=lambda t: t.last_state_change)]
+        wf = self._workflow()
+        done = [(t.last_state_change, t.task_spec.bpmn_id) for t in wf.get_tasks()
+                if t.state == TaskState.COMPLETED and t.task_spec.bpmn_id]
+        done += [(at, bpmn_id) for _process, bpmn_id, at in history_of(wf)]
+        return [bpmn_id for _at, bpmn_id in sorted(done, key=lambda pair: pair[0])]
 
     def ends(self) -> list[str]:
         wf = self._workflow()
-        done = [t for t in wf.get_tasks() if t.state == TaskState.COMPLETED and t.workflow is wf
-                and isinstance(t.task_spec, EndEvent) and t.task_spec.bpmn_id]
-        return [t.task_spec.bpmn_id for t in sorted(done, key=lambda t: t.last_state_change)]
+        done = [(t.last_state_change, t.task_spec.bpmn_id) for t in wf.get_tasks()
+                if t.state == TaskState.COMPLETED and t.workflow is wf and isinstance(t.task_spec, EndEvent)
+                and t.task_spec.bpmn_id]
+        ends = {s.bpmn_id for s in wf.spec.task_specs.values() if isinstance(s, EndEvent)}
+        done += [(at, bpmn_id) for process, bpmn_id, at in history_of(wf) if process == wf.spec.name
+                 and bpmn_id in ends]
+        return [bpmn_id for _at, bpmn_id in sorted(done, key=lambda pair: pair[0])]
 
     def _ready_words(self, record) -> str:
         if record.status != "running":

@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 
+from .compaction import COMPACTED
 from .errors import StateTooNew
 
 STATE_FORMAT = 1
@@ -30,6 +31,9 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         dct = WorkflowConverter.to_dict(self, wf)
         dct.update(spec_name=wf.spec.name, subprocesses=self.mapping_to_dict(wf.subprocesses),
                    bpmn_events=self.registry.convert(wf.bpmn_events))
+        history = getattr(wf, COMPACTED, None)
+        if history:
+            dct[COMPACTED] = history
         return dct
 
     def from_dict(self, dct, spec=None, subprocess_specs=None):
@@ -39,6 +43,7 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         self.set_default_attributes(wf, dct)
         self.subprocesses_from_dict(dct["subprocesses"], wf)
         wf.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        setattr(wf, COMPACTED, dct.pop(COMPACTED, None) or [])
         return wf
 
 

@@ -168,7 +168,9 @@ def version(session: Session, relationship_id: int, number: int, *, viewer: User
     return found
 
 
-APPROVED = {"approve", "exit"}  # stage 7's gate closes the stage when both SERs move to exit
+# Stage 7's gate accepts the cycle's work whichever way it goes on: both SERs run another management cycle (the
+# plan updated in this cycle is the plan they run it on) or move to exit.
+APPROVED = {"approve", "exit", "another_cycle"}
 
 
 def _decision(task: HumanTask):

@@ -81,7 +81,7 @@ class TaskPage:
     decisions: list[Answer] = field(default_factory=list)
     answers: list[Answer] = field(default_factory=list)
     notice: str | None = None  # e.g. someone else changed the task meanwhile
-    sent_back: Answer | None = None  # the SER decision that sent this stage back, for the task redone
+    sent_back: list[Answer] = field(default_factory=list)  # the SER decisions that reopened this task, each once
     partners: partner_decisions.Standing | None = None  # several partners decide it: who has, who is awaited
 
     @property
@@ -233,19 +233,26 @@ def task_page(session: Session, engine: WorkflowEngine, user: User, row: HumanTa
     return page
 
 
-def _sent_back(session: Session, row: HumanTask) -> Answer | None:
-    """The gate decision that sent this task's stage back for rework: of the stage's latest round (one gate, or
-    both SERs' at a joint gate), the rework that came before this task was ready again and reopened it (a gate
-    that lists the tasks to reopen names them in `reopen_tasks`, the partner's in `partner_reopen_tasks`): the
-    person redoing it reads why, once."""
-    for latest in reversed(earlier_decisions(session, row)[-2:]):
-        submitted = latest.submitted or {}
+def _sent_back(session: Session, row: HumanTask) -> list[Answer]:
+    """The gate decisions that sent this task's stage back for rework, each once: of the stage's latest round
+    before this task was ready again (one gate, or each SER's at a joint gate), the reworks that reopened it (a gate
+    that lists the tasks to reopen names them in `reopen_tasks`, the partner's in `partner_reopen_tasks`). The
+    person redoing it reads why, and from whom; the diagrams' instructions do not repeat it."""
+    round_, gates = [], set()
+    for decision in reversed(earlier_decisions(session, row)):
+        if decision.completed_at and row.created_at and decision.completed_at > row.created_at:
+            continue
+        if decision.bpmn_id in gates:  # an earlier round of a gate already seen
+            break
+        gates.add(decision.bpmn_id)
+        round_.append(decision)
+    reopened = []
+    for decision in reversed(round_):  # in the order they were taken
+        submitted = decision.submitted or {}
         if submitted.get("decision", submitted.get("partner_decision")) != "rework":
             continue
         field = next((f for f in ("reopen_tasks", "partner_reopen_tasks") if f in submitted), None)
         if field is not None and row.bpmn_id not in (submitted[field] or []):
             continue
-        if latest.completed_at and row.created_at and latest.completed_at > row.created_at:
-            continue
-        return answers(session, [latest])[0]  # the rework decision, shown to whoever redoes the task
-    return None
+        reopened.append(decision)
+    return answers(session, reopened) if reopened else []

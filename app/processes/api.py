@@ -27,6 +27,7 @@ from ..processes.services import (
     deploy_version,
     lane_mapping,
     latest_version,
+    latest_version_id,
     start_process,
     startable,
 )
@@ -255,9 +256,10 @@ def roll_back(args, version_id):
 def startable_processes():
     """The processes of the deployed version you may start by hand, with their start forms. (Relationships start
     at POST /relationships.)"""
-    db, version = session(), latest_version(session())
+    db = session()
+    version_id = latest_version_id(db)
     return [{"process_id": d.process_id, "name": d.name, "roles": list(d.roles), "form": d.form,
-             "schema": form_schema(db, version.id, d.form), "ui_schema": form_schema(db, version.id, d.ui_form),
+             "schema": form_schema(db, version_id, d.form), "ui_schema": form_schema(db, version_id, d.ui_form),
              "documentation": d.documentation} for d in startable(db, engine(), user())]
 
 
@@ -291,8 +293,7 @@ def start(args, process_id):
     403: not one of its roles; 422: per-field errors of the start form."""
     db, me, moment = session(), user(), now()
     result = start_process(db, engine(), me, process_id, args["data"], now=moment, mail=mail())
-    db.expire_all()
-    return _started(db, me, result, moment)
+    return _started(db, me, result, moment)  # (run_action expired the rows it wrote; `me` and its roles stay)
 
 
 def _started(db, me, result, moment) -> dict:

@@ -29,6 +29,11 @@ def _parse(content: bytes) -> dict:
 _cache: dict[tuple[str, str], dict | None] = {}
 
 
+def know_content(session: Session, version_id: int, content_hash: str) -> None:
+    """Tell this session a version's content hash read along with something else (saves form_schema a query)."""
+    session.info.setdefault("version_content", {})[version_id] = content_hash
+
+
 def _content_of(session: Session, version_id: int) -> str:
     """The version's content hash, read once per session: version ids are unique only within one database (a
     test's, a restored backup's), content hashes everywhere, so the process-wide cache is keyed by them."""

@@ -35,10 +35,10 @@ from ..notifications.services import MailSettings, TaskNotice, notice_kind, noti
 from . import connectors, lanes, timer_notices
 from .checks import deploy_checks
 from .choices import has_choices, with_choices
-from .forms import form_schema, validate_submission
+from .forms import form_schema, know_content, validate_submission
 from .lanes import lane_role
 from .models import SCENARIO_KIND, HumanTask, ProcessInstance, ProcessVersion, Timer, VersionFile
-from .store import bound, version_lanes
+from .store import bound, know_lanes, version_lanes
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,29 @@ log = logging.getLogger(__name__)
 
 # -------------------------------------------------------------------- versions
 def latest_version(session: Session) -> ProcessVersion | None:
+    """The deployed version with its files (diagrams, forms, scenarios): for pages and deploys that show or reuse
+    them. Starting an instance needs only `latest_version_id`."""
     return session.scalar(select(ProcessVersion).order_by(ProcessVersion.id.desc()).limit(1))
+
+
+_LATEST = select(ProcessVersion.id, ProcessVersion.process_ids, ProcessVersion.content_hash,
+                 ProcessVersion.lane_roles).order_by(ProcessVersion.id.desc()).limit(1)
+
+
+def latest_version_id(session: Session) -> int | None:
+    """The deployed version's id, without its files (a start reads no more); its form and lane caches' keys are
+    read with it."""
+    found = session.execute(_LATEST).first()
+    if found is None:
+        return None
+    know_content(session, found.id, found.content_hash)
+    know_lanes(session, found.id, found.lane_roles)
+    return found.id
+
+
+def latest_process_ids(session: Session) -> list[str]:
+    found = session.execute(_LATEST).first()
+    return list(found.process_ids or []) if found is not None else []
 
 
 def deploy_version(session: Session, engine: WorkflowEngine, files: Mapping[str, bytes],
@@ -111,23 +133,22 @@ def start_instance(session: Session, engine: WorkflowEngine, *, user: User | Non
 
 def _start(session, engine, user, process_id, data, title, version_id, now, mail) -> Result:
     if version_id is None:
-        version = latest_version(session)
-        if version is None:
+        version_id = latest_version_id(session)
+        if version_id is None:
             raise NotFound("no process version is deployed yet")
-        version_id = version.id
     now = now or utcnow()
     bound_engine = bound(engine, session, user, now=now, started_by_id=getattr(user, "id", None), title=title)
     return run_action(session, engine, user, now, lambda: bound_engine.start(
         version_id, process_id, data or {}, now=now), mail=mail)
 
 
-def _starts(session: Session, engine: WorkflowEngine) -> tuple[ProcessVersion | None, dict[str, StartDeclaration]]:
-    """The latest version and, by process id, the processes of it people may start by hand."""
-    version = latest_version(session)
-    if version is None:
+def _starts(session: Session, engine: WorkflowEngine) -> tuple[int | None, dict[str, StartDeclaration]]:
+    """The latest version's id and, by process id, the processes of it people may start by hand."""
+    version_id = latest_version_id(session)
+    if version_id is None:
         return None, {}
-    return version, {d.process_id: d for d in declarations(bound(engine, session).specs(version.id))
-                     if d.how == PERSON}
+    return version_id, {d.process_id: d for d in declarations(bound(engine, session).specs(version_id))
+                        if d.how == PERSON}
 
 
 def _may_start(user: User, declared: StartDeclaration) -> bool:
@@ -149,20 +170,23 @@ def start_process(session: Session, engine: WorkflowEngine, user: User, process_
                   *, now: datetime | None = None, mail: MailSettings | None = None) -> Result:
     """Start a process the diagram lets people start, with its start form's data. Raises NotFound (no such
     process may be started by hand), Forbidden (not one of its roles), InvalidData (the start form)."""
-    version, found = _starts(session, engine)
+    version_id, found = _starts(session, engine)
     declared = found.get(process_id)
     if declared is None:
         raise NotFound(f"no process {process_id!r} may be started by hand in the deployed version")
     if not _may_start(user, declared):
         raise Forbidden(f"{declared.name!r} is started by: {', '.join(declared.roles)}")
     data = dict(data or {})
-    validate_submission(form_schema(session, version.id, declared.form), data)
+    validate_submission(form_schema(session, version_id, declared.form), data)
     title = str(data.get(declared.title_field) or "").strip() if declared.title_field else ""
-    return _start(session, engine, user, process_id, data, title[:300] or declared.name, version.id, now, mail)
+    return _start(session, engine, user, process_id, data, title[:300] or declared.name, version_id, now, mail)
 
 
-_TASK_AND_VERSION = select(HumanTask, ProcessInstance.version_id, ProcessInstance.suspended_at).join(
-    ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(HumanTask.id == bindparam("task_id"))
+_TASK_AND_VERSION = select(
+    HumanTask, ProcessInstance.version_id, ProcessInstance.suspended_at, ProcessVersion.content_hash,
+    ProcessVersion.lane_roles,
+).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).join(
+    ProcessVersion, ProcessVersion.id == ProcessInstance.version_id).where(HumanTask.id == bindparam("task_id"))
 
 
 def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human_task_id: int,
@@ -181,7 +205,9 @@ def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human
     found = session.execute(_TASK_AND_VERSION, {"task_id": human_task_id}).first()
     if found is None:
         raise NotFound(f"task {human_task_id} does not exist")
-    row, version_id, suspended_at = found
+    row, version_id, suspended_at, content, lanes = found
+    know_content(session, version_id, content)  # (one statement instead of three: the form and lane caches' keys)
+    know_lanes(session, version_id, lanes)
     if row.state != "ready":
         raise TaskNotReady(f"the task {row.name!r} is already {row.state}", task_id=row.task_id)
     if suspended_at is not None:

@@ -42,6 +42,11 @@ def version_lanes(session, version_id: int) -> dict[str, LaneRole]:
     return found
 
 
+def know_lanes(session, version_id: int, custom: dict | None) -> None:
+    """Tell this session a version's lane mapping read along with something else (saves version_lanes a query)."""
+    session.info.setdefault("version_lanes", {}).setdefault(version_id, resolved(custom))
+
+
 # The hot path's statements, built once: SQLAlchemy then reuses their cache keys and compiled forms.
 _SELECT_INSTANCE = select(
     ProcessInstance.id, ProcessInstance.version_id, ProcessInstance.process_id, ProcessInstance.status,

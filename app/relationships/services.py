@@ -26,7 +26,7 @@ from ..inbox.queries import TaskRow, open_tasks
 from ..management import services as management
 from ..notifications.services import MailSettings, notify_people
 from ..processes.models import HumanTask, ProcessInstance, Timer
-from ..processes.services import latest_version, start_instance
+from ..processes.services import latest_process_ids, start_instance
 from ..stages import ISSUE_PROCESS, ISSUE_STAGES, STAGE_NAMES, stage_of
 from . import diagrams
 
@@ -356,8 +356,7 @@ def partner_errors(session: Session, names: list[str], *, field: str = "partners
 
 
 def lifecycle_deployed(session: Session) -> bool:
-    version = latest_version(session)
-    return version is not None and LIFECYCLE in (version.process_ids or [])
+    return LIFECYCLE in latest_process_ids(session)
 
 
 def start(session: Session, engine: WorkflowEngine, user: User, *, title: str, partner: str = "",

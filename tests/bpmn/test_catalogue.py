@@ -200,7 +200,8 @@ def test_stage_gates_are_ser_approvals_with_decision_and_conditional_comments():
             if picker:  # the SER picks which of the stage's tasks reopen: at least one, and only the stage's own
                 assert not v.is_valid(rework), "rework needs a task to reopen"
                 choices = picker["items"]["enum"]
-                assert set(choices) <= {ts.name for ts in subs[pid].task_specs.values() if ts.manual}, pid
+                # by BPMN id: a task per item (evaluating each candidate) is one choice
+                assert set(choices) <= {ts.bpmn_id for ts in subs[pid].task_specs.values() if ts.manual}, pid
                 rework[f"{prefix}reopen_tasks"] = choices[:2]
             assert v.is_valid(rework)
             assert v.is_valid({f"{prefix}decision": "approve"})

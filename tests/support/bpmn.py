@@ -67,9 +67,10 @@ def rework_loop(process_id: str = "loop") -> bytes:
 </bpmn:definitions>''').encode()
 
 
-def parallel_rework_loop(branches: int, process_id: str = "joint") -> bytes:
+def parallel_rework_loop(branches: int, process_id: str = "joint", after_join: str | None = None) -> bytes:
     """start -> merge -> split into `branches` user tasks -> join -> gateway (again? back to the merge : end):
-    a joint decision that can be sent back for another round, like stage 5's gate."""
+    a joint decision that can be sent back for another round, like stage 5's gate. `after_join`: the source of a
+    script task between the join and the gateway (a record-gate script)."""
     names = [f"b{i}" for i in range(branches)]
     form = ('<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property '
             'name="formJsonSchemaFilename" value="loop.schema.json" /></spiffworkflow:properties>'
@@ -78,19 +79,23 @@ def parallel_rework_loop(branches: int, process_id: str = "joint") -> bytes:
     <bpmn:userTask id="{n}" name="Decide {n}">{form}<bpmn:incoming>s_{n}</bpmn:incoming><bpmn:outgoing>{n}_j</bpmn:outgoing></bpmn:userTask>
     <bpmn:sequenceFlow id="s_{n}" sourceRef="split" targetRef="{n}" />
     <bpmn:sequenceFlow id="{n}_j" sourceRef="{n}" targetRef="join" />''' for n in names)
+    record = '\n    <bpmn:sequenceFlow id="f3" sourceRef="join" targetRef="gw" />' if after_join is None else f'''
+    <bpmn:scriptTask id="record" name="Record"><bpmn:incoming>f_join</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+      <bpmn:script>{escape(after_join)}</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f_join" sourceRef="join" targetRef="record" />
+    <bpmn:sequenceFlow id="f3" sourceRef="record" targetRef="gw" />'''
     return (HEAD + f'''  <bpmn:process id="{process_id}" isExecutable="true">
     <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:exclusiveGateway id="merge"><bpmn:incoming>f1</bpmn:incoming><bpmn:incoming>f_again</bpmn:incoming>
       <bpmn:outgoing>f2</bpmn:outgoing></bpmn:exclusiveGateway>
     <bpmn:parallelGateway id="split"><bpmn:incoming>f2</bpmn:incoming>{"".join(f'<bpmn:outgoing>s_{n}</bpmn:outgoing>' for n in names)}</bpmn:parallelGateway>{tasks}
-    <bpmn:parallelGateway id="join">{"".join(f'<bpmn:incoming>{n}_j</bpmn:incoming>' for n in names)}<bpmn:outgoing>f3</bpmn:outgoing></bpmn:parallelGateway>
+    <bpmn:parallelGateway id="join">{"".join(f'<bpmn:incoming>{n}_j</bpmn:incoming>' for n in names)}<bpmn:outgoing>{"f3" if after_join is None else "f_join"}</bpmn:outgoing></bpmn:parallelGateway>
     <bpmn:exclusiveGateway id="gw" name="Again?" default="f_done">
       <bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f_again</bpmn:outgoing><bpmn:outgoing>f_done</bpmn:outgoing>
     </bpmn:exclusiveGateway>
     <bpmn:endEvent id="end"><bpmn:incoming>f_done</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="merge" />
-    <bpmn:sequenceFlow id="f2" sourceRef="merge" targetRef="split" />
-    <bpmn:sequenceFlow id="f3" sourceRef="join" targetRef="gw" />
+    <bpmn:sequenceFlow id="f2" sourceRef="merge" targetRef="split" />{record}
     <bpmn:sequenceFlow id="f_again" sourceRef="gw" targetRef="merge">
       <bpmn:conditionExpression>again</bpmn:conditionExpression>
     </bpmn:sequenceFlow>

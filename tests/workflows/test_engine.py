@@ -276,3 +276,19 @@ def test_a_parallel_join_in_a_loop_waits_for_every_branch_of_each_round(branches
             result = engine.complete_task(instance, task.id, {"again": again})
             left.remove(f"b{name}")
     assert result.status == "completed"
+
+
+def test_a_parallel_join_in_a_loop_merges_this_rounds_answers_only():
+    """SpiffWorkflow 3.2 merged into the join the data of every finished join task of the spec, the earlier rounds'
+    too, and its list merge keeps the older items: a joint gate's second rework reopened the first one's picks."""
+    engine = WorkflowEngine(InMemoryStore())
+    record = "history = history + [picks]\npicks = None\ndel picks"  # like a record-gate script
+    version_id, _ = engine.deploy({"joint.bpmn": parallel_rework_loop(2, after_join=record)},
+                                  {"loop.schema.json": LOOP_FORM})
+    instance = engine.start(version_id, "joint", {"history": []}).instance_id
+    for round_, picks in ((1, ["a", "b"]), (2, ["c"]), (3, ["d", "e"])):
+        for name, answer in (("b1", {"picks": picks}), ("b0", {})):  # the picking side decides first each round
+            task = next(t for t in engine.ready_tasks(instance) if t.bpmn_id == name)
+            result = engine.complete_task(instance, task.id, {"again": round_ < 3, **answer})
+    assert result.status == "completed"
+    assert engine.instance_data(instance)["history"] == [["a", "b"], ["c"], ["d", "e"]]

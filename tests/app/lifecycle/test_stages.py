@@ -344,7 +344,8 @@ def test_three_candidates_are_evaluated_and_one_is_selected(start, session, serv
     rel.drive(until=until_ready("s4_select_partner"))
     rel.complete("s4_select_partner", {"selected_partner": data["candidate_ranking"][0]["name"]})
     rel.drive(until=until_ready("s4_ser_gate"))
-    rel.complete("s4_ser_gate", {"decision": "rework", "comments": "Re-check Beta's culture score."})
+    rel.complete("s4_ser_gate", {"decision": "rework", "comments": "Re-check Beta's culture score.",
+                                 "reopen_tasks": ["s4_nominate_candidates"]})  # agreed and evaluated again with it
 
     rel.complete("s4_nominate_candidates")
     rel.complete("s4_ser_agree_approach", {"approach_decision": "agree"})
