@@ -5,6 +5,7 @@ from .auth.models import (
     AccountLink,
     Organisation,
     RecoveryCode,
+    RelationshipPartner,
     RelationshipProfile,
     SecondFactorRole,
     TotpCredential,
@@ -16,7 +17,7 @@ from .calendar.models import CalendarFeed
 from .compliance.models import ExportJob, RenderedExport
 from .db import Base
 from .evidence.models import EvidenceFile
-from .inbox.models import TaskComment, TaskDraft
+from .inbox.models import PartnerDecision, TaskComment, TaskDraft
 from .management.models import RelationshipFoundation
 from .modeler.models import Draft, Upload
 from .notifications.models import Notification, NotificationPreference, OutboxEmail
@@ -38,8 +39,8 @@ from .webhooks.models import WebhookDelivery, WebhookSubscription
 metadata = Base.metadata
 
 __all__ = ["AccountLink", "ApiToken", "AuditEvent", "CalendarFeed", "Draft", "EvidenceFile", "ExportJob", "HumanTask", "InstanceMove", "Notification",
-           "NotificationPreference", "Organisation", "OutboxEmail", "ProcessInstance", "ProcessStart", "ProcessVersion",
+           "NotificationPreference", "Organisation", "OutboxEmail", "PartnerDecision", "ProcessInstance", "ProcessStart", "ProcessVersion",
            "RecoveryCode", "RegisterChange", "RegisterEntry", "RegisterFeed", "RelationshipFoundation",
-           "RelationshipProfile", "RenderedExport", "SecondFactorRole", "SsoIdentity", "SsoSession", "TaskComment", "TaskDraft", "Timer", "TokenMove", "TotpCredential",
+           "RelationshipPartner", "RelationshipProfile", "RenderedExport", "SecondFactorRole", "SsoIdentity", "SsoSession", "TaskComment", "TaskDraft", "Timer", "TokenMove", "TotpCredential",
            "Upload", "User", "UserRole", "UserSession", "VersionFile", "WebhookDelivery", "WebhookSubscription",
            "metadata"]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..audit.services import record
 from ..auth import second_factor, user_sessions
-from ..auth.models import ROLES, AccountLink, Organisation, RelationshipProfile, User, UserRole
+from ..auth.models import ROLES, AccountLink, Organisation, RelationshipPartner, User, UserRole
 from ..auth.permissions import Permission, require
 from ..auth.services import deactivate_user, set_password, weak_password
 from ..db import unit_of_work
@@ -50,8 +50,8 @@ def organisations(session: Session, actor: User) -> list[OrganisationRow]:
         sers = session.scalars(select(User.display_name).join(UserRole, UserRole.user_id == User.id).where(
             User.organisation_id == org.id, UserRole.role == "ser", User.is_active.is_(True))
             .order_by(User.display_name)).all()
-        relationships = session.scalar(select(func.count()).select_from(RelationshipProfile).where(
-            RelationshipProfile.partner_organisation_id == org.id))
+        relationships = session.scalar(select(func.count()).select_from(RelationshipPartner).where(
+            RelationshipPartner.organisation_id == org.id))
         rows.append(OrganisationRow(org, people, list(sers), relationships))
     return rows
 

@@ -92,6 +92,22 @@ class RelationshipProfile(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class RelationshipPartner(Base):
+    """One partner organisation of a relationship. An alliance has several: each one's users see the joint parts,
+    each one's SER decides the joint gates. The profile's `partner_organisation_id` is the lead partner (the first
+    named, `position` 0), kept for what reads one partner."""
+
+    __tablename__ = "relationship_partners"
+    __table_args__ = (UniqueConstraint("instance_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    partner_name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class UserSession(Base):
     """A signed-in browser session, kept on the server: the cookie carries only a random secret whose sha256 is
     `token_hash`, and the request is signed in only while this row is live (not ended, not idle too long, not

@@ -30,7 +30,7 @@ def _row(row) -> dict:
 
 def _version(version, sections=False) -> dict:
     out = dict(number=version.number, kind=version.kind, stage=version.stage, approved_at=version.approved_at,
-               approvers=version.approvers, changes=version.changes)
+               approvers=version.approvers, changes=version.changes, partners=version.partners)
     if sections:
         out["sections"] = [dict(stage=s.stage, title=s.title, entries=[
             {"task": e.task, "fields_": [list(f) for f in e.fields]} for e in s.entries]) for s in version.sections]

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..access import services as access
 from ..audit.services import record
 from ..auth.models import RelationshipProfile, User
 from ..errors import BadRequest, NotFound, Unavailable
@@ -145,8 +146,8 @@ def pack(session: Session, user: User, relationship_id: int, *, now: datetime, f
     for row in rows:
         if row.status != "evidenced":
             gaps.setdefault(f"{row.requirement.stage} {row.requirement.stage_name}", []).append(row)
-    partner = session.scalar(select(RelationshipProfile.partner_name)
-                             .where(RelationshipProfile.instance_id == relationship_id))
+    partner = ", ".join(access.partner_names(session, [relationship_id]).get(relationship_id, [])) or \
+        session.scalar(select(RelationshipProfile.partner_name).where(RelationshipProfile.instance_id == relationship_id))
     result = Pack(relationship_id, relationship.title or f"Relationship {relationship_id}", partner,
                   relationship.status, now, user.display_name, rows, compliance.summary(matrix), gaps, files)
     if full:

@@ -63,6 +63,7 @@ class RmpVersion:
     plan: Entry | None = None  # the plan's document control: the latest value of every rmp_* field
     summary: list[Entry] = field(default_factory=list)  # the parts an RMP carries, from the latest answers
     builds_on: RmpVersion | None = None  # a relationship's plan: the organisation's CRMP version it builds on
+    partners: list[str] = field(default_factory=list)  # the relationship's partner organisations, the lead first
 
     @property
     def label(self) -> str:
@@ -117,7 +118,8 @@ def versions(session: Session, relationship_id: int, *, viewer: User | None = No
         pending[stage] = []
         kind = PLAN_KIND.get(stage, "JRMP")
         number = len(result) + 1
-        result.append(RmpVersion(number, kind, stage, task.completed_at, [w or "?" for _t, w in approvals],
+        result.append(RmpVersion(number, kind, stage, task.completed_at,
+                                 [name for t, w in approvals for name in _approvers(t, w)],
                                  _sections(titles, work, upto=stage, shown=shown, read=read),
                                  plan=_plan(titles, work, upto=stage, shown=shown, read=read),
                                  summary=_summary(titles, work, upto=stage, shown=shown, read=read)))
@@ -132,7 +134,19 @@ def versions(session: Session, relationship_id: int, *, viewer: User | None = No
             version.changes = ["first version of the plan"]
     if not partner and relationship.process_id == LIFECYCLE:
         _cite_the_organisations_plan(session, result)
+    partners = access.partner_names(session, [relationship_id]).get(relationship_id, [])
+    for version in result:
+        version.partners = partners
     return result
+
+
+def _approvers(task: HumanTask, who: str | None) -> list[str]:
+    """Who approved with this gate decision: its SER, or, for a joint gate several partner organisations decided
+    (`app.inbox.partner_decisions`), each one's SER with their organisation."""
+    decided = ((task.submitted or {}).get("partner_decisions") or {}).get(task.task_id)
+    if isinstance(decided, list) and decided:
+        return [f"{d.get('decided_by') or '?'} ({d.get('organisation')})" for d in decided if isinstance(d, dict)]
+    return [who or "?"]
 
 
 def _cite_the_organisations_plan(session: Session, result: list[RmpVersion]) -> None:
@@ -364,6 +378,7 @@ def to_markdown(version: RmpVersion, title: str) -> str:
     lines = [f"# {version.kind} — {title}", "",
              f"Version {version.number}, approved at stage {version.stage} on "
              f"{version.approved_at:%d %B %Y} by {', '.join(version.approvers)}.", "",
+             *([f"Partner organisations: {', '.join(version.partners)}.", ""] if version.partners else []),
              "Changes in this version:", *[f"- {c}" for c in version.changes], ""]
     if version.plan:
         lines += [f"## {PLAN_TITLE}", ""] + [f"- **{name}**: {value}" for name, value in version.plan.fields] + [""]

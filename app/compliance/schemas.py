@@ -62,6 +62,7 @@ class PlanVersionOut(Schema):
     approved_at = fields.DateTime()
     approvers = fields.List(fields.String())
     changes = fields.List(fields.String())
+    partners = fields.List(fields.String(), metadata={"description": "the relationship's partner organisations"})
 
 
 class PlanVersionDetailOut(PlanVersionOut):

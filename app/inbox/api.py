@@ -14,7 +14,7 @@ from ..inbox import services as inbox
 from ..management.inputs import live_inputs
 from ..processes.models import HumanTask
 from ..stages import stage_of
-from . import queries, screens
+from . import partner_decisions, queries, screens
 from .schemas import (
     CompletedOut,
     DataIn,
@@ -74,6 +74,10 @@ def show(task_id):
                ui_schema=form.ui, data=data, instructions=instructions, may_complete=reason is None,
                refusal=reason, completed_at=row.completed_at,
                draft={"data": draft.data, "updated_at": draft.updated_at} if draft is not None else None)
+    standing = partner_decisions.standing(db, row)
+    out["partners"] = None if standing is None else {
+        "decided": [{"organisation": d.organisation, "decided_by": d.by, "decided_at": d.at} for d in standing.decided],
+        "awaited": standing.awaited}
     return out
 
 
@@ -114,8 +118,10 @@ def complete(args, task_id):
     result = inbox.submit(db, engine(), me, task_id, args["data"], now=moment, mail=app_services().mail)
     # the relationship's open tasks, as the relationship shows them to everyone
     relationship_id, ready = queries.open_tasks_around(db, instance_id, now=moment)
+    standing = partner_decisions.standing(db, row)
     return {"completed": task_id, "relationship_id": relationship_id, "status": result.status,
-            "next_tasks": [task_dict(t) for t in ready], "next_for_you": inbox.next_for(db, me, ready)}
+            "next_tasks": [task_dict(t) for t in ready], "next_for_you": inbox.next_for(db, me, ready),
+            "awaiting_partners": standing.awaited if standing is not None else []}
 
 
 @bp.post("/tasks/<id:task_id>/evidence")

@@ -17,7 +17,7 @@ from ..management.inputs import live_inputs
 from ..processes.models import ProcessInstance
 from ..processes.services import suspended
 from ..stages import stage_of_process
-from . import queries, screens
+from . import partner_decisions, queries, screens
 from . import services as tasks
 from .binding import add_row, check, evidence_field_names, path_of, read_form
 
@@ -79,6 +79,11 @@ def submit(task_id: int):
         return _render(row, values=data, refusal=exc.message, status=409)
     except (Conflict, TaskNotReady):
         return _render(row, values=data, notice=RELOAD, status=409)
+    standing = partner_decisions.standing(session, row)
+    if standing is not None and standing.awaited:
+        flash(f"Your organisation's decision is recorded. The task waits for {', '.join(standing.awaited)}: it "
+              "completes once every partner organisation has decided.", "success")
+        return redirect(url_for("inbox.index"))
     flash(_confirmation(row, data, form), "success")
     following = tasks.next_task_for(session, user, row.id, now=now)
     if following is not None:

@@ -19,14 +19,14 @@ from sqlalchemy import and_, bindparam, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..access import services as access
-from ..auth.models import RelationshipProfile, User
+from ..auth.models import User
 from ..auth.permissions import Permission, may, read_only
 from ..errors import Forbidden, NotFound
 from ..pagination import window
 from ..processes.models import HumanTask, ProcessInstance
 from ..processes.services import check_can_work_on, lane_refusal
 from ..stages import StageTag, stage_condition, stage_of
-from .models import TaskComment, TaskDraft
+from .models import PartnerDecision, TaskComment, TaskDraft
 
 PAGE_SIZE = 20
 ROLE_NAMES = {"staff": "staff", "ser": "SER", "jmt": "joint management team", "process_owner": "process owner",
@@ -51,9 +51,12 @@ def workable(user: User):
     if not user.is_partner:
         return lanes
     # a partner works only on the relationships its organisation is the partner of
-    theirs = select(RelationshipProfile.instance_id).where(
-        RelationshipProfile.partner_organisation_id == user.organisation_id)
-    return and_(lanes, HumanTask.instance_id.in_(select(ProcessInstance.id).where(ProcessInstance.root_id.in_(theirs))))
+    theirs = access.relationships_of(user.organisation_id)
+    # a joint task of several partners leaves the inbox of each partner once its organisation has decided it
+    decided = select(PartnerDecision.id).where(PartnerDecision.human_task_id == HumanTask.id,
+                                               PartnerDecision.organisation_id == user.organisation_id).exists()
+    return and_(lanes, HumanTask.instance_id.in_(select(ProcessInstance.id).where(ProcessInstance.root_id.in_(theirs))),
+                ~decided)
 
 
 def works_lane(user: User, row: HumanTask) -> bool:
@@ -326,6 +329,11 @@ def refusal(session: Session, user: User, row: HumanTask, *, ignore_assignee: bo
         return f"This task is {row.state}."
     if user.is_partner and not access.may_see_instance(session, user, row.instance_id, row.process_id):
         return "This task belongs to a relationship of another organisation."
+    if user.is_partner and row.partner_side:
+        decided = session.scalar(select(PartnerDecision.decided_at).where(
+            PartnerDecision.human_task_id == row.id, PartnerDecision.organisation_id == user.organisation_id))
+        if decided is not None:
+            return f"Your organisation decided this task on {decided:%Y-%m-%d %H:%M} UTC; it waits for the other partners"
     try:
         check_can_work_on(session, user, _without_assignee(row) if ignore_assignee else row)
     except Forbidden as exc:

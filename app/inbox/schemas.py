@@ -59,6 +59,17 @@ class DraftOut(Schema):
     updated_at = fields.DateTime()
 
 
+class PartnerDecidedOut(Schema):
+    organisation = fields.String()
+    decided_by = fields.String()
+    decided_at = fields.DateTime()
+
+
+class PartnersOut(Schema):
+    decided = fields.List(fields.Nested(PartnerDecidedOut))
+    awaited = fields.List(fields.String(), metadata={"description": "the partner organisations still to decide"})
+
+
 class TaskDetailOut(TaskOut):
     state = fields.String()
     bpmn_id = fields.String()
@@ -71,6 +82,9 @@ class TaskDetailOut(TaskOut):
     may_complete = fields.Boolean()
     refusal = fields.String(allow_none=True, metadata={"description": "why you may not complete it now"})
     completed_at = fields.DateTime(allow_none=True)
+    partners = fields.Nested(PartnersOut, allow_none=True, metadata={
+        "description": "a task each partner organisation's SER decides (a relationship with several partners): "
+                       "who has decided and who is awaited; null for any other task"})
 
 
 class CompletedOut(Schema):
@@ -80,6 +94,9 @@ class CompletedOut(Schema):
     next_tasks = fields.List(fields.Nested(TaskOut), metadata={
         "description": "the relationship's open tasks now (as GET /relationships/{id} lists them)"})
     next_for_you = fields.Integer(allow_none=True, metadata={"description": "the next task you may complete"})
+    awaiting_partners = fields.List(fields.String(), metadata={
+        "description": "a task each partner organisation's SER decides (a relationship with several partners): the "
+                       "partners still to decide; empty once the task is completed"})
 
 
 def task_dict(row) -> dict:

@@ -21,6 +21,7 @@ from ..processes.forms import form_schema
 from ..processes.models import HumanTask, ProcessInstance
 from ..processes.store import bound
 from ..stages import StageTag, stage_of
+from . import partner_decisions
 from .binding import Field, build_fields, declared, evidence_values, titles
 from .instructions import render_instructions
 from .models import TaskComment, TaskDraft
@@ -81,6 +82,7 @@ class TaskPage:
     answers: list[Answer] = field(default_factory=list)
     notice: str | None = None  # e.g. someone else changed the task meanwhile
     sent_back: list[Answer] = field(default_factory=list)  # the SER decisions that reopened this task, each once
+    partners: partner_decisions.Standing | None = None  # several partners decide it: who has, who is awaited
 
     @property
     def is_approval(self) -> bool:
@@ -214,6 +216,7 @@ def task_page(session: Session, engine: WorkflowEngine, user: User, row: HumanTa
         task_files=evidence.for_task(session, row.id),
         candidates=candidates(session, row) if manager else [],
     )
+    page.partners = partner_decisions.standing(session, row)
     order = list(page.field_titles)
     page.errors = dict(sorted(page.errors.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else -1))
     if row.approval_gate:

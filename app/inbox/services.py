@@ -24,6 +24,7 @@ from ..evidence.models import EvidenceFile
 from ..notifications.services import MailSettings
 from ..processes.models import HumanTask
 from ..processes.services import complete_task
+from . import partner_decisions
 from .binding import evidence_values
 from .models import TaskComment, TaskDraft
 from .queries import TaskRow, open_tasks, refusal, root_instance, visible_task
@@ -44,6 +45,13 @@ def may_manage(user: User, row: HumanTask) -> bool:
         may(user, Permission.MANAGE_LANE_TASKS) and (row.partner_side == user.is_partner or row.joint))
 
 
+def _not_for_one_partner(session: Session, row: HumanTask) -> None:
+    """A task each partner organisation's SER decides is nobody's alone: claiming it would lock the others out."""
+    if partner_decisions.applies(session, row):
+        raise Forbidden(f"the task {row.name!r} is decided by the SER of each partner organisation; "
+                        "nobody claims it for all of them")
+
+
 def _commit_event(session, action, user, row, now, payload=None):
     record(session, action, actor=user, instance_id=row.instance_id, task_id=row.task_id, at=now,
            payload={"human_task_id": row.id, "name": row.name, **(payload or {})})
@@ -58,6 +66,7 @@ def claim(session: Session, user: User, human_task_id: int, *, now: datetime) ->
             return
         if row.assignee_id is not None:
             raise Forbidden(f"the task {row.name!r} is already claimed by someone else")
+        _not_for_one_partner(session, row)
         reason = refusal(session, user, row)
         if reason:
             raise Forbidden(reason)
@@ -88,6 +97,7 @@ def reassign(session: Session, user: User, human_task_id: int, to_user_id: int, 
         row = _ready(session, user, human_task_id)
         if not may_manage(user, row):
             raise Forbidden("only an SER or an administrator may reassign tasks")
+        _not_for_one_partner(session, row)
         target = session.get(User, to_user_id)
         if target is None or not target.is_active:
             raise BadRequest("choose an active user", {"assignee": "no such user"})
@@ -176,10 +186,11 @@ _DROP_DRAFTS = delete(TaskDraft).where(TaskDraft.human_task_id == bindparam("tas
 def submit(session: Session, engine: WorkflowEngine, user: User, human_task_id: int, data: dict, *,
            now: datetime, mail: MailSettings | None = None) -> Result:
     """Complete a task with its form data (via `complete_task`), checking that the evidence it cites belongs
-    to this relationship and dropping the task's drafts in the same transaction. Raises what complete_task
-    raises, and BadRequest.
+    to this relationship and dropping the task's drafts in the same transaction. A partner-side task of a
+    relationship with several partners records this organisation's decision instead, and completes once the
+    last partner has decided (`partner_decisions`). Raises what complete_task raises, and BadRequest.
     """
-    def cite_and_drop_drafts(row: HumanTask, schema: dict | None, data: dict) -> None:
+    def cite(row: HumanTask, schema: dict | None, data: dict) -> None:
         cited = evidence_values(schema, data)
         if cited:
             relationship_id = root_instance(session, row.instance_id).id
@@ -188,8 +199,18 @@ def submit(session: Session, engine: WorkflowEngine, user: User, human_task_id: 
             if foreign:
                 raise BadRequest("some attached files are not evidence of this relationship",
                                  {"(form)": "unknown evidence: " + ", ".join(foreign)})
+
+    def cite_and_drop_drafts(row: HumanTask, schema: dict | None, data: dict) -> None:
+        cite(row, schema, data)
         session.connection().execute(_DROP_DRAFTS, {"task_id": row.id})
 
+    row = session.get(HumanTask, human_task_id)
+    if row is not None and partner_decisions.applies(session, row):  # each partner organisation's SER decides
+        def cite_and_drop_own_draft(row: HumanTask, schema: dict | None, data: dict) -> None:
+            cite(row, schema, data)
+            session.execute(delete(TaskDraft).where(TaskDraft.human_task_id == row.id, TaskDraft.user_id == user.id))
+        return partner_decisions.decide(session, engine, user, row, data, now=now, mail=mail,
+                                        before_run=cite_and_drop_drafts, before_keep=cite_and_drop_own_draft)
     return complete_task(session, engine, user=user, human_task_id=human_task_id, data=data, now=now,
                          before_run=cite_and_drop_drafts, mail=mail)
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from sqlalchemy import and_, bindparam, column, func, insert, or_, select, table, update
 from sqlalchemy.orm import Session
 
-from ..auth.models import Organisation, RelationshipProfile, User, UserRole
+from ..auth.models import Organisation, RelationshipPartner, User, UserRole
 from .models import Notification, NotificationPreference, OutboxEmail
 
 MAX_ATTEMPTS = 8
@@ -62,11 +62,12 @@ _tasks = table("human_tasks", column("id"), column("instance_id"), column("task_
                column("assignee_id"))
 
 
-def partner_organisation_of(session: Session, instance_id: int) -> int | None:
-    """The partner organisation of the relationship an instance belongs to (None: no partner is named)."""
+def partner_organisation_of(session: Session, instance_id: int) -> tuple[int, ...]:
+    """The partner organisations of the relationship an instance belongs to (an alliance has several; empty: no
+    partner is named)."""
     root = select(_instances.c.root_id).where(_instances.c.id == instance_id).scalar_subquery()
-    return session.scalar(select(RelationshipProfile.partner_organisation_id)
-                          .where(RelationshipProfile.instance_id == root))
+    return tuple(session.scalars(select(RelationshipPartner.organisation_id)
+                                 .where(RelationshipPartner.instance_id == root).order_by(RelationshipPartner.id)))
 
 
 class Recipient(NamedTuple):
@@ -92,24 +93,27 @@ _IN_ROLE = (_ACTIVE.join(UserRole, UserRole.user_id == User.id)
             .join(Organisation, Organisation.id == User.organisation_id)
             .where(UserRole.role == bindparam("role")))
 _OURS = _IN_ROLE.where(Organisation.kind == "own").order_by(User.id)
-_THEIRS = _IN_ROLE.where(Organisation.id == bindparam("organisation_id")).order_by(User.id)
-_BOTH = _IN_ROLE.where(or_(Organisation.kind == "own", Organisation.id == bindparam("organisation_id"))) \
-    .order_by(User.id)
+_THEIRS = _IN_ROLE.where(Organisation.id.in_(bindparam("organisation_ids", expanding=True))).order_by(User.id)
+_BOTH = _IN_ROLE.where(or_(Organisation.kind == "own",
+                           Organisation.id.in_(bindparam("organisation_ids", expanding=True)))).order_by(User.id)
 
 
 def recipients(session: Session, role: str | None, partner_side: bool, assignee_id: int | None,
-               partner_organisation_id: int | None = None, joint: bool = False) -> list[Recipient]:
+               partner_organisations: tuple[int, ...] | int | None = (), joint: bool = False) -> list[Recipient]:
     """The assignee, else everyone with the lane's role on the lane's side (the joint team: both sides). On the
-    partner's side only the users of this relationship's partner organisation: no other partner ever hears
+    partner's side only the users of this relationship's partner organisations: no other partner ever hears
     of it. One statement, plain columns."""
+    if isinstance(partner_organisations, int):
+        partner_organisations = (partner_organisations,)
+    partner_organisations = tuple(partner_organisations or ())
     if assignee_id is not None:
         statement, params = _ASSIGNEE, {"assignee_id": assignee_id}
     else:
-        params = {"role": role or "staff", "organisation_id": partner_organisation_id}
+        params = {"role": role or "staff", "organisation_ids": list(partner_organisations)}
         if joint:
-            statement = _OURS if partner_organisation_id is None else _BOTH
+            statement = _OURS if not partner_organisations else _BOTH
         elif partner_side:
-            if partner_organisation_id is None:
+            if not partner_organisations:
                 return []
             statement = _THEIRS
         else:
@@ -123,7 +127,7 @@ _INSERT_NOTIFICATIONS, _INSERT_EMAILS = insert(Notification), insert(OutboxEmail
 def notify_tasks(session: Session, notices: list[TaskNotice], now: datetime, *, mail: MailSettings | None) -> int:
     """One notification per recipient per task (and an outbox e-mail when `mail` is set). Returns how many."""
     rows, emails = [], []
-    partners: dict[int, int | None] = {}
+    partners: dict[int, tuple[int, ...]] = {}
     found: dict[tuple, list[Recipient]] = {}  # the same lane twice in one action: asked once
     where: dict[TaskNotice, tuple[int | None, str | None]] = {}  # (mail only) the task page and relationship
     for notice in notices:

@@ -81,13 +81,15 @@ KNOWLEDGE = Register(
         asset=_text("Knowledge asset", minLength=1), owner=_text("Owner", minLength=1),
         classification={"type": "string", "title": "Classification", "enum": [
             "public", "internal", "confidential", "restricted"]},
-        sharing={"type": "string", "title": "Sharing with the partner", "enum": [
+        sharing={"type": "string", "title": "Sharing with partners", "enum": [
             "share", "share_under_nda", "share_on_request", "withhold"]},
+        shared_with=_text("Shared with (partner organisations, separated by commas; empty: every partner)", 600),
         details=_text("Details", 4000), conditions=_text("Conditions", 2000)),
     ("knowledge_map", "joint_knowledge_plan"),
     "What knowledge exists, who owns it, and what the partner may see: shared items in full, items shared under "
     "an NDA in full once the agreement covers confidentiality (by name only until then), items shared on request "
-    "by name only, withheld items not at all.")
+    "by name only, withheld items not at all. An item shared with named partner organisations only reaches no "
+    "other partner.")
 EXIT_TRIGGERS = Register(
     "exit-triggers", "Exit triggers", "trigger", _object(
         ("trigger",),
@@ -98,7 +100,8 @@ EXIT_TRIGGERS = Register(
         raised={"type": "string", "title": "Raised", "enum": ["person", "escalation", "performance",
                                                               "exit_strategy_review"]},
         our_decision={"type": "string", "title": "Our SER's decision", "enum": ["dismiss", "invoke_exit"]},
-        partner_decision={"type": "string", "title": "Partner SER's decision", "enum": ["dismiss", "invoke_exit"]},
+        partner_decision={"type": "string", "title": "Partner SERs' decision", "enum": [
+            "dismiss", "invoke_exit", "partners_disagree"]},  # partners_disagree: an alliance's partners differed
         deadlock_resolution={"type": "string", "title": "Deadlock resolved by the exit strategy", "enum": [
             "continue", "invoke_exit", "external_mediation"]},
         mediation_outcome={"type": "string", "title": "Mediation outcome", "enum": ["continue", "invoke_exit"]},

@@ -160,6 +160,8 @@ def _from_task(register: Register, field_name: str, item: dict, submitted: dict 
         data.setdefault("owner", item.get("owner_organisation") or "unknown")
         if item.get("share_with"):
             data.setdefault("conditions", f"share with: {item['share_with']}")
+        if access.shared_with(item):  # the partner organisations it is shared with, as the register's text
+            data["shared_with"] = ", ".join(access.shared_with(item))[:600]
     if field_name in PLAN_OF_FEED:
         data["plan"] = PLAN_OF_FEED[field_name]
     return data
@@ -315,7 +317,7 @@ def visible_data(user: User, register: Register, data: dict, joint: bool, nda: b
         return None
     if register is KNOWLEDGE:
         rule = access.sharing_of(data)
-        if rule == "withhold" or rule is None:
+        if rule == "withhold" or rule is None or not access.reaches(data, user):
             return None
     return access.redact(data, user, nda=nda)
 

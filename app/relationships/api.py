@@ -21,6 +21,7 @@ from .schemas import (
     ExitTriggerIn,
     IssueIn,
     ListArgs,
+    PartnerIn,
     RelationshipDetailOut,
     RelationshipPage,
     StartIn,
@@ -31,7 +32,8 @@ bp = blueprint("api_relationships", "Relationships and their progress through th
 
 def summary_dict(summary) -> dict:
     row, progress = summary.instance, summary.progress
-    return {"id": row.id, "title": summary.title, "partner": summary.partner, "status": row.status,
+    return {"id": row.id, "title": summary.title, "partner": summary.partner, "partners": summary.partners,
+            "status": row.status,
             "version_id": row.version_id, "created_at": row.created_at,
             "progress": {"stage": progress.current, "label": progress.label, "status": progress.status,
                          "outcome": progress.outcome},
@@ -79,9 +81,20 @@ def index(args):
 def start(args):
     """Start a relationship on the deployed lifecycle (staff, SERs, the joint team, administrators)."""
     result = relationships.start(session(), engine(), user(), title=args["title"], partner=args["partner"],
-                                 now=now(), mail=mail())
+                                 partners=args["partners"], now=now(), mail=mail())
     session().expire_all()
     return detail_dict(result.instance_id)
+
+
+@bp.post("/relationships/<id:relationship_id>/partners")
+@bp.arguments(PartnerIn)
+@bp.response(201, RelationshipDetailOut)
+def add_partner(args, relationship_id):
+    """Add a partner organisation to a running relationship (our SERs and administrators): its users see the joint
+    parts and its SER decides the joint gates from now on."""
+    relationships.add_partner(session(), user(), relationship_id, args["partner"], now=now())
+    session().expire_all()
+    return detail_dict(relationship_id)
 
 
 @bp.get("/relationships/<id:relationship_id>")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..access import services as access
-from ..auth.models import RelationshipProfile, User
+from ..auth.models import User
 from ..errors import NotFound
 from ..processes.models import ProcessInstance, ProcessVersion, VersionFile
 from ..stages import stage_of_process
@@ -92,8 +92,7 @@ def diagram_xml(session: Session, version_id: int, name: str, viewer: User | Non
 
 
 def _partner_may_read(session: Session, viewer: User, version_id: int, name: str) -> bool:
-    theirs = select(RelationshipProfile.instance_id).where(
-        RelationshipProfile.partner_organisation_id == viewer.organisation_id)
+    theirs = access.relationships_of(viewer.organisation_id)
     runs_there = session.scalar(select(ProcessInstance.id).where(
         ProcessInstance.version_id == version_id, ProcessInstance.root_id.in_(theirs)).limit(1))
     if runs_there is None:

@@ -38,13 +38,15 @@ def index():
 def start():
     session = db_session()
     title, partner = request.form.get("title", ""), request.form.get("partner", "")
-    typed = {k: request.form.get(k, "") for k in ("title", "partner", "ser_name", "ser_username", "ser_email")}
+    typed = {k: request.form.get(k, "") for k in ("title", "partner", "more_partners", "ser_name", "ser_username",
+                                                  "ser_email")}
+    more = [line.strip() for line in typed["more_partners"].splitlines() if line.strip()]
     invited = None
     try:
         if any(typed[k].strip() for k in ("ser_name", "ser_username", "ser_email")):
             invited = _invite_partner_ser(session, partner, typed)  # first: a refusal starts nothing
         result = relationships.start(session, services().workflows, me(), title=title, partner=partner,
-                                     now=utcnow(), mail=services().mail)
+                                     partners=more, now=utcnow(), mail=services().mail)
     except BadRequest as exc:
         return _list(errors=exc.errors or {"(form)": exc.message}, message=exc.message, typed=typed,
                      status_code=400)
@@ -93,6 +95,16 @@ def raise_issue(relationship_id: int):
                       session, services().workflows, user=me(), relationship_id=relationship_id, title=title,
                       description=description.strip(), now=now, mail=services().mail),
                   f"Issue raised: {title.strip()!r}. It starts at level 1; its tasks are in the inbox.")
+
+
+@bp.post("/relationships/<id:relationship_id>/partners")
+def add_partner(relationship_id: int):
+    """Add a partner organisation (an alliance grows): our SERs and administrators."""
+    name = request.form.get("partner", "")
+    return _raise(relationship_id, "partner", {"partner": name},
+                  lambda session, now: relationships.add_partner(session, me(), relationship_id, name, now=now),
+                  f"{name.strip()} is now a partner of this relationship: its users see the joint parts and its "
+                  "SER decides the joint gates.")
 
 
 @bp.post("/relationships/<id:relationship_id>/exit-triggers")
@@ -146,6 +158,7 @@ def _show(relationship_id: int, *, refused=None, status_code=200):
                            health=health.rounds(session, relationship_id) if not detail.summary.instance.parent_id
                            else [],
                            may_raise=relationships.may_raise(me(), detail.summary.instance, stage),
+                           may_add_partner=relationships.may_add_partner(me(), detail.summary.instance),
                            upcoming=agenda[:UPCOMING_SHOWN], more_upcoming=len(agenda) > UPCOMING_SHOWN,
                            refused=refused or {}, foundation=foundation,
                            organisation_wait=management.readiness(session, now) if waits else None), status_code

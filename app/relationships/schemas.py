@@ -3,7 +3,7 @@ from them)."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..api.common import (
     NAME_MAX,
@@ -23,7 +23,23 @@ class ListArgs(PageArgs):
 
 class StartIn(In):
     title = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX))
-    partner = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    partner = fields.String(load_default="", validate=validate.Length(max=200), metadata={
+        "description": "the partner organisation (the lead partner when `partners` names more)"})
+    partners = fields.List(fields.String(validate=validate.Length(max=200)), load_default=list,
+                           validate=validate.Length(max=20), metadata={
+        "description": "several partner organisations (an alliance): each one's users see the joint parts and "
+                       "each one's SER decides the joint gates; a new name creates the partner organisation"})
+
+
+    @validates_schema(skip_on_field_errors=False)
+    def a_partner_is_named(self, data, **_kwargs):
+        if not (data.get("partner") or "").strip() and not any((n or "").strip() for n in data.get("partners") or []):
+            raise ValidationError("Name the partner organisation (`partner`, or `partners` for several).", "partner")
+
+
+class PartnerIn(In):
+    partner = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "the partner organisation to add (a new name creates it)"})
 
 
 class IssueIn(In):
@@ -45,7 +61,8 @@ class ProgressOut(Schema):
 class RelationshipOut(Schema):
     id = fields.Integer()
     title = fields.String()
-    partner = fields.String(allow_none=True)
+    partner = fields.String(allow_none=True, metadata={"description": "the lead partner organisation"})
+    partners = fields.List(fields.String(), metadata={"description": "every partner organisation, the lead first"})
     status = fields.String()
     version_id = fields.Integer()
     created_at = fields.DateTime()

@@ -17,7 +17,7 @@ from workflows import Result, WorkflowEngine
 from ..access import services as access
 from ..audit.models import AuditEvent
 from ..audit.services import record
-from ..auth.models import Organisation, RelationshipProfile, User
+from ..auth.models import Organisation, RelationshipPartner, RelationshipProfile, User
 from ..auth.permissions import Permission, may
 from ..errors import BadRequest, Forbidden
 from ..evidence import services as evidence
@@ -66,6 +66,7 @@ class Summary:
     open_tasks: int = 0
     overdue: int = 0
     next_review: datetime | None = None
+    partners: list[str] = field(default_factory=list)  # every partner organisation's name, the lead partner first
 
     @property
     def title(self) -> str:
@@ -87,7 +88,7 @@ def summaries(session: Session, *, now: datetime, status: str = "", limit: int =
         ProcessInstance.parent_id.is_(None))
     partner = viewer is not None and not access.sees_everything(viewer)
     if partner:
-        query = query.where(RelationshipProfile.partner_organisation_id == viewer.organisation_id)
+        query = query.where(ProcessInstance.id.in_(access.relationships_of(viewer.organisation_id)))
     if only is not None:  # any top-level instance has its page (a process started by hand, the management system)
         query = query.where(ProcessInstance.id == only)
     else:  # the list: relationships only
@@ -133,6 +134,8 @@ def summaries(session: Session, *, now: datetime, status: str = "", limit: int =
             running_stage[root_id] = max(running_stage.get(root_id, 0), number)
     for root_id, number in running_stage.items():
         by_root[root_id].progress.current = number
+    for root_id, names in access.partner_names(session, ids).items():
+        by_root[root_id].partners = names
     return [by_root[i] for i in ids]
 
 
@@ -326,45 +329,121 @@ def partner_organisation(session: Session, name: str) -> Organisation:
     return found
 
 
+def partner_errors(session: Session, names: list[str], *, field: str = "partners",
+                   already: list[str] = ()) -> dict[str, str]:
+    """What is wrong with these partner organisations' names (nothing is created here): each named, under 200
+    characters, named once, not our own organisation, not a deactivated one, not a partner already."""
+    taken = {n.casefold() for n in already}
+    seen: set[str] = set()
+    problems = []
+    for name in names:
+        if not name:
+            problems.append("Name the partner organisation.")
+        elif len(name) > 200:
+            problems.append(f"Keep the partner's name under 200 characters ({name[:40]}…).")
+        elif name.casefold() in seen or name.casefold() in taken:
+            problems.append(f"{name} is named twice: each partner organisation once.")
+        else:
+            seen.add(name.casefold())
+            found = session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower()))
+            if found is not None and found.kind != "partner":
+                problems.append(f"{name} is our own organisation, not a partner.")
+            elif found is not None and not found.active:
+                problems.append(f"{name} is deactivated: an administrator must reactivate it first.")
+    if not names:
+        problems.append("Name the partner organisation.")
+    return {field: " ".join(problems)} if problems else {}
+
+
 def lifecycle_deployed(session: Session) -> bool:
     return LIFECYCLE in latest_process_ids(session)
 
 
-def start(session: Session, engine: WorkflowEngine, user: User, *, title: str, partner: str,
-          now: datetime, mail: MailSettings | None = None) -> Result:
-    """Start a relationship on the deployed lifecycle. Raises BadRequest (fields, nothing deployed), Forbidden."""
-    title, partner = (title or "").strip(), (partner or "").strip()
+def start(session: Session, engine: WorkflowEngine, user: User, *, title: str, partner: str = "",
+          partners: list[str] | None = None, now: datetime, mail: MailSettings | None = None) -> Result:
+    """Start a relationship on the deployed lifecycle with one partner organisation (`partner`) or several
+    (`partners`, an alliance; the first is the lead partner). Raises BadRequest (fields, nothing deployed),
+    Forbidden; nothing is changed then."""
+    title = (title or "").strip()
+    names = [(n or "").strip() for n in ([partner] if partner or not partners else []) + list(partners or [])]
+    names = [n for n in names if n] if len(names) > 1 else names  # an empty extra row of the form is no partner
     errors = {}
     if not title:
         errors["title"] = "Give the relationship a name."
     elif len(title) > 300:
         errors["title"] = "Keep the name under 300 characters."
-    if not partner:
-        errors["partner"] = "Name the partner organisation."
-    elif len(partner) > 200:
-        errors["partner"] = "Keep the partner's name under 200 characters."
-    if errors:
-        raise BadRequest("some fields need attention", errors)
+    errors.update(partner_errors(session, names, field="partner"))
     if user.is_partner:
         raise Forbidden("relationships are started by our own organisation; a partner joins at stage 5")
+    if errors:
+        session.rollback()
+        raise BadRequest("some fields need attention", errors)
     if not lifecycle_deployed(session):
         session.rollback()
         raise BadRequest("no lifecycle is deployed yet: a process owner must deploy the diagrams first "
                          "(collabflow deploy)", {"(form)": "no lifecycle process deployed"})
     session.rollback()
     result = start_instance(session, engine, user=user, process_id=LIFECYCLE, title=title, now=now,
-                            data={"relationship_name": title, "partner_organisation": partner}, mail=mail)
-    organisation = partner_organisation(session, partner)
-    session.add(RelationshipProfile(instance_id=result.instance_id, partner_name=partner, created_at=now,
-                                    partner_organisation_id=organisation.id))
+                            data={"relationship_name": title, "partner_organisation": names[0],
+                                  "partner_organisations": names}, mail=mail)
+    organisations = [partner_organisation(session, name) for name in names]
+    session.add(RelationshipProfile(instance_id=result.instance_id, partner_name=names[0], created_at=now,
+                                    partner_organisation_id=organisations[0].id))
+    session.add_all(RelationshipPartner(instance_id=result.instance_id, organisation_id=org.id, partner_name=name,
+                                        position=i, created_at=now)
+                    for i, (name, org) in enumerate(zip(names, organisations, strict=True)))
     management.record_foundation(session, result.instance_id, now)
     record(session, "relationship.described", actor=user, instance_id=result.instance_id, at=now,
-           payload={"title": title, "partner": partner, "partner_organisation_id": organisation.id})
+           payload={"title": title, "partner": names[0], "partner_organisation_id": organisations[0].id,
+                    **({"partners": names, "partner_organisation_ids": [o.id for o in organisations]}
+                       if len(names) > 1 else {})})
     session.flush()
-    if access.partners_without_ser(session, [result.instance_id]):
-        notify_people(session, management.our_sers(session), kind="no_partner_ser", instance_id=result.instance_id, now=now,
-                      title=f"{partner} has no SER yet: {title} will wait at its first joint gate (stage 5)")
+    _warn_without_ser(session, result.instance_id, title, now)
     session.commit()
     return result
 
 
+def _warn_without_ser(session: Session, relationship_id: int, title: str, now: datetime) -> None:
+    missing = access.partners_without_ser(session, [relationship_id]).get(relationship_id)
+    if missing:
+        notify_people(session, management.our_sers(session), kind="no_partner_ser", instance_id=relationship_id,
+                      now=now, title=f"{missing} has no SER yet: {title} will wait at its first joint gate (stage 5)")
+
+
+def may_add_partner(user: User, relationship: ProcessInstance) -> bool:
+    """Whether the page offers adding a partner organisation (`add_partner` decides again)."""
+    return (not user.is_partner and may(user, Permission.MANAGE_LANE_TASKS) and relationship.parent_id is None
+            and relationship.process_id == LIFECYCLE and relationship.status == "running")
+
+
+def add_partner(session: Session, user: User, relationship_id: int, name: str, *, now: datetime) -> Organisation:
+    """Add a partner organisation to a running relationship (an alliance grows): our SERs and administrators.
+    Its users see the joint parts from now on, and its SER decides the joint partner tasks still open as well
+    as later ones (`app.inbox.partner_decisions`). Raises Forbidden, NotFound, BadRequest; nothing is changed
+    then."""
+    if user.is_partner or not may(user, Permission.MANAGE_LANE_TASKS):
+        raise Forbidden("only our SERs and administrators add partner organisations to a relationship")
+    root = access.relationship_or_404(session, relationship_id, user, process_id=LIFECYCLE)
+    name = (name or "").strip()
+    current = access.partners(session, root.id)
+    errors = partner_errors(session, [name], field="partner",
+                            already=[n for _org, n in current] + access.partner_names(session, [root.id]).get(root.id, []))
+    if root.status != "running":
+        errors.setdefault("(form)", f"the relationship is {root.status}: partners join a running relationship")
+    if errors:
+        session.rollback()
+        raise BadRequest("the partner cannot be added", errors)
+    organisation = partner_organisation(session, name)
+    session.add(RelationshipPartner(instance_id=root.id, organisation_id=organisation.id, partner_name=name,
+                                    position=len(current), created_at=now))
+    profile = session.get(RelationshipProfile, root.id)
+    if profile is None:  # a relationship started without a partner: this one leads
+        session.add(RelationshipProfile(instance_id=root.id, partner_name=name, created_at=now,
+                                        partner_organisation_id=organisation.id))
+    record(session, "relationship.partner_added", actor=user, instance_id=root.id, at=now,
+           payload={"partner": name, "partner_organisation_id": organisation.id,
+                    "partners": [n for _org, n in current] + [name]})
+    session.flush()
+    _warn_without_ser(session, root.id, root.title or f"Relationship #{root.id}", now)
+    session.commit()
+    return organisation

@@ -126,10 +126,12 @@ class Driver:
         result = services.start_instance(session, svc.workflows, user=users["staff"], process_id=process_id,
                                          data=data or {}, title=title, now=now)
         if process_id == "lifecycle":  # the partner users of the fixtures work this relationship's joint tasks
-            from app.auth.models import RelationshipProfile
+            from app.auth.models import RelationshipPartner, RelationshipProfile
             partner = users["pser"].organisation
             session.add(RelationshipProfile(instance_id=result.instance_id, partner_name=partner.name,
                                             partner_organisation_id=partner.id, created_at=now))
+            session.add(RelationshipPartner(instance_id=result.instance_id, organisation_id=partner.id,
+                                            partner_name=partner.name, created_at=now))
             session.commit()
         return cls(session, svc, users, result.instance_id, now)
 
