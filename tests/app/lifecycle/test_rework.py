@@ -3,6 +3,8 @@ through the real services and engine on the bundled lifecycle."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -134,13 +136,13 @@ def test_a_stage_5_rework_picked_by_our_ser_alone_reopens_only_that_task(start, 
 def test_when_both_sers_pick_the_same_task_it_shows_each_reason_once_and_the_instructions_none(
         start, session, services):
     """Stage 5, both SERs send it back and both tick the joint risks: the task's note gives our SER's reason and the
-    partner SER's, once each, in the order they decided; its instructions repeat neither. A second round's task
-    shows that round's reasons only."""
+    partner SER's, once each, in the order they decided (a minute apart: rows of one instant have no order); its
+    instructions repeat neither. A second round's task shows that round's reasons only."""
     rel = start()
     rel.drive(until=until_ready("s5_ser_gate"))
     rel.complete("s5_ser_gate", {"decision": "rework", "comments": REASON, "reopen_tasks": ["s5_joint_risks"]})
     rel.complete("s5_partner_ser_gate", {"partner_decision": "rework", "partner_comments": "Add the partner's risks.",
-                                         "partner_reopen_tasks": ["s5_joint_risks"]})
+                                         "partner_reopen_tasks": ["s5_joint_risks"]}, advance=timedelta(minutes=1))
     risks = rel.task("s5_joint_risks")
     notes = _sent_back(session, risks)
     assert [(a.row.bpmn_id, a.row.submitted.get("comments") or a.row.submitted.get("partner_comments"))
@@ -149,10 +151,10 @@ def test_when_both_sers_pick_the_same_task_it_shows_each_reason_once_and_the_ins
     shown = str(render_instructions(engine_task.instructions, engine_task.data))
     assert REASON not in shown and "Add the partner's risks." not in shown
 
-    rel.complete("s5_joint_risks")
+    rel.complete("s5_joint_risks", advance=timedelta(minutes=1))
     rel.complete("s5_ser_gate", {"decision": "rework", "comments": "Second round: date the risks.",
                                  "reopen_tasks": ["s5_joint_risks"]})
-    rel.complete("s5_partner_ser_gate", {"partner_decision": "approve"})
+    rel.complete("s5_partner_ser_gate", {"partner_decision": "approve"}, advance=timedelta(minutes=1))
     assert [a.row.submitted.get("comments") for a in _sent_back(session, rel.task("s5_joint_risks"))] == [
         "Second round: date the risks."], "the first round's reasons are not shown again"
 
