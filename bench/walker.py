@@ -135,17 +135,18 @@ class ApiError(Exception):
 class Api:
     """One keep-alive connection speaking JSON to /api/v1 with a bearer token."""
 
-    def __init__(self, port: int, token: str):
+    def __init__(self, port: int, token: str, *, keep_alive: bool = True):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.auth = {"Authorization": f"Bearer {token}"}
         self.requests, self.last = 0, 0.0
+        self.keep_alive = keep_alive  # False: a new connection per request, as many people's browsers would make
 
     def call(self, method, path, body=None, content_type="application/json", expect=(200, 201)):
         if body is not None and content_type == "application/json":
             body = json.dumps(body).encode()
         headers = dict(self.auth, **({"Content-Type": content_type} if body is not None else {}))
         self.requests += 1
-        if time.monotonic() - self.last > 1.0:  # gunicorn drops keep-alive connections idle for 2 s
+        if not self.keep_alive or time.monotonic() - self.last > 1.0:  # gunicorn drops idle ones after 2 s
             self.conn.close()
         self.conn.request(method, "/api/v1/" + path, body=body, headers=headers)
         response = self.conn.getresponse()
