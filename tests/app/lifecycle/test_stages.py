@@ -137,37 +137,58 @@ def test_review_intervals_can_be_overridden_by_start_data(start):
 
 
 # (2) ----------------------------------------------------------------------------------------------
-def test_rework_twice_reopens_the_stage_with_earlier_answers(start, session, services, users):
-    # stage 1 is the organisation's set-up: rework ends the stage's run and the management system runs it again
+def test_rework_twice_reopens_the_tasks_picked_with_earlier_answers(start, session, services, users):
+    # stage 1 is the organisation's set-up: rework ends the stage's run and the management system runs it again;
+    # the tasks the SER did not tick are carried forward with their answers
     ms = start_management_system(session, services, users)
     ms.drive({"s1_policy": {"policy_text": "Policy v1"}}, until=until_ready("s1_ser_gate"))
-    ms.complete("s1_ser_gate", {"decision": "rework", "comments": "Say how the policy reaches suppliers."})
+    ms.complete("s1_ser_gate", {"decision": "rework", "comments": "Say how the policy reaches suppliers.",
+                                "reopen_tasks": ["s1_policy"]})
 
-    assert ms.ready_names() == ["s1_appoint_ser"]
-    ms.drive(until=until_ready("s1_policy"))
+    assert ms.ready_names() == ["s1_policy"], "the SER's appointment, not ticked, is carried forward"
     reopened = ms.task_data("s1_policy")
     assert reopened["policy_text"] == "Policy v1"
     assert reopened["comments"] == "Say how the policy reaches suppliers."
     ms.complete("s1_policy", {"policy_text": "Policy v2"})
-    ms.drive(until=until_ready("s1_ser_gate"))
-    ms.complete("s1_ser_gate", {"decision": "rework", "comments": "Still missing the risk owner."})
+    assert ms.ready_names() == ["s1_ser_gate"], "nothing else was ticked: straight back to the gate"
+    ms.complete("s1_ser_gate", {"decision": "rework", "comments": "Still missing the risk owner.",
+                                "reopen_tasks": ["s1_initial_risks", "s1_crmp"]})
+    assert ms.ready_names() == ["s1_initial_risks"]
     ms.drive(until=until_ready("s1_ser_gate"))
     gate = ms.task_data("s1_ser_gate")
     assert gate["policy_text"] == "Policy v2"
-    assert "decision" not in gate, "the gate opens blank in every round"
+    assert "decision" not in gate and "reopen_tasks" not in gate, "the gate opens blank in every round"
     assert ms.linked() == [], "a set-up sent back starts nothing"
     ms.complete("s1_ser_gate", {"decision": "approve"})
 
     assert ms.ready_names() == ["s3_internal_assessment"]
     data = ms.task_data("s3_internal_assessment")
     assert data["current_stage"] == 3 and "decision" not in data and "comments" not in data
-    assert [g["decision"] for g in data["gate_history"]] == ["rework", "rework", "approve"]
-    assert sum(1 for name, _ in ms.submitted if name == "s1_policy") == 3
+    assert [(g["decision"], g.get("reopened")) for g in data["gate_history"]] == [
+        ("rework", ["s1_policy"]), ("rework", ["s1_initial_risks", "s1_crmp"]), ("approve", [])]
+    assert data["carry_forward"] == [], "an approval carries nothing into stage 3"
+    assert sum(1 for name, _ in ms.submitted if name == "s1_policy") == 2
+    assert sum(1 for name, _ in ms.submitted if name == "s1_crmp") == 2
     assert data["policy_text"] == "Policy v2"
     gates = [e.payload["name"] for e in ms.audit("task.completed") if "gate" in e.payload["bpmn_id"]]
     assert len(gates) == 3
+    carried = [e.payload["bpmn_id"] for e in ms.audit("task.carried_forward")]
+    assert carried.count("s1_appoint_ser") == 2 and carried.count("s1_policy") == 1, "round 2 carries round 1's pick"
+    assert carried.count("s1_initial_risks") == 1 and carried.count("s1_crmp") == 1, "carried in round 1 only"
     assert [c.process_id for c in ms.linked()] == ["internal_audit"] * len(data["audits"]), \
         "the approved set-up starts the audit programme, once"
+
+
+def test_a_stage_3_rework_reopens_only_the_picked_task(start, session, services, users):
+    ms = start_management_system(session, services, users)
+    ms.drive(until=until_ready("s3_ser_gate"))
+    ms.complete("s3_ser_gate", {"decision": "rework", "comments": "Score the gaps again.",
+                                "reopen_tasks": ["s3_skills_gaps"]})
+    assert ms.ready_names() == ["s3_skills_gaps"]
+    ms.complete("s3_skills_gaps")
+    assert ms.ready_names() == ["s3_ser_gate"]
+    history = ms.task_data("s3_ser_gate")["gate_history"][-1]
+    assert (history["stage"], history["reopened"]) == (3, ["s3_skills_gaps"])
 
 
 def test_joint_gate_needs_both_sers_and_keeps_each_answer(start):
@@ -280,7 +301,8 @@ def test_four_eyes_holds_when_a_rework_runs_the_stage_afresh(start, users, sessi
     ms.complete("s1_appoint_ser")
     ms.complete("s1_policy", user=both)                  # round 1's policy by `both`
     ms.drive(until=until_ready("s1_ser_gate"))
-    ms.complete("s1_ser_gate", {"decision": "rework", "comments": "Name the policy's owner."})
+    ms.complete("s1_ser_gate", {"decision": "rework", "comments": "Name the policy's owner.",
+                                "reopen_tasks": ["s1_crmp"]})
     ms.drive(until=until_ready("s1_ser_gate"))           # round 2 by the others, on round 1's answers
     gate = ms.task("s1_ser_gate")
     data = fill_form(ms.schema_of(gate), ms.task_data(gate), {"decision": "approve"})
