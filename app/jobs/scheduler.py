@@ -49,8 +49,11 @@ class TimerScheduler:
         self.reminder_lead = reminder_lead
         self.safety_interval = safety_interval
         self.watch_interval = watch_interval
+        # max_instances 2: a wake-up that falls while a firing round runs must still call `run` (which then only
+        # asks the running round to go round again); with 1, APScheduler skipped it, and its `_armed` time then
+        # suppressed every later wake-up until the safety interval (an export waited an hour)
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
-            "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+            "coalesce": True, "max_instances": 2, "misfire_grace_time": None})
         self._armed: datetime | None = None
         self._arm_lock = threading.Lock()
         self._run_lock = threading.Lock()
@@ -104,27 +107,30 @@ class TimerScheduler:
                                        replace_existing=True)
 
     def run(self) -> int:
-        """Fire what is due, then arm for the earliest remaining timer. Concurrent calls collapse into one rerun."""
-        if not self._run_lock.acquire(blocking=False):
-            self._rerun.set()
-            return 0
-        try:
-            fired = 0
-            while True:
-                self._rerun.clear()
-                with self._arm_lock:
-                    self._armed = None
-                fired += self.fire_due()
-                self.follow_up()
-                if not self._rerun.is_set():
-                    break
-            self._arm_next()
-            return fired
-        except Exception:
-            log.exception("timer firing round failed; the safety interval will try again")
-            return 0
-        finally:
-            self._run_lock.release()
+        """Fire what is due, then arm for the earliest remaining timer. Concurrent calls collapse into one rerun,
+        including one that arrives after the round's last look (while it arms): the round then starts again."""
+        fired = 0
+        while True:
+            if not self._run_lock.acquire(blocking=False):
+                self._rerun.set()
+                return fired
+            try:
+                while True:
+                    self._rerun.clear()
+                    with self._arm_lock:
+                        self._armed = None
+                    fired += self.fire_due()
+                    self.follow_up()
+                    if not self._rerun.is_set():
+                        break
+                self._arm_next()
+            except Exception:
+                log.exception("timer firing round failed; the safety interval will try again")
+                return fired
+            finally:
+                self._run_lock.release()
+            if not self._rerun.is_set():
+                return fired
 
     def fire_due(self, now: datetime | None = None) -> int:
         """One firing pass over everything due now (all batches)."""
