@@ -107,13 +107,8 @@ def _token_paths(root, finished: set):
 
 def _finished_subtrees(root) -> set:
     """The ids of the tasks whose whole subtree is finished (completed or cancelled), in one pass."""
-    order, todo = [], [root]
-    while todo:
-        task = todo.pop()
-        order.append(task)
-        todo.extend(task.children)
     finished = set()
-    for task in reversed(order):  # children before their parents
+    for task in reversed(list(_subtree(root))):  # children before their parents
         if task.state & _FINISHED and all(c in finished for c in task._children):
             finished.add(task.id)
     return finished
