@@ -17,14 +17,53 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
+class _Gate:
+    """The app behind a gate that closes when the test ends. A page still open then (torn down after the server
+    when the test asked for it first) goes on fetching, and werkzeug's shutdown only stops the accept loop: such
+    a request would run the app after its engine was disposed and leave a connection to be collected unclosed
+    in a later test (psycopg's ResourceWarning, seen in CI). Once closed, requests get a 503 without reaching
+    the app, and `close()` waits for the app calls already under way (Flask has closed the request's database
+    session when its call returns; what follows is only the body going out)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.inside = 0
+        self.closed = False
+        self.changed = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.changed:
+            if self.closed:
+                start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Connection", "close")])
+                return [b"the test has ended"]
+            self.inside += 1
+        try:
+            return self.app(environ, start_response)
+        finally:
+            with self.changed:
+                self.inside -= 1
+                self.changed.notify_all()
+
+    def close(self, timeout: float = 60.0):
+        with self.changed:
+            self.closed = True
+            if not self.changed.wait_for(lambda: self.inside == 0, timeout):
+                raise AssertionError(f"{self.inside} request(s) still inside the app {timeout:.0f} s after the test ended")
+
+
 @pytest.fixture
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    gate = _Gate(app)
+    server = make_server("127.0.0.1", 0, gate, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    try:
+        gate.close()
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
 
 
 @pytest.fixture(scope="session")

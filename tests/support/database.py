@@ -13,6 +13,8 @@ Two ways for a test to use the database:
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 
@@ -66,8 +68,25 @@ class Committed:
         self.engine = application.extensions["collabflow"].db_engine
 
     def close(self):
+        wait_for_checked_out_connections(self.engine)
         empty_tables(self.engine)
         self.engine.dispose()
+
+
+def wait_for_checked_out_connections(engine: Engine, timeout: float = 60.0):
+    """Wait until every connection is back in the pool: a live server's request (the browser's last fetch) may
+    still be running when the test ends. Disposing the engine under it would leave its connection to be
+    garbage-collected unclosed later, in whichever test is running then (psycopg's ResourceWarning), and
+    emptying the tables could wait on its locks. A request that never finishes is a failure of this test."""
+    checked_out = getattr(engine.pool, "checkedout", None)
+    if checked_out is None:
+        return
+    deadline = time.monotonic() + timeout
+    while checked_out() > 0:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{checked_out()} database connection(s) still in use {timeout:.0f} s after the "
+                                 "test ended: a request or thread of the app never finished")
+        time.sleep(0.01)
 
 
 def empty_tables(engine: Engine):
