@@ -95,20 +95,20 @@ def postgres_pids() -> list[int]:
 
 
 def load(app, url, tokens, *, workers: int, clients: int, seconds: float, floor: bool = True,
-         workload: str = "lifecycle") -> dict:
+         workload: str = "lifecycle", threads: int = 4) -> dict:
     """`clients` walking relationships (or completing chains) for `seconds` against `workers` gunicorn workers and
     a scheduler."""
     target = chain_client if workload == "chain" else client
-    with server(url, workers=workers, scheduler_process=True) as (port, master, scheduler):
+    with server(url, workers=workers, threads=threads, scheduler_process=True) as (port, master, scheduler):
         out = []
         started = time.monotonic()
         deadline = started + seconds
-        threads = [threading.Thread(target=target, args=(port, tokens, n, deadline, out)) for n in range(clients)]
+        people = [threading.Thread(target=target, args=(port, tokens, n, deadline, out)) for n in range(clients)]
         servers, database = [*worker_pids(master), scheduler], postgres_pids()
         cpu_before = (time.process_time(), cpu_seconds(servers), cpu_seconds(database))
-        for t in threads:
+        for t in people:
             t.start()
-        for t in threads:
+        for t in people:
             t.join()
         elapsed = time.monotonic() - started
         cpu_after = (time.process_time(), cpu_seconds(servers), cpu_seconds(database))
@@ -139,6 +139,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--scaling", action="store_true", help="1 worker, then 2: the ratio of their rates")
     parser.add_argument("--workload", choices=("lifecycle", "chain"), default="lifecycle",
                         help="with --scaling: walk the lifecycle (reads, uploads, forms) or complete 20-task chains")
@@ -150,9 +151,9 @@ def main():
                                {"chain.schema.json": CHAIN_FORM})
     if args.scaling:
         one, two = (load(app, url, tokens, workers=w, clients=args.clients, seconds=args.seconds, floor=False,
-                         workload=args.workload) for w in (1, 2))
+                         workload=args.workload, threads=args.threads) for w in (1, 2))
         print(f"# bench/throughput.py --scaling — {one['database']}, {os.cpu_count()} cores; {args.clients} clients "
-              f"({args.workload}), {args.seconds:.0f} s each")
+              f"({args.workload}), {args.threads} threads per worker, {args.seconds:.0f} s each")
         print()
         print("| workers | completions | completions/s | errors | completion p50 ms | p95 ms | cores used: clients "
               "| servers | postgresql | all |")
@@ -169,10 +170,10 @@ def main():
             Path(args.json).write_text(json.dumps({"one": one, "two": two, "scaling": two["rate"] / one["rate"]},
                                                   indent=1))
         return
-    r = load(app, url, tokens, workers=args.workers, clients=args.clients, seconds=args.seconds)
+    r = load(app, url, tokens, workers=args.workers, clients=args.clients, seconds=args.seconds, threads=args.threads)
     rate, floor, rss, elapsed = r["rate"], r["floor_ms"], r["rss"], r["seconds"]
     print(f"# bench/throughput.py — {r['database']}, {os.cpu_count()} cores; {args.workers} gunicorn workers "
-          f"(4 threads) + 1 scheduler process; {args.clients} clients for {elapsed:.0f} s")
+          f"({args.threads} threads) + 1 scheduler process; {args.clients} clients for {elapsed:.0f} s")
     print()
     print("| completions | completions/s | requests/s | errors | completion p50 ms | p95 ms | floor ms "
           "| floor rate /s (one process) | rate / floor rate |")

@@ -113,12 +113,14 @@ def complete(args, task_id):
     """Complete the task with its form data. 422: per-field errors; 409: someone was faster; 403: not yours
     (role, organisation, assignee, four eyes)."""
     db, me, moment = session(), user(), now()
+    loaded = inbox.load_for_submit(db, task_id)  # one statement for all the checks and the completion
     row = queries.visible_task(db, me, task_id)
-    instance_id = row.instance_id
-    result = inbox.submit(db, engine(), me, task_id, args["data"], now=moment, mail=app_services().mail)
+    instance_id, several = row.instance_id, row.partner_side and not row.joint  # (several partners may decide it)
+    result = inbox.submit(db, engine(), me, task_id, args["data"], now=moment, mail=app_services().mail,
+                          loaded=loaded)
     # the relationship's open tasks, as the relationship shows them to everyone
     relationship_id, ready = queries.open_tasks_around(db, instance_id, now=moment)
-    standing = partner_decisions.standing(db, row)
+    standing = partner_decisions.standing(db, row) if several else None
     return {"completed": task_id, "relationship_id": relationship_id, "status": result.status,
             "next_tasks": [task_dict(t) for t in ready], "next_for_you": inbox.next_for(db, me, ready),
             "awaiting_partners": standing.awaited if standing is not None else []}

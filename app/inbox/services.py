@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from workflows import Conflict, Result, TaskNotReady, WorkflowEngine
@@ -23,7 +23,7 @@ from ..evidence import services as evidence
 from ..evidence.models import EvidenceFile
 from ..notifications.services import MailSettings
 from ..processes.models import HumanTask
-from ..processes.services import complete_task
+from ..processes.services import complete_task, completion_load, dialect_of
 from . import partner_decisions
 from .binding import evidence_values
 from .models import TaskComment, TaskDraft
@@ -181,14 +181,23 @@ def attach_evidence(session: Session, user: User, human_task_id: int, upload: ev
 
 
 _DROP_DRAFTS = delete(TaskDraft).where(TaskDraft.human_task_id == bindparam("task_id"))
+_HAS_DRAFTS = exists().where(TaskDraft.human_task_id == HumanTask.id).label("has_drafts")
+_LOAD = {dialect: completion_load(dialect, _HAS_DRAFTS) for dialect in ("postgresql", "sqlite")}
+
+
+def load_for_submit(session: Session, human_task_id: int):
+    """The task with all that submitting it reads, in one statement (`completion_load`, and whether it has
+    drafts to drop), or None. Its row is then in the session: `visible_task` and `submit` read it from there."""
+    return session.execute(_LOAD[dialect_of(session)], {"task_id": human_task_id}).first()
 
 
 def submit(session: Session, engine: WorkflowEngine, user: User, human_task_id: int, data: dict, *,
-           now: datetime, mail: MailSettings | None = None) -> Result:
+           now: datetime, mail: MailSettings | None = None, loaded=None) -> Result:
     """Complete a task with its form data (via `complete_task`), checking that the evidence it cites belongs
     to this relationship and dropping the task's drafts in the same transaction. A partner-side task of a
     relationship with several partners records this organisation's decision instead, and completes once the
-    last partner has decided (`partner_decisions`). Raises what complete_task raises, and BadRequest.
+    last partner has decided (`partner_decisions`). `loaded`: what `load_for_submit` read, when the caller did.
+    Raises what complete_task raises, and BadRequest.
     """
     def cite(row: HumanTask, schema: dict | None, data: dict) -> None:
         cited = evidence_values(schema, data)
@@ -202,9 +211,10 @@ def submit(session: Session, engine: WorkflowEngine, user: User, human_task_id: 
 
     def cite_and_drop_drafts(row: HumanTask, schema: dict | None, data: dict) -> None:
         cite(row, schema, data)
-        session.connection().execute(_DROP_DRAFTS, {"task_id": row.id})
+        if loaded is None or loaded.has_drafts:
+            session.connection().execute(_DROP_DRAFTS, {"task_id": row.id})
 
-    row = session.get(HumanTask, human_task_id)
+    row = loaded[0] if loaded is not None else session.get(HumanTask, human_task_id)
     if row is not None and partner_decisions.applies(session, row):  # each partner organisation's SER decides
         def cite_and_drop_own_draft(row: HumanTask, schema: dict | None, data: dict) -> None:
             cite(row, schema, data)
@@ -212,7 +222,7 @@ def submit(session: Session, engine: WorkflowEngine, user: User, human_task_id: 
         return partner_decisions.decide(session, engine, user, row, data, now=now, mail=mail,
                                         before_run=cite_and_drop_drafts, before_keep=cite_and_drop_own_draft)
     return complete_task(session, engine, user=user, human_task_id=human_task_id, data=data, now=now,
-                         before_run=cite_and_drop_drafts, mail=mail)
+                         before_run=cite_and_drop_drafts, mail=mail, loaded=loaded)
 
 
 def next_task_for(session: Session, user: User, human_task_id: int, *, now: datetime) -> int | None:

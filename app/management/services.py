@@ -191,7 +191,10 @@ def on_action(session: Session, *, engine: WorkflowEngine, result: Result, now: 
     """After any engine action, in its transaction: note relationships that now wait for the organisation, and
     release every waiting one when the organisation is ready (else tell the SERs once). Returns the results of
     the signals sent, for the caller to audit and notify like its own."""
-    arrived = [part.instance_id for part in result.all()
+    parts = list(result.all())
+    if not any(part.process_id in (LIFECYCLE, MANAGEMENT_SYSTEM) for part in parts):
+        return []  # readiness only turns on in the management system (or a relationship's own stage 3, before it)
+    arrived = [part.instance_id for part in parts
                if part.process_id == LIFECYCLE and READY_SIGNAL in part.waiting_signals]
     for relationship_id in arrived:
         row = session.get(RelationshipFoundation, relationship_id) or RelationshipFoundation(

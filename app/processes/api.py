@@ -297,11 +297,15 @@ def start(args, process_id):
 
 
 def _started(db, me, result, moment) -> dict:
-    """A started instance as ProcessStartedOut: its state and open tasks now, and the next one for `me`."""
-    instance = db.get(ProcessInstance, result.instance_id)
-    ready = queries.open_tasks(db, instance.id, now=moment)
-    return {"instance_id": instance.id, "process_id": instance.process_id, "title": instance.title or "",
-            "status": instance.status, "next_tasks": [task_dict(t) for t in ready],
+    """A started instance as ProcessStartedOut: its state and open tasks now, and the next one for `me`. Its open
+    tasks' rows carry its title (a started instance is its own relationship); it is read only when none is open."""
+    ready = queries.open_tasks(db, result.instance_id, now=moment)
+    if ready and ready[0].relationship_id == result.instance_id:
+        title = ready[0].row.root_title
+    else:
+        title = db.scalar(select(ProcessInstance.title).where(ProcessInstance.id == result.instance_id))
+    return {"instance_id": result.instance_id, "process_id": result.process_id, "title": title or "",
+            "status": result.status, "next_tasks": [task_dict(t) for t in ready],
             "next_for_you": inbox.next_for(db, me, ready)}
 
 

@@ -38,7 +38,7 @@ from .choices import has_choices, with_choices
 from .forms import form_schema, know_content, validate_submission
 from .lanes import lane_role
 from .models import SCENARIO_KIND, HumanTask, ProcessInstance, ProcessVersion, Timer, VersionFile
-from .store import bound, know_lanes, version_lanes
+from .store import bound, instance_columns, know_lanes, version_lanes
 
 log = logging.getLogger(__name__)
 
@@ -182,30 +182,44 @@ def start_process(session: Session, engine: WorkflowEngine, user: User, process_
     return _start(session, engine, user, process_id, data, title[:300] or declared.name, version_id, now, mail)
 
 
-_TASK_AND_VERSION = select(
-    HumanTask, ProcessInstance.version_id, ProcessInstance.suspended_at, ProcessVersion.content_hash,
-    ProcessVersion.lane_roles,
-).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).join(
-    ProcessVersion, ProcessVersion.id == ProcessInstance.version_id).where(HumanTask.id == bindparam("task_id"))
+def completion_load(dialect: str, *extra):
+    """SQL (bound parameter `task_id`): a task row with all that completing it reads, in one statement: whether its
+    instance is suspended, its version's content hash and lane mapping (the form and lane caches' keys), and the
+    instance itself with its ready tasks, which the store then does not read again. `extra` columns follow."""
+    return (select(HumanTask, ProcessInstance.suspended_at, ProcessVersion.content_hash, ProcessVersion.lane_roles,
+                   *instance_columns(dialect), *extra)
+            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
+            .where(HumanTask.id == bindparam("task_id")))
+
+
+_COMPLETION_LOAD = {dialect: completion_load(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def dialect_of(session: Session) -> str:
+    return "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
 
 
 def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human_task_id: int,
                   data: dict | None = None, now: datetime | None = None,
                   expected_revision: int | None = None,
                   before_run: Callable[[HumanTask, dict | None, dict], None] | None = None,
-                  mail: MailSettings | None = None) -> Result:
+                  mail: MailSettings | None = None, loaded=None) -> Result:
     """Complete a human task with form data.
 
     `before_run(row, form schema, data)` runs after the checks, in the same transaction as the completion
-    (a caller's own checks and writes: one commit, all or nothing).
+    (a caller's own checks and writes: one commit, all or nothing). `loaded`: the row of `completion_load` when
+    the caller has read it already.
     Raises NotFound, Forbidden (role, organisation, assignee, four eyes), InvalidData (per-field errors),
     TaskNotReady (already done), Conflict (someone saved the instance first), ScriptFailed, and what
     `before_run` raises.
     """
-    found = session.execute(_TASK_AND_VERSION, {"task_id": human_task_id}).first()
+    found = loaded if loaded is not None else session.execute(
+        _COMPLETION_LOAD[dialect_of(session)], {"task_id": human_task_id}).first()
     if found is None:
         raise NotFound(f"task {human_task_id} does not exist")
-    row, version_id, suspended_at, content, lanes = found
+    row, suspended_at, content, lanes = found[:4]
+    version_id = found.version_id
     know_content(session, version_id, content)  # (one statement instead of three: the form and lane caches' keys)
     know_lanes(session, version_id, lanes)
     if row.state != "ready":
@@ -216,11 +230,14 @@ def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human
     data = dict(data or {})
     schema = form_schema(session, version_id, row.form_key)
     ui = form_schema(session, version_id, row.ui_form_key)
+    preloaded = found
     if has_choices(ui):  # choices taken from the process's data: only those values are accepted
-        schema = with_choices(schema, ui, bound(engine, session).get_task(row.instance_id, row.task_id).data)
+        schema = with_choices(schema, ui, bound(engine, session, preloaded=found).get_task(
+            row.instance_id, row.task_id).data)
+        preloaded = None  # (read once: the completion reads the instance afresh)
     validate_submission(schema, data)
     now = now or utcnow()
-    bound_engine = bound(engine, session, user, now=now, submitted={row.task_id: data})
+    bound_engine = bound(engine, session, user, now=now, submitted={row.task_id: data}, preloaded=preloaded)
 
     def act():
         if before_run is not None:

@@ -3,6 +3,9 @@ and their validation and conflict answers (four eyes, lanes)."""
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
+from app.inbox.models import TaskDraft
 from tests.support.api import events, snapshot
 from tests.support.api import start_relationship as start
 
@@ -58,6 +61,7 @@ def test_task_detail_claim_release_draft_complete(api, session, lifecycle):
     assert [t["name"] for t in body["next_tasks"]] == ["SER approval: Awareness"]
     assert body["next_for_you"] is None  # the gate is an SER's
     assert staff.get(f"tasks/{task_id}").get_json()["state"] == "completed"
+    assert session.scalar(select(func.count()).select_from(TaskDraft).where(TaskDraft.human_task_id == task_id)) == 0
 
     gate = body["next_tasks"][0]["id"]
     gate_detail = ser.get(f"tasks/{gate}").get_json()
