@@ -73,7 +73,35 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _note_writes(engine)
+    return engine
+
+
+def _note_writes(engine: Engine) -> None:
+    """Mark a connection's transaction as written as soon as it runs anything but a compiled SELECT (a text
+    statement counts as a write: `SELECT pg_notify` is one). `end_read_only` reads the mark."""
+    @event.listens_for(engine, "begin")
+    def _began(connection):
+        connection.info["wrote"] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _executing(connection, _cursor, _statement, _parameters, context, _many):
+        compiled = getattr(context, "compiled", None)
+        if compiled is None or not getattr(compiled.statement, "is_select", False):
+            connection.info["wrote"] = True
+
+
+def end_read_only(session: Session) -> None:
+    """End a request's transaction that only read with COMMIT rather than the ROLLBACK closing would send: the
+    same for the database, but psycopg forgets its prepared statements on every ROLLBACK (and sends DEALLOCATE
+    ALL), so each request's statements were parsed afresh and cost an extra round trip. Anything that wrote, or
+    an unknown engine, is left to the rollback."""
+    if not session.in_transaction():
+        return
+    connection = session.connection()
+    if connection.info.get("wrote", True) is False and not (session.new or session.dirty or session.deleted):
+        session.commit()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflows import WorkflowEngine
 
-from .db import make_engine, make_session_factory
+from .db import end_read_only, make_engine, make_session_factory
 
 
 @dataclass
@@ -83,7 +83,11 @@ def db_session() -> Session:
     return g.db_session
 
 
-def _close_session(_exc):
+def _close_session(exc):
     session = g.pop("db_session", None)
     if session is not None:
-        session.close()
+        try:
+            if exc is None:
+                end_read_only(session)
+        finally:
+            session.close()
