@@ -238,7 +238,8 @@ def serve(host, port, workers, threads, scheduler):
 
         def load(self):
             from . import create_app
-            return create_app()
+            pooled = os.environ.get("COLLABFLOW_DATABASE_POOL_SIZE")
+            return create_app(None if pooled else {"DATABASE_POOL_SIZE": threads + 1})
 
     click.echo(f"collabflow on http://{host}:{port}/ ({workers} worker(s) x {threads} threads)")
     _Server().run()

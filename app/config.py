@@ -22,6 +22,10 @@ def from_environment(instance_path: str) -> dict:
     return {
         "SECRET_KEY": secret,
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'collabflow.sqlite3'}",
+        # PostgreSQL connections each process keeps open: one per thread serving requests, or connections beyond
+        # it are opened and closed on every request (`collabflow serve` sets threads + 1 unless this is given)
+        "DATABASE_POOL_SIZE": int(env["COLLABFLOW_DATABASE_POOL_SIZE"]) if env.get(
+            "COLLABFLOW_DATABASE_POOL_SIZE") else None,
         "BPMN_DIR": env.get("COLLABFLOW_BPMN_DIR", str(ROOT / "bpmn")),
         "FORMS_DIR": env.get("COLLABFLOW_FORMS_DIR", str(ROOT / "forms")),
         # the requirement ids diagrams may name (BS 11000 / ISO 44001 as shipped); a process owner's catalogue

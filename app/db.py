@@ -59,6 +59,7 @@ def utcnow() -> datetime:
 
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
+        kwargs.pop("pool_size", None)  # (SQLite's connections are files opened in-process: the default pool)
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         engine = create_engine(url, **kwargs)
 

@@ -26,7 +26,8 @@ class Services:
 
 
 def init_app(app: Flask) -> Services:
-    db_engine = make_engine(app.config["DATABASE_URL"])
+    pool_size = app.config.get("DATABASE_POOL_SIZE")
+    db_engine = make_engine(app.config["DATABASE_URL"], **({"pool_size": pool_size} if pool_size else {}))
     from .inbox.queries import OptionsCache
     sessions = make_session_factory(db_engine)
     workflows = WorkflowEngine(None, script_time_limit=app.config["SCRIPT_TIME_LIMIT"])

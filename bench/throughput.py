@@ -70,16 +70,29 @@ def chain_client(port, tokens, index, deadline, out):
     out.append((timings, errors, chains, api.requests))
 
 
-def cpu_seconds(pids) -> float:
-    """User + system CPU seconds used so far by these processes (from /proc; gone ones count 0)."""
-    total = 0.0
+def cpu_by_pid(pids) -> dict[int, float]:
+    """User + system CPU seconds used so far by each of these processes (from /proc; gone ones are left out)."""
+    found = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+        found[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (all but idle and iowait, from /proc/stat): what a backend
+    that exited meanwhile, the kernel's networking and everything else used too."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two readings; a process that appeared meanwhile (a PostgreSQL backend forked for a
+    worker's first connection) counts from zero."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def postgres_pids() -> list[int]:
@@ -104,16 +117,19 @@ def load(app, url, tokens, *, workers: int, clients: int, seconds: float, floor:
         started = time.monotonic()
         deadline = started + seconds
         people = [threading.Thread(target=target, args=(port, tokens, n, deadline, out)) for n in range(clients)]
-        servers, database = [*worker_pids(master), scheduler], postgres_pids()
-        cpu_before = (time.process_time(), cpu_seconds(servers), cpu_seconds(database))
+        servers = [*worker_pids(master), scheduler]
+        clients_before, servers_before, database_before = (time.process_time(), cpu_by_pid(servers),
+                                                           cpu_by_pid(postgres_pids()))
+        busy_before = machine_busy()
         for t in people:
             t.start()
         for t in people:
             t.join()
         elapsed = time.monotonic() - started
-        cpu_after = (time.process_time(), cpu_seconds(servers), cpu_seconds(database))
-        cores = {name: (after - before) / elapsed for name, before, after in
-                 zip(("clients", "servers", "postgresql"), cpu_before, cpu_after, strict=True)}
+        cores = {"clients": (time.process_time() - clients_before) / elapsed,
+                 "servers": cpu_used(servers_before, cpu_by_pid(servers)) / elapsed,
+                 "postgresql": cpu_used(database_before, cpu_by_pid(postgres_pids())) / elapsed,
+                 "machine": (machine_busy() - busy_before) / elapsed}
         rss = {"workers": [rss_mb(pid) for pid in worker_pids(master)], "scheduler": rss_mb(scheduler),
                "master": rss_mb(master)}
         capture, apis = FloorCapture(app.extensions["collabflow"]), {n: Api(port, t) for n, t in tokens.items()}
@@ -156,13 +172,13 @@ def main():
               f"({args.workload}), {args.threads} threads per worker, {args.seconds:.0f} s each")
         print()
         print("| workers | completions | completions/s | errors | completion p50 ms | p95 ms | cores used: clients "
-              "| servers | postgresql | all |")
+              "| servers | postgresql | whole machine |")
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in (one, two):
             c = r["cores"]
             print(f"| {r['workers']} | {r['completions']} | {r['rate']:.1f} | {r['errors']} | {r['p50']:.1f} "
                   f"| {r['p95']:.1f} | {c['clients']:.2f} | {c['servers']:.2f} | {c['postgresql']:.2f} "
-                  f"| {sum(c.values()):.2f} |")
+                  f"| {c['machine']:.2f} |")
         print(f"\n2 workers / 1 worker: {two['rate'] / one['rate']:.2f}x (target >= 1.7x, 0 errors)")
         for e in one["error_samples"] + two["error_samples"]:
             print("error:", e)
