@@ -180,7 +180,8 @@ def index():
         flagged = partners_without_ser(session)
         titles = dict(session.execute(select(ProcessInstance.id, ProcessInstance.title)
                                       .where(ProcessInstance.id.in_(flagged))).all()) if flagged else {}
-        waiting = [(rid, titles.get(rid) or f"Relationship #{rid}", partner) for rid, partner in flagged.items()]
+        waiting = [(rid, titles.get(rid) or f"Relationship #{rid}", " and ".join(names))
+                   for rid, names in flagged.items()]
     return render_template("index.html", version=version, counts=counts, partners_waiting=waiting)
 
 

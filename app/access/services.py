@@ -113,8 +113,8 @@ def relationship_or_404(session: Session, relationship_id: int, viewer: User | N
     return root
 
 
-def partners_without_ser(session: Session, relationship_ids: list[int] | None = None) -> dict[int, str]:
-    """{relationship id: partner name(s)} for running relationships with a partner organisation that has no active
+def partners_without_ser(session: Session, relationship_ids: list[int] | None = None) -> dict[int, list[str]]:
+    """{relationship id: partner names} for running relationships with a partner organisation that has no active
     SER: their joint gates (from stage 5) would wait for nobody, so they are flagged from the start."""
     has_ser = select(UserRole.user_id).join(User, User.id == UserRole.user_id).where(
         UserRole.role == "ser", User.is_active.is_(True),
@@ -128,7 +128,7 @@ def partners_without_ser(session: Session, relationship_ids: list[int] | None = 
     for rel, name in session.execute(query.order_by(RelationshipPartner.instance_id, RelationshipPartner.position,
                                                     RelationshipPartner.id)):
         found.setdefault(rel, []).append(name)
-    return {rel: " and ".join(names) for rel, names in found.items()}
+    return found
 
 
 def require_relationship(session: Session, user: User, relationship_id: int) -> None:

@@ -150,7 +150,8 @@ class Detail:
     diagrams: list[diagrams.Diagram] = field(default_factory=list)
     people: dict[int, User] = field(default_factory=dict)
     issues: list[LinkedIssue] = field(default_factory=list)
-    partner_without_ser: str | None = None  # the partner's name when it has no active SER (our users only)
+    partner_without_ser: str | None = None  # the partners' names ("A and B") with no active SER (our users only)
+    partners_without_ser: list[str] = field(default_factory=list)  # the same, one by one
 
     @property
     def other_linked(self) -> list[ProcessInstance]:
@@ -253,7 +254,8 @@ def relationship(session: Session, relationship_id: int, *, now: datetime, trail
     detail.diagrams = _diagrams(session, root, members, tasks, summary.progress)
     detail.issues = linked_issues(session, root.id)
     if not partner:
-        detail.partner_without_ser = access.partners_without_ser(session, [root.id]).get(root.id)
+        detail.partners_without_ser = access.partners_without_ser(session, [root.id]).get(root.id) or []
+        detail.partner_without_ser = " and ".join(detail.partners_without_ser) or None
     return detail
 
 
@@ -406,8 +408,10 @@ def start(session: Session, engine: WorkflowEngine, user: User, *, title: str, p
 def _warn_without_ser(session: Session, relationship_id: int, title: str, now: datetime) -> None:
     missing = access.partners_without_ser(session, [relationship_id]).get(relationship_id)
     if missing:
+        verb = "have" if len(missing) > 1 else "has"
         notify_people(session, management.our_sers(session), kind="no_partner_ser", instance_id=relationship_id,
-                      now=now, title=f"{missing} has no SER yet: {title} will wait at its first joint gate (stage 5)")
+                      now=now, title=f"{' and '.join(missing)} {verb} no SER yet: {title} will wait at its first "
+                                     "joint gate (stage 5)")
 
 
 def may_add_partner(user: User, relationship: ProcessInstance) -> bool:

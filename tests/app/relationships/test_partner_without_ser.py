@@ -58,3 +58,16 @@ def test_an_administrator_starts_a_relationship_and_invites_the_partners_ser_in_
     assert 'id="no-partner-ser"' not in html, "the partner has its SER from the start"
     gil = session.scalar(select(User).where(User.username == "gil"))
     assert gil.organisation.name == "Globex" and gil.roles == {"ser"}
+
+
+def test_several_partners_without_an_ser_are_named_together(session, services, users, bundled, signed_in):
+    alliance = relationships.start(session, services.workflows, users["staff"], title="Three-way bid",
+                                   partners=["Nobody Ltd", "Nowhere plc"], now=utcnow())
+    warned = [v for v in notifications.list_for(session, users["ser"]) if v.notification.kind == "no_partner_ser"]
+    assert [v.notification.title.split(":")[0] for v in warned] == ["Nobody Ltd and Nowhere plc have no SER yet"]
+    page = signed_in("staff").get(f"/relationships/{alliance.instance_id}").get_data(as_text=True)
+    assert "Nobody Ltd and Nowhere plc have no SER in collabflow yet." in page and "adds their SERs" in page
+    create_user(session, "nowhere-ser", password=None, roles=["ser"], organisation="Nowhere plc",
+                organisation_kind="partner")
+    page = signed_in("staff").get(f"/relationships/{alliance.instance_id}").get_data(as_text=True)
+    assert "Nobody Ltd has no SER in collabflow yet." in page and "adds Nobody Ltd&#39;s SER" in page
