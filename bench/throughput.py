@@ -179,11 +179,15 @@ def main():
             print(f"| {r['workers']} | {r['completions']} | {r['rate']:.1f} | {r['errors']} | {r['p50']:.1f} "
                   f"| {r['p95']:.1f} | {c['clients']:.2f} | {c['servers']:.2f} | {c['postgresql']:.2f} "
                   f"| {c['machine']:.2f} |")
-        print(f"\n2 workers / 1 worker: {two['rate'] / one['rate']:.2f}x (target >= 1.7x, 0 errors)")
+        ceiling = (os.cpu_count() or 1) / one["cores"]["machine"]
+        print(f"\n2 workers / 1 worker: {two['rate'] / one['rate']:.2f}x (target >= 1.7x, 0 errors); the most this "
+              f"machine allows: {os.cpu_count()} cores / {one['cores']['machine']:.2f} busy with 1 worker = "
+              f"{ceiling:.2f}x")
         for e in one["error_samples"] + two["error_samples"]:
             print("error:", e)
         if args.json:
-            Path(args.json).write_text(json.dumps({"one": one, "two": two, "scaling": two["rate"] / one["rate"]},
+            Path(args.json).write_text(json.dumps({"one": one, "two": two, "scaling": two["rate"] / one["rate"],
+                                                   "ceiling": ceiling},
                                                   indent=1))
         return
     r = load(app, url, tokens, workers=args.workers, clients=args.clients, seconds=args.seconds, threads=args.threads)
