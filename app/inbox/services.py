@@ -23,7 +23,8 @@ from ..evidence import services as evidence
 from ..evidence.models import EvidenceFile
 from ..notifications.services import MailSettings
 from ..processes.models import HumanTask
-from ..processes.services import complete_task, completion_load, dialect_of
+from ..processes.services import complete_task, completion_load
+from ..processes.store import dialect_of
 from . import partner_decisions
 from .binding import evidence_values
 from .models import TaskComment, TaskDraft

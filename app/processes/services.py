@@ -38,7 +38,7 @@ from .choices import has_choices, with_choices
 from .forms import form_schema, know_content, validate_submission
 from .lanes import lane_role
 from .models import SCENARIO_KIND, HumanTask, ProcessInstance, ProcessVersion, Timer, VersionFile
-from .store import bound, instance_columns, know_lanes, version_lanes
+from .store import bound, dialect_of, instance_columns, know_lanes, version_lanes
 
 log = logging.getLogger(__name__)
 
@@ -194,10 +194,6 @@ def completion_load(dialect: str, *extra):
 
 
 _COMPLETION_LOAD = {dialect: completion_load(dialect) for dialect in ("postgresql", "sqlite")}
-
-
-def dialect_of(session: Session) -> str:
-    return "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
 
 
 def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human_task_id: int,

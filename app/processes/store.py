@@ -79,6 +79,11 @@ _SELECT_INSTANCE = {dialect: select(*INSTANCE_COLUMNS, ready).where(ProcessInsta
                     for dialect, ready in _READY_JSON.items()}
 
 
+def dialect_of(session: Session) -> str:
+    """Which of the two kinds of statements above a session needs: "postgresql" or "sqlite"."""
+    return "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+
+
 def instance_columns(dialect: str) -> tuple:
     """The columns `get_instance` reads (the instance's, then its ready tasks as JSON), for a caller that reads
     the instance along with something else and hands the row over as `preloaded` (see SqlInstanceStore)."""
@@ -201,7 +206,7 @@ class SqlInstanceStore:
         return record
 
     def _dialect(self) -> str:
-        return "postgresql" if self.session.get_bind().dialect.name == "postgresql" else "sqlite"
+        return dialect_of(self.session)
 
     def save_instance(self, record: InstanceRecord) -> int:
         now = self._now()
