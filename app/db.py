@@ -57,9 +57,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, *, pool_size: int | None = None, **kwargs) -> Engine:
+    """`pool_size`: PostgreSQL connections kept open (SQLite's are files opened in-process: the default pool)."""
     if url.startswith("sqlite"):
-        kwargs.pop("pool_size", None)  # (SQLite's connections are files opened in-process: the default pool)
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         engine = create_engine(url, **kwargs)
 
@@ -74,6 +74,8 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if pool_size:
+        kwargs["pool_size"] = pool_size
     engine = create_engine(url, **kwargs)
     _note_writes(engine)
     return engine

@@ -26,8 +26,7 @@ class Services:
 
 
 def init_app(app: Flask) -> Services:
-    pool_size = app.config.get("DATABASE_POOL_SIZE")
-    db_engine = make_engine(app.config["DATABASE_URL"], **({"pool_size": pool_size} if pool_size else {}))
+    db_engine = make_engine(app.config["DATABASE_URL"], pool_size=app.config.get("DATABASE_POOL_SIZE"))
     from .inbox.queries import OptionsCache
     sessions = make_session_factory(db_engine)
     workflows = WorkflowEngine(None, script_time_limit=app.config["SCRIPT_TIME_LIMIT"])

@@ -45,16 +45,9 @@ def root_id(session: Session, instance_id: int) -> int | None:
 
 
 def partner_organisation(session: Session, relationship_id: int) -> int | None:
-    """The lead partner organisation (the first named); `partner_organisations` for all of them."""
+    """The lead partner organisation (the first named); `partners` for all of them."""
     return session.scalar(select(RelationshipProfile.partner_organisation_id)
                           .where(RelationshipProfile.instance_id == relationship_id))
-
-
-def partner_organisations(session: Session, relationship_id: int) -> list[int]:
-    """The ids of every partner organisation of a relationship, the lead partner first."""
-    return list(session.scalars(select(RelationshipPartner.organisation_id)
-                                .where(RelationshipPartner.instance_id == relationship_id)
-                                .order_by(RelationshipPartner.position, RelationshipPartner.id)))
 
 
 def partners(session: Session, relationship_id: int) -> list[tuple[int, str]]:
@@ -69,13 +62,18 @@ def partners(session: Session, relationship_id: int) -> list[tuple[int, str]]:
 
 def partner_names(session: Session, relationship_ids: list[int]) -> dict[int, list[str]]:
     """{relationship id: the names its partners were given, the lead partner first} (lists and plans)."""
+    if not relationship_ids:
+        return {}
+    return _names_by_relationship(session, select(RelationshipPartner.instance_id, RelationshipPartner.partner_name)
+                                  .where(RelationshipPartner.instance_id.in_(relationship_ids)))
+
+
+def _names_by_relationship(session: Session, query) -> dict[int, list[str]]:
+    """{relationship id: names} from a query of (relationship id, partner name), in the partners' order."""
     found: dict[int, list[str]] = {}
-    if relationship_ids:
-        for rel, name in session.execute(
-                select(RelationshipPartner.instance_id, RelationshipPartner.partner_name)
-                .where(RelationshipPartner.instance_id.in_(relationship_ids))
-                .order_by(RelationshipPartner.instance_id, RelationshipPartner.position, RelationshipPartner.id)):
-            found.setdefault(rel, []).append(name)
+    for rel, name in session.execute(query.order_by(RelationshipPartner.instance_id, RelationshipPartner.position,
+                                                    RelationshipPartner.id)):
+        found.setdefault(rel, []).append(name)
     return found
 
 
@@ -124,11 +122,7 @@ def partners_without_ser(session: Session, relationship_ids: list[int] | None = 
              .where(ProcessInstance.status == "running", ~has_ser))
     if relationship_ids is not None:
         query = query.where(RelationshipPartner.instance_id.in_(relationship_ids))
-    found: dict[int, list[str]] = {}
-    for rel, name in session.execute(query.order_by(RelationshipPartner.instance_id, RelationshipPartner.position,
-                                                    RelationshipPartner.id)):
-        found.setdefault(rel, []).append(name)
-    return found
+    return _names_by_relationship(session, query)
 
 
 def require_relationship(session: Session, user: User, relationship_id: int) -> None:

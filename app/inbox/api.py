@@ -115,7 +115,7 @@ def complete(args, task_id):
     db, me, moment = session(), user(), now()
     loaded = inbox.load_for_submit(db, task_id)  # one statement for all the checks and the completion
     row = queries.visible_task(db, me, task_id)
-    instance_id, several = row.instance_id, row.partner_side and not row.joint  # (several partners may decide it)
+    instance_id, several = row.instance_id, partner_decisions.may_take_several(row)  # (read before it expires)
     result = inbox.submit(db, engine(), me, task_id, args["data"], now=moment, mail=app_services().mail,
                           loaded=loaded)
     # the relationship's open tasks, as the relationship shows them to everyone

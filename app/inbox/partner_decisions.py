@@ -25,11 +25,8 @@ from ..audit.services import record
 from ..auth.models import User
 from ..errors import Forbidden
 from ..notifications.services import MailSettings
-from ..processes.choices import has_choices, with_choices
-from ..processes.forms import form_schema, validate_submission
 from ..processes.models import HumanTask, ProcessInstance
-from ..processes.services import check_can_work_on, complete_task, suspended
-from ..processes.store import bound
+from ..processes.services import check_can_work_on, complete_task, suspended, validated_schema
 from . import partner_rules
 from .models import PartnerDecision
 
@@ -51,10 +48,16 @@ class Standing:
     awaited: list[str]  # the names of the partner organisations still to decide
 
 
+def may_take_several(row: HumanTask) -> bool:
+    """Whether `row` is of the kind several partners decide (a partner-side task, not a joint team's): whether it
+    does depends on the relationship's partners (`partners_of`). Reads the row only."""
+    return row.partner_side and not row.joint
+
+
 def partners_of(session: Session, row: HumanTask) -> list[tuple[int, str]]:
     """(organisation id, name) of the partners whose SERs must each decide `row`; empty when one partner's SER
     completes it alone (our own tasks, joint-team tasks, a relationship with one partner)."""
-    if not row.partner_side or row.joint:
+    if not may_take_several(row):
         return []
     relationship_id = access.root_id(session, row.instance_id)
     found = access.partners(session, relationship_id) if relationship_id is not None else []
@@ -90,7 +93,7 @@ def already_decided(session: Session, user: User, row: HumanTask) -> str | None:
         PartnerDecision.human_task_id == row.id, PartnerDecision.organisation_id == user.organisation_id))
     if at is None:
         return None
-    return f"your organisation decided this task on {at:%Y-%m-%d %H:%M} UTC; it waits for the other partners"
+    return f"Your organisation decided this task on {at:%Y-%m-%d %H:%M} UTC; it waits for the other partners"
 
 
 BeforeRun = Callable[[HumanTask, dict | None, dict], None]
@@ -120,11 +123,7 @@ def decide(session: Session, engine: WorkflowEngine, user: User, row: HumanTask,
     if refused:
         raise Forbidden(refused)
     data = dict(data or {})
-    schema = form_schema(session, instance.version_id, row.form_key)
-    ui = form_schema(session, instance.version_id, row.ui_form_key)
-    if has_choices(ui):
-        schema = with_choices(schema, ui, bound(engine, session).get_task(row.instance_id, row.task_id).data)
-    validate_submission(schema, data)
+    schema = validated_schema(session, engine, row, instance.version_id, data)
     name = dict(partners)[user.organisation_id]
     earlier = {d.organisation_id: d for d in session.scalars(
         select(PartnerDecision).where(PartnerDecision.human_task_id == row.id))}

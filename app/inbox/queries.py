@@ -26,6 +26,7 @@ from ..pagination import window
 from ..processes.models import HumanTask, ProcessInstance
 from ..processes.services import check_can_work_on, lane_refusal
 from ..stages import StageTag, stage_condition, stage_of
+from . import partner_decisions
 from .models import PartnerDecision, TaskComment, TaskDraft
 
 PAGE_SIZE = 20
@@ -329,11 +330,10 @@ def refusal(session: Session, user: User, row: HumanTask, *, ignore_assignee: bo
         return f"This task is {row.state}."
     if user.is_partner and not access.may_see_instance(session, user, row.instance_id, row.process_id):
         return "This task belongs to a relationship of another organisation."
-    if user.is_partner and row.partner_side:
-        decided = session.scalar(select(PartnerDecision.decided_at).where(
-            PartnerDecision.human_task_id == row.id, PartnerDecision.organisation_id == user.organisation_id))
+    if row.partner_side:
+        decided = partner_decisions.already_decided(session, user, row)
         if decided is not None:
-            return f"Your organisation decided this task on {decided:%Y-%m-%d %H:%M} UTC; it waits for the other partners"
+            return decided
     try:
         check_can_work_on(session, user, _without_assignee(row) if ignore_assignee else row)
     except Forbidden as exc:

@@ -99,17 +99,14 @@ _BOTH = _IN_ROLE.where(or_(Organisation.kind == "own",
 
 
 def recipients(session: Session, role: str | None, partner_side: bool, assignee_id: int | None,
-               partner_organisations: tuple[int, ...] | int | None = (), joint: bool = False) -> list[Recipient]:
+               partner_organisations: tuple[int, ...] | None = None, joint: bool = False) -> list[Recipient]:
     """The assignee, else everyone with the lane's role on the lane's side (the joint team: both sides). On the
     partner's side only the users of this relationship's partner organisations: no other partner ever hears
     of it. One statement, plain columns."""
-    if isinstance(partner_organisations, int):
-        partner_organisations = (partner_organisations,)
-    partner_organisations = tuple(partner_organisations or ())
     if assignee_id is not None:
         statement, params = _ASSIGNEE, {"assignee_id": assignee_id}
     else:
-        params = {"role": role or "staff", "organisation_ids": list(partner_organisations)}
+        params = {"role": role or "staff", "organisation_ids": list(partner_organisations or ())}
         if joint:
             statement = _OURS if not partner_organisations else _BOTH
         elif partner_side:

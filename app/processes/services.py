@@ -224,16 +224,9 @@ def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human
         raise suspended(session.get(ProcessInstance, row.instance_id), f"the task {row.name!r} cannot be completed")
     check_can_work_on(session, user, row)
     data = dict(data or {})
-    schema = form_schema(session, version_id, row.form_key)
-    ui = form_schema(session, version_id, row.ui_form_key)
-    preloaded = found
-    if has_choices(ui):  # choices taken from the process's data: only those values are accepted
-        schema = with_choices(schema, ui, bound(engine, session, preloaded=found).get_task(
-            row.instance_id, row.task_id).data)
-        preloaded = None  # (read once: the completion reads the instance afresh)
-    validate_submission(schema, data)
+    schema = validated_schema(session, engine, row, version_id, data, preloaded=found)
     now = now or utcnow()
-    bound_engine = bound(engine, session, user, now=now, submitted={row.task_id: data}, preloaded=preloaded)
+    bound_engine = bound(engine, session, user, now=now, submitted={row.task_id: data}, preloaded=found)
 
     def act():
         if before_run is not None:
@@ -241,6 +234,19 @@ def complete_task(session: Session, engine: WorkflowEngine, *, user: User, human
         return bound_engine.complete_task(row.instance_id, row.task_id, data, now=now,
                                           expected_revision=expected_revision)
     return run_action(session, engine, user, now, act, mail=mail)
+
+
+def validated_schema(session: Session, engine: WorkflowEngine, row: HumanTask, version_id: int, data: dict, *,
+                     preloaded=None) -> dict | None:
+    """The task's form schema, with the choices its UI form takes from the process's data (only those values are
+    accepted), once `data` has passed it. Raises InvalidData (per-field errors). `preloaded`: as for `bound`."""
+    schema = form_schema(session, version_id, row.form_key)
+    ui = form_schema(session, version_id, row.ui_form_key)
+    if has_choices(ui):
+        schema = with_choices(schema, ui, bound(engine, session, preloaded=preloaded).get_task(
+            row.instance_id, row.task_id).data)
+    validate_submission(schema, data)
+    return schema
 
 
 def send_signal(session: Session, engine: WorkflowEngine, *, user: User | None, instance_id: int, name: str,
