@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections import Counter, deque
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -44,3 +46,22 @@ def crawl(client: Browser, start="/inbox", limit=PAGE_LIMIT) -> dict[str, tuple[
             queued.add(path)
             queue.append(path)
     return seen
+
+
+def api_get_bodies(client, spec: dict, values: dict[str, list]):
+    """(url, body) for every GET endpoint of the API's OpenAPI `spec`, once for every combination of the ids in
+    `values` (by path parameter name; 1 for any other), each answered without a server error. A workbook's body
+    is its cells' text."""
+    from tests.support.spreadsheets import text_of_workbook
+    for path, operations in spec["paths"].items():
+        if "get" not in operations or path.endswith(("openapi.json", "/docs")):
+            continue
+        names = re.findall(r"{(\w+)}", path)
+        for combo in itertools.product(*(values.get(n, [1]) for n in names)):
+            url = path
+            for n, v in zip(names, combo, strict=True):
+                url = url.replace("{" + n + "}", str(v))
+            response = client.get(url)
+            assert response.status_code < 500, url
+            yield url, (text_of_workbook(response.data) if response.mimetype.endswith("spreadsheetml.sheet")
+                        else response.get_data(as_text=True))
